@@ -1,0 +1,131 @@
+// The gateway's configuration: typed sections read from TOML, validated against schemas, with
+// ${ENV} substitution and --set overrides. Every error is reported as `file:line key: problem`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portico/config_schema.hpp"
+
+namespace portico::config {
+
+struct ConfigError {
+  std::string file;  // config file path as given, or "--set" for overrides
+  int line = 0;      // 0 when unknown
+  std::string key;   // dotted path, e.g. "server.max_body"; empty for syntax errors
+  std::string message;
+  // "file:line key: message" ("file key: message" without a line; "file:line: message" without a key)
+  std::string to_string() const;
+};
+
+class ConfigException : public std::runtime_error {
+ public:
+  explicit ConfigException(std::vector<ConfigError> errors);
+  const std::vector<ConfigError>& errors() const { return errors_; }
+
+ private:
+  std::vector<ConfigError> errors_;
+};
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0", "127.0.0.1", "::1"
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+
+struct TlsConfig {
+  ListenAddress listen;  // default 0.0.0.0:8443
+  std::string cert;      // PEM file
+  std::string key;       // PEM file
+};
+
+struct ServerConfig {
+  ListenAddress listen;  // default 0.0.0.0:8080
+  int threads = 0;       // 0 = one per core
+  std::size_t max_body = 1 << 20;
+  std::size_t max_header = 16 << 10;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds shutdown_timeout{10000};  // graceful drain deadline
+  std::vector<std::string> trusted_proxies;           // CIDRs
+  std::optional<TlsConfig> tls;
+};
+
+struct AdminConfig {
+  ListenAddress listen;  // default 127.0.0.1:9901
+  std::string token;     // empty = admin API refuses every request
+};
+
+struct StorageConfig {
+  std::string backend = "sqlite";
+  std::string path = "var/portico.db";
+};
+
+struct LoggingConfig {
+  std::string dir = "var/log";
+  int retention_days = 90;
+  std::string level = "info";
+};
+
+struct TierConfig {
+  std::string name;
+  std::int64_t limit = 0;
+  std::chrono::milliseconds window{60000};
+  std::int64_t burst = 0;
+};
+
+// One [plugins.<name>] table. `enabled`, `version` and `path` are the core's; the other keys are
+// the plugin's own and are checked by validate_plugin_config() against the plugin's schema.
+struct PluginEntry {
+  std::string name;
+  bool enabled = true;
+  std::string version_range;  // "" = any
+  std::string path;           // "" = search plugins.dir
+  nlohmann::json settings = nlohmann::json::object();  // the plugin's own keys, ${ENV} applied
+  std::string file;                                    // where the table is ("--set" if only there)
+  int line = 0;                                        // line of the table header
+  std::map<std::string, int> key_lines;                // line of each key in settings
+};
+
+struct Config {
+  std::string file;
+  ServerConfig server;
+  AdminConfig admin;
+  StorageConfig storage;
+  LoggingConfig logging;
+  std::map<std::string, TierConfig> tiers;  // always has "basic" and "premium" unless overridden
+  std::string plugins_dir = "build/plugins";
+  std::vector<PluginEntry> plugins;  // in file order
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+// Reads and validates a config file; `overrides` are "section.key=value" strings from --set.
+// Throws ConfigException with every problem found (not only the first).
+Config load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
+            const EnvLookup& env = process_env());
+// The same from text; `file_name` is used in messages.
+Config parse(std::string_view text, std::string_view file_name,
+             const std::vector<std::string>& overrides = {}, const EnvLookup& env = process_env());
+
+// Checks a plugin's own keys against its schema; returns them as JSON with defaults filled in
+// (durations as integer milliseconds, sizes as integer bytes). Throws ConfigException with keys
+// named "plugins.<name>.<key>".
+nlohmann::json validate_plugin_config(const PluginEntry& entry, const ConfigSchema& schema);
+
+// "10s" → 10000 ms; "16KiB" → 16384. nullopt when malformed. Exposed for the CLI and tests.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+std::optional<std::size_t> parse_size(std::string_view text);
+
+}  // namespace portico::config

@@ -1,0 +1,78 @@
+#include "core/util/time.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace portico::util {
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t, bool millis) {
+  using namespace std::chrono;
+  auto seconds = time_point_cast<std::chrono::seconds>(t);
+  if (seconds > t) seconds -= std::chrono::seconds(1);
+  std::time_t tt = system_clock::to_time_t(seconds);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  if (millis) {
+    auto ms = duration_cast<milliseconds>(t - seconds).count();
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  }
+  return buf;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  using namespace std::chrono;
+  auto digits = [&](std::size_t pos, std::size_t count) -> std::optional<int> {
+    if (pos + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = pos; i < pos + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
+      text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  year_month_day ymd{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
+                     std::chrono::day(static_cast<unsigned>(*day))};
+  if (!ymd.ok() || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+  std::size_t pos = 19;
+  milliseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int scale = 100, ms = 0;
+    std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      ms += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+    fraction = milliseconds(ms);
+  }
+  minutes offset{0};
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+    auto oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
+    if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
+    offset = hours(*oh) + minutes(*om);
+    if (text[pos] == '-') offset = -offset;
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  auto t = sys_days(ymd) + hours(*hour) + minutes(*minute) + seconds(*second) + fraction - offset;
+  return time_point_cast<system_clock::duration>(t);
+}
+
+}  // namespace portico::util

@@ -1,0 +1,121 @@
+// The portable database handle the host gives plugins: prepared statements with `?` placeholders,
+// transactions, typed rows. SQLite is built in; other backends arrive as `store` plugins.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace portico {
+
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A UNIQUE / PRIMARY KEY / FOREIGN KEY violation, so callers can answer 409 instead of 500.
+class ConstraintError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+class Row {
+ public:
+  Row(std::shared_ptr<const std::vector<std::string>> columns, std::vector<Value> values)
+      : columns_(std::move(columns)), values_(std::move(values)) {}
+
+  std::size_t size() const { return values_.size(); }
+  const Value& at(std::size_t i) const { return values_.at(i); }
+  const Value& at(std::string_view column) const { return values_.at(index_of(column)); }
+  bool is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(at(i)); }
+  bool is_null(std::string_view c) const { return is_null(index_of(c)); }
+
+  std::int64_t integer(std::size_t i) const {
+    const Value& v = at(i);
+    if (auto p = std::get_if<std::int64_t>(&v)) return *p;
+    if (auto d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+    throw DatabaseError("column " + column_name(i) + " is not an integer");
+  }
+  double real(std::size_t i) const {
+    const Value& v = at(i);
+    if (auto d = std::get_if<double>(&v)) return *d;
+    if (auto p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+    throw DatabaseError("column " + column_name(i) + " is not a number");
+  }
+  std::string text(std::size_t i) const {
+    const Value& v = at(i);
+    if (auto s = std::get_if<std::string>(&v)) return *s;
+    if (auto p = std::get_if<std::int64_t>(&v)) return std::to_string(*p);
+    if (std::holds_alternative<std::nullptr_t>(v)) return {};
+    throw DatabaseError("column " + column_name(i) + " is not text");
+  }
+  std::optional<std::string> optional_text(std::size_t i) const {
+    return is_null(i) ? std::nullopt : std::optional<std::string>(text(i));
+  }
+  std::optional<std::int64_t> optional_integer(std::size_t i) const {
+    return is_null(i) ? std::nullopt : std::optional<std::int64_t>(integer(i));
+  }
+  std::int64_t integer(std::string_view c) const { return integer(index_of(c)); }
+  double real(std::string_view c) const { return real(index_of(c)); }
+  std::string text(std::string_view c) const { return text(index_of(c)); }
+  std::optional<std::string> optional_text(std::string_view c) const {
+    return optional_text(index_of(c));
+  }
+  std::optional<std::int64_t> optional_integer(std::string_view c) const {
+    return optional_integer(index_of(c));
+  }
+
+  std::size_t index_of(std::string_view column) const {
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
+      if ((*columns_)[i] == column) return i;
+    }
+    throw DatabaseError("no column named " + std::string(column));
+  }
+
+ private:
+  std::string column_name(std::size_t i) const {
+    return i < columns_->size() ? (*columns_)[i] : std::to_string(i);
+  }
+  std::shared_ptr<const std::vector<std::string>> columns_;
+  std::vector<Value> values_;
+};
+
+using Rows = std::vector<Row>;
+
+// Statements on one connection. Inside Database::transaction() every call on the Session given to
+// the body runs in that transaction.
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual Rows query(std::string_view sql, const Params& params = {}) = 0;
+  // Returns the number of rows changed.
+  virtual std::int64_t execute(std::string_view sql, const Params& params = {}) = 0;
+  // Several statements, no parameters (migrations).
+  virtual void execute_script(std::string_view sql) = 0;
+};
+
+class Database : public Session {
+ public:
+  // Runs body in one transaction: committed when body returns, rolled back when it throws (the
+  // exception is rethrown). Write transactions are serialized by the backend.
+  virtual void transaction(const std::function<void(Session&)>& body) = 0;
+  virtual std::string backend_name() const = 0;
+};
+
+// One schema step of a plugin. Versions start at 1 and grow by one; the host records what ran.
+struct Migration {
+  int version = 0;
+  std::string description;
+  std::string sql;
+};
+
+}  // namespace portico

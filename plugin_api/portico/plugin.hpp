@@ -1,0 +1,144 @@
+// The plugin contract: metadata, the five kinds, and the interfaces the pipeline calls.
+// A plugin library exports one factory (see sdk_headers/portico/sdk/export.hpp) returning a Plugin.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portico/api_version.hpp"
+#include "portico/config_schema.hpp"
+#include "portico/database.hpp"
+#include "portico/host.hpp"
+#include "portico/http_types.hpp"
+#include "portico/identity.hpp"
+#include "portico/problem.hpp"
+
+namespace portico {
+
+enum class PluginKind { auth, ratelimit, routes, service, store };
+
+inline const char* to_string(PluginKind kind) {
+  switch (kind) {
+    case PluginKind::auth: return "auth";
+    case PluginKind::ratelimit: return "ratelimit";
+    case PluginKind::routes: return "routes";
+    case PluginKind::service: return "service";
+    case PluginKind::store: return "store";
+  }
+  return "unknown";
+}
+
+// Kong-style plain metadata. Higher priority runs first among plugins of the same kind.
+struct PluginInfo {
+  std::string name;
+  std::string version;  // semver of the plugin itself
+  std::string description;
+  int priority = 0;
+  std::vector<PluginKind> kinds;
+  ConfigSchema schema;
+};
+
+// --- auth -----------------------------------------------------------------------------------
+struct AuthResult {
+  enum class Outcome { not_mine, authenticated, rejected };
+  Outcome outcome = Outcome::not_mine;
+  std::shared_ptr<const Identity> identity;  // when authenticated
+  Problem problem;                           // when rejected (401 with WWW-Authenticate)
+
+  static AuthResult not_mine() { return {}; }
+  static AuthResult authenticated(std::shared_ptr<const Identity> who) {
+    return {Outcome::authenticated, std::move(who), {}};
+  }
+  static AuthResult rejected(Problem why) { return {Outcome::rejected, nullptr, std::move(why)}; }
+};
+
+class AuthScheme {
+ public:
+  virtual ~AuthScheme() = default;
+  // Called on the request thread: must not block on I/O.
+  virtual AuthResult authenticate(const Request& request) = 0;
+};
+
+// --- ratelimit ------------------------------------------------------------------------------
+struct RateLimitQuota {
+  std::string tier;
+  std::int64_t limit = 0;             // requests per window
+  std::chrono::milliseconds window{};  // window length
+  std::int64_t burst = 0;             // extra allowance for burst-capable policies; 0 = none
+};
+
+struct RateLimitDecision {
+  bool allowed = true;
+  std::int64_t limit = 0;
+  std::int64_t remaining = 0;
+  std::chrono::milliseconds reset_after{};  // until the quota is whole again
+  std::chrono::milliseconds retry_after{};  // when refused: until one request would pass
+};
+
+class RateLimitPolicy {
+ public:
+  virtual ~RateLimitPolicy() = default;
+  // Counts one request for `key` at `now` and answers whether it may pass. Thread-safe.
+  virtual RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
+                                    std::chrono::system_clock::time_point now) = 0;
+};
+
+// --- routes ---------------------------------------------------------------------------------
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // "/v1/products/{id}": literal segments and whole-segment captures
+  std::string scope;   // required scope; empty = any authenticated caller
+  bool authenticated = true;  // false: public (health, OAuth token endpoint, JWKS)
+  Handler handler;
+};
+
+class RouteProvider {
+ public:
+  virtual ~RouteProvider() = default;
+  virtual std::vector<Route> routes() = 0;
+};
+
+// --- service --------------------------------------------------------------------------------
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual void start() = 0;  // spawn own threads; return promptly
+  virtual void stop() = 0;   // stop and join; called before the plugin is destroyed
+};
+
+// --- store ----------------------------------------------------------------------------------
+class StoreBackend {
+ public:
+  virtual ~StoreBackend() = default;
+  virtual std::shared_ptr<Database> open(const nlohmann::json& config) = 0;
+};
+
+// --- the plugin -----------------------------------------------------------------------------
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual PluginInfo info() const = 0;
+  // Schema steps for the tables this plugin owns, applied by the host before init().
+  virtual std::vector<Migration> migrations() const { return {}; }
+  // Config is validated before this is called; throw std::exception to refuse to start.
+  virtual void init(Host& host) { (void)host; }
+
+  // One accessor per kind; a plugin returns itself (or a member) for each kind it provides.
+  virtual AuthScheme* auth() { return nullptr; }
+  virtual RateLimitPolicy* ratelimit() { return nullptr; }
+  virtual RouteProvider* routes() { return nullptr; }
+  virtual Service* service() { return nullptr; }
+  virtual StoreBackend* store() { return nullptr; }
+};
+
+// The factory every plugin library exports (through PORTICO_PLUGIN in the SDK).
+using PluginFactory = std::unique_ptr<Plugin>();
+
+}  // namespace portico
