@@ -12,7 +12,7 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t, bool millis)
   std::time_t tt = system_clock::to_time_t(seconds);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[40];
+  char buf[64];
   if (millis) {
     auto ms = duration_cast<milliseconds>(t - seconds).count();
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
