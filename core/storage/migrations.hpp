@@ -18,7 +18,8 @@ struct AppliedMigration {
 // Applies the migrations of `owner` not yet recorded, each in its own transaction with its record.
 // Returns how many ran. Throws DatabaseError naming owner and version when a step fails, when
 // versions are not 1, 2, 3..., or when the database holds a newer version than `migrations` knows.
-int apply_migrations(Database& db, const std::string& owner, const std::vector<Migration>& migrations);
+int apply_migrations(Database& db, const std::string& owner,
+                     const std::vector<Migration>& migrations);
 
 std::vector<AppliedMigration> applied_migrations(Database& db);
 

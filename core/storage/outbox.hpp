@@ -21,7 +21,8 @@ struct StoredEvent {
   std::string partner_id;
   std::string subject;
   std::string created_at;  // RFC 3339
-  nlohmann::json payload;  // the full Standard Webhooks body: {id, type, created, api_version, data}
+  nlohmann::json
+      payload;  // the full Standard Webhooks body: {id, type, created, api_version, data}
 };
 
 class SqlOutbox final : public Outbox {

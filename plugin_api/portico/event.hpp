@@ -11,11 +11,11 @@
 namespace portico {
 
 struct Event {
-  std::string type;        // "order.created", "inventory.changed", ...
-  std::string partner_id;  // owner; empty = every partner may see it (catalog events)
-  std::string subject;     // id of the object it is about, e.g. "ord_..." (orders events per subject)
-  nlohmann::json object;   // data.object
-  nlohmann::json previous_attributes;  // data.previous_attributes; null when absent
+  std::string type{};        // "order.created", "inventory.changed", ...
+  std::string partner_id{};  // owner; empty = every partner may see it (catalog events)
+  std::string subject{};     // id of the object it is about, e.g. "ord_..." (ordering key)
+  nlohmann::json object{};   // data.object
+  nlohmann::json previous_attributes{};  // data.previous_attributes; null when absent
 };
 
 class Outbox {

@@ -1,0 +1,114 @@
+// The transactional outbox: events commit or roll back with the business change, and read back in
+// order as Standard Webhooks bodies.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "core/storage/migrations.hpp"
+#include "core/storage/outbox.hpp"
+#include "core/storage/sqlite_database.hpp"
+#include "core/util/time.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace portico::storage {
+namespace {
+
+Event make_event(std::string type, std::string partner_id, std::string subject,
+                 nlohmann::json object, nlohmann::json previous_attributes = nullptr) {
+  Event event;
+  event.type = std::move(type);
+  event.partner_id = std::move(partner_id);
+  event.subject = std::move(subject);
+  event.object = std::move(object);
+  event.previous_attributes = std::move(previous_attributes);
+  return event;
+}
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db = open_sqlite({.path = (dir / "portico.db").string()});
+    apply_migrations(*db, "core", core_migrations());
+    db->execute("CREATE TABLE orders(id TEXT PRIMARY KEY, status TEXT NOT NULL)");
+  }
+
+  test::TempDir dir;
+  std::shared_ptr<Database> db;
+  std::chrono::system_clock::time_point now = *util::parse_rfc3339("2026-11-26T10:00:00Z");
+  SqlOutbox outbox{[this] { return now; }};
+};
+
+TEST_F(OutboxTest, RolledBackTransactionLeavesNoEvent) {
+  EXPECT_THROW(db->transaction([&](Session& tx) {
+    tx.execute("INSERT INTO orders VALUES ('ord_1', 'created')");
+    outbox.append(tx, make_event("order.created", "prt_1", "ord_1", {{"id", "ord_1"}}));
+    throw std::runtime_error("payment declined");
+  }),
+               std::runtime_error);
+  EXPECT_TRUE(read_events_after(*db, 0, 100).empty());
+  EXPECT_TRUE(db->query("SELECT * FROM orders").empty());
+}
+
+TEST_F(OutboxTest, CommittedEventsReadBackInOrderWithTheWebhookBody) {
+  std::string created_id, changed_id;
+  db->transaction([&](Session& tx) {
+    tx.execute("INSERT INTO orders VALUES ('ord_1', 'created')");
+    created_id = outbox.append(tx, make_event("order.created", "prt_1", "ord_1",
+                                              {{"id", "ord_1"}, {"status", "created"}}));
+  });
+  now += std::chrono::seconds(90);
+  db->transaction([&](Session& tx) {
+    tx.execute("UPDATE orders SET status = 'shipped' WHERE id = 'ord_1'");
+    changed_id = outbox.append(
+        tx, make_event("order.updated", "prt_1", "ord_1", {{"id", "ord_1"}, {"status", "shipped"}},
+                       {{"status", "created"}}));
+  });
+  EXPECT_EQ(created_id.rfind("evt_", 0), 0u);
+  EXPECT_NE(created_id, changed_id);
+
+  auto events = read_events_after(*db, 0, 10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_LT(events[0].sequence, events[1].sequence);
+  EXPECT_EQ(events[0].id, created_id);
+  EXPECT_EQ(events[0].type, "order.created");
+  EXPECT_EQ(events[0].partner_id, "prt_1");
+  EXPECT_EQ(events[0].subject, "ord_1");
+  EXPECT_EQ(events[0].created_at, "2026-11-26T10:00:00Z");
+  EXPECT_EQ(events[0].payload, nlohmann::json::parse(R"({
+    "id": ")" + created_id + R"(",
+    "type": "order.created",
+    "created": "2026-11-26T10:00:00Z",
+    "api_version": "v1",
+    "data": {"object": {"id": "ord_1", "status": "created"}}
+  })"));
+  EXPECT_EQ(events[1].payload, nlohmann::json::parse(R"({
+    "id": ")" + changed_id + R"(",
+    "type": "order.updated",
+    "created": "2026-11-26T10:01:30Z",
+    "api_version": "v1",
+    "data": {"object": {"id": "ord_1", "status": "shipped"},
+             "previous_attributes": {"status": "created"}}
+  })"));
+
+  // Reading after a cursor, with a limit.
+  auto after_first = read_events_after(*db, events[0].sequence, 10);
+  ASSERT_EQ(after_first.size(), 1u);
+  EXPECT_EQ(after_first[0].id, changed_id);
+  EXPECT_EQ(read_events_after(*db, 0, 1).size(), 1u);
+  EXPECT_TRUE(read_events_after(*db, events[1].sequence, 10).empty());
+  EXPECT_TRUE(read_events_after(*db, 0, 0).empty());
+}
+
+TEST_F(OutboxTest, CatalogEventsHaveEmptyPartnerAndSubject) {
+  db->transaction([&](Session& tx) {
+    outbox.append(tx, make_event("inventory.changed", "", "", {{"sku", "A-1"}, {"on_hand", 4}}));
+  });
+  auto events = read_events_after(*db, 0, 10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].partner_id, "");
+  EXPECT_EQ(events[0].subject, "");
+  EXPECT_FALSE(events[0].payload["data"].contains("previous_attributes"));
+}
+
+}  // namespace
+}  // namespace portico::storage

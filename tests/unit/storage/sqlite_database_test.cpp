@@ -1,0 +1,209 @@
+// The SQLite backend's statements: pragmas, Value round-trips, Row access, error mapping.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "core/storage/sqlite_database.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace portico::storage {
+namespace {
+
+class SqliteDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override { db = open_sqlite({.path = (dir / "data/portico.db").string()}); }
+
+  test::TempDir dir;
+  std::shared_ptr<Database> db;
+};
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const DatabaseError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST_F(SqliteDatabaseTest, OpensInWalModeAndCreatesParentDirectories) {
+  EXPECT_TRUE(std::filesystem::exists(dir / "data/portico.db"));
+  EXPECT_EQ(db->query("PRAGMA journal_mode").at(0).text(0), "wal");
+  EXPECT_EQ(db->backend_name(), "sqlite");
+}
+
+TEST_F(SqliteDatabaseTest, WriterEnforcesForeignKeys) {
+  db->execute_script(
+      "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+      "CREATE TABLE child(parent_id INTEGER NOT NULL REFERENCES parent(id));");
+  EXPECT_THROW(db->execute("INSERT INTO child(parent_id) VALUES (?)", {std::int64_t{42}}),
+               ConstraintError);
+}
+
+TEST_F(SqliteDatabaseTest, RoundTripsEveryValueType) {
+  db->execute("CREATE TABLE t(i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)");
+  const std::string binary("a\0b\xff", 4);
+  const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+  db->execute("INSERT INTO t VALUES (?, ?, ?, CAST(? AS BLOB), ?)",
+              {big, 2.5, std::string("héllo ✓"), binary, nullptr});
+
+  auto rows = db->query("SELECT i, r, s, b, n FROM t");
+  ASSERT_EQ(rows.size(), 1u);
+  const Row& row = rows[0];
+  ASSERT_EQ(row.size(), 5u);
+  EXPECT_EQ(std::get<std::int64_t>(row.at(0)), big);
+  EXPECT_EQ(std::get<double>(row.at(1)), 2.5);
+  EXPECT_EQ(std::get<std::string>(row.at(2)), "héllo ✓");
+  EXPECT_EQ(std::get<std::string>(row.at(3)), binary);
+  EXPECT_TRUE(row.is_null(4));
+  EXPECT_TRUE(std::holds_alternative<std::nullptr_t>(row.at(4)));
+}
+
+TEST_F(SqliteDatabaseTest, EmptyStringIsNotNull) {
+  auto row = db->query("SELECT ? AS s", {std::string()}).at(0);
+  EXPECT_FALSE(row.is_null(0));
+  EXPECT_EQ(row.text("s"), "");
+}
+
+TEST_F(SqliteDatabaseTest, RowsAreReadableByIndexAndColumnName) {
+  db->execute("CREATE TABLE orders(id TEXT PRIMARY KEY, quantity INTEGER, price REAL, note TEXT)");
+  db->execute("INSERT INTO orders VALUES (?, ?, ?, ?)",
+              {std::string("ord_1"), std::int64_t{3}, 9.5, nullptr});
+  db->execute("INSERT INTO orders VALUES (?, ?, ?, ?)",
+              {std::string("ord_2"), std::int64_t{1}, 1.25, std::string("gift")});
+
+  auto rows = db->query("SELECT id, quantity, price, note FROM orders ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].text(0), "ord_1");
+  EXPECT_EQ(rows[0].text("id"), "ord_1");
+  EXPECT_EQ(rows[0].integer("quantity"), 3);
+  EXPECT_EQ(rows[0].real("price"), 9.5);
+  EXPECT_EQ(rows[0].optional_text("note"), std::nullopt);
+  EXPECT_EQ(rows[1].optional_text("note"), "gift");
+  EXPECT_EQ(rows[1].optional_integer(1), 1);
+  EXPECT_EQ(rows[1].index_of("price"), 2u);
+  EXPECT_THROW(rows[0].text("missing"), DatabaseError);
+  EXPECT_THROW(rows[0].integer("id"), DatabaseError);
+}
+
+TEST_F(SqliteDatabaseTest, ExecuteReturnsRowsChanged) {
+  db->execute("CREATE TABLE t(x INTEGER)");
+  EXPECT_EQ(db->execute("INSERT INTO t VALUES (1), (2), (3)"), 3);
+  EXPECT_EQ(db->execute("UPDATE t SET x = x + 1 WHERE x >= ?", {std::int64_t{2}}), 2);
+  EXPECT_EQ(db->execute("UPDATE t SET x = 0 WHERE x > 100"), 0);
+  EXPECT_EQ(db->execute("CREATE INDEX t_x ON t(x)"), 0);
+  EXPECT_EQ(db->execute("DELETE FROM t"), 3);
+}
+
+TEST_F(SqliteDatabaseTest, QueryThatWritesRunsOnTheWriter) {
+  db->execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)");
+  auto rows = db->query("INSERT INTO t(name) VALUES (?) RETURNING id", {std::string("a")});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].integer("id"), 1);
+  EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 1);
+}
+
+TEST_F(SqliteDatabaseTest, ConstraintViolationIsConstraintError) {
+  db->execute("CREATE TABLE partners(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE)");
+  db->execute("INSERT INTO partners VALUES (?, ?)",
+              {std::string("p1"), std::string("a@example.com")});
+  try {
+    db->execute("INSERT INTO partners VALUES (?, ?)",
+                {std::string("p2"), std::string("a@example.com")});
+    FAIL() << "expected ConstraintError";
+  } catch (const ConstraintError& error) {
+    EXPECT_NE(std::string(error.what()).find("UNIQUE constraint failed: partners.email"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(db->execute("INSERT INTO partners VALUES (?, NULL)", {std::string("p3")}),
+               ConstraintError);
+}
+
+TEST_F(SqliteDatabaseTest, BadSqlIsDatabaseErrorNamingTheStatement) {
+  std::string message = error_of([&] { db->query("SELEC nonsense FROM nowhere"); });
+  EXPECT_NE(message.find("syntax error"), std::string::npos) << message;
+  EXPECT_NE(message.find("SELEC nonsense FROM nowhere"), std::string::npos) << message;
+
+  message = error_of([&] { db->query("SELECT * FROM missing_table"); });
+  EXPECT_NE(message.find("no such table: missing_table"), std::string::npos) << message;
+
+  std::string long_sql = "SELECT * FROM missing_table WHERE " + std::string(200, 'x') + " = 1";
+  message = error_of([&] { db->execute(long_sql); });
+  EXPECT_EQ(message.find(std::string(100, 'x')), std::string::npos) << "SQL not cut: " << message;
+  EXPECT_NE(message.find("…"), std::string::npos) << message;
+
+  EXPECT_THROW(db->execute_script("CREATE TABLE ok(x); CREATE TABLE (;"), DatabaseError);
+  // Still usable afterwards.
+  EXPECT_EQ(db->query("SELECT 1").at(0).integer(0), 1);
+}
+
+TEST_F(SqliteDatabaseTest, RefusesMisusedStatements) {
+  db->execute("CREATE TABLE t(x INTEGER)");
+  EXPECT_NE(error_of([&] {
+              db->execute("INSERT INTO t VALUES (?)");
+            }).find("expected 1 parameters, got 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              db->execute("INSERT INTO t VALUES (:x)", {std::int64_t{1}});
+            }).find("only ? placeholders"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              db->execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)");
+            }).find("one statement per call"),
+            std::string::npos);
+  EXPECT_THROW(db->query("   "), DatabaseError);
+  // A trailing semicolon or comment is fine.
+  EXPECT_EQ(db->execute("INSERT INTO t VALUES (1); -- done"), 1);
+  EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 1);
+}
+
+TEST_F(SqliteDatabaseTest, RefusesTransactionStatementsOutsideTransaction) {
+  db->execute("CREATE TABLE t(x INTEGER)");
+  EXPECT_THROW(db->execute("BEGIN"), DatabaseError);
+  EXPECT_THROW(db->query("BEGIN"), DatabaseError);
+  // Neither the writer nor a reader was left inside a transaction.
+  db->execute("INSERT INTO t VALUES (1)");
+  auto other = open_sqlite({.path = (dir / "data/portico.db").string(), .readers = 1});
+  EXPECT_EQ(other->query("SELECT count(*) FROM t").at(0).integer(0), 1);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 1);
+}
+
+TEST_F(SqliteDatabaseTest, ReadersSeeSchemaChangesMadeAfterTheyCached) {
+  db->execute("CREATE TABLE t(a INTEGER)");
+  db->execute("INSERT INTO t VALUES (1)");
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(db->query("SELECT * FROM t").at(0).size(), 1u);
+  db->execute("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'");
+  for (int i = 0; i < 8; ++i) {
+    auto row = db->query("SELECT * FROM t").at(0);
+    ASSERT_EQ(row.size(), 2u);
+    EXPECT_EQ(row.text("b"), "x");
+  }
+}
+
+TEST_F(SqliteDatabaseTest, ManyDistinctStatementsDoNotBreakTheCache) {
+  for (int i = 0; i < 600; ++i) {
+    EXPECT_EQ(db->query("SELECT " + std::to_string(i)).at(0).integer(0), i);
+  }
+}
+
+TEST(OpenSqliteTest, RefusesInMemoryAndUnopenablePaths) {
+  EXPECT_THROW(open_sqlite({.path = ":memory:"}), DatabaseError);
+  EXPECT_THROW(open_sqlite({.path = ""}), DatabaseError);
+
+  test::TempDir dir;
+  auto not_a_db = dir.write("junk.db", std::string(4096, 'j'));
+  std::string message = error_of([&] { open_sqlite({.path = not_a_db.string()}); });
+  EXPECT_NE(message.find(not_a_db.string()), std::string::npos) << message;
+}
+
+TEST(OpenSqliteTest, WorksWithoutReaders) {
+  test::TempDir dir;
+  auto db = open_sqlite({.path = (dir / "x.db").string(), .readers = 0});
+  db->execute("CREATE TABLE t(x)");
+  db->execute("INSERT INTO t VALUES (7)");
+  EXPECT_EQ(db->query("SELECT x FROM t").at(0).integer(0), 7);
+}
+
+}  // namespace
+}  // namespace portico::storage
