@@ -15,8 +15,9 @@
 // The descriptor is declared `extern` first so the const object gets external linkage.
 #define PORTICO_PLUGIN(Class)                                                                   \
   extern "C" {                                                                                  \
-  extern PORTICO_DETAIL_EXPORT const portico_plugin_abi portico_plugin_descriptor;              \
-  PORTICO_DETAIL_EXPORT const portico_plugin_abi portico_plugin_descriptor = {                  \
+  __attribute__((visibility("default"))) extern const portico_plugin_abi                        \
+      portico_plugin_descriptor;                                                                \
+  __attribute__((used)) const portico_plugin_abi portico_plugin_descriptor = {                  \
       PORTICO_PLUGIN_API_MAJOR, PORTICO_PLUGIN_API_MINOR, PORTICO_BUILD_SIGNATURE,             \
       Class::kName, Class::kVersion};                                                           \
   }                                                                                             \
