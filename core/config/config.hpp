@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -24,7 +25,8 @@ struct ConfigError {
   int line = 0;      // 0 when unknown
   std::string key;   // dotted path, e.g. "server.max_body"; empty for syntax errors
   std::string message;
-  // "file:line key: message" ("file key: message" without a line; "file:line: message" without a key)
+  // "file:line key: message" ("file key: message" without a line; "file:line: message" without a
+  // key)
   std::string to_string() const;
 };
 
@@ -89,12 +91,13 @@ struct TierConfig {
 struct PluginEntry {
   std::string name;
   bool enabled = true;
-  std::string version_range;  // "" = any
-  std::string path;           // "" = search plugins.dir
+  std::string version_range;                           // "" = any
+  std::string path;                                    // "" = search plugins.dir
   nlohmann::json settings = nlohmann::json::object();  // the plugin's own keys, ${ENV} applied
   std::string file;                                    // where the table is ("--set" if only there)
   int line = 0;                                        // line of the table header
   std::map<std::string, int> key_lines;                // line of each key in settings
+  std::set<std::string> overridden_keys;  // settings keys given by --set (reported as "--set")
 };
 
 struct Config {
@@ -127,5 +130,7 @@ nlohmann::json validate_plugin_config(const PluginEntry& entry, const ConfigSche
 // "10s" → 10000 ms; "16KiB" → 16384. nullopt when malformed. Exposed for the CLI and tests.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<std::size_t> parse_size(std::string_view text);
+// "0.0.0.0:8080", "[::1]:8080" → host and port (0 = any free port). nullopt when malformed.
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 }  // namespace portico::config

@@ -1,0 +1,126 @@
+// load() and parse(): read, override, substitute, validate, then build the typed Config.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "core/config/config.hpp"
+#include "core/config/schema_validation.hpp"
+#include "core/config/sections.hpp"
+#include "core/config/toml_tree.hpp"
+
+namespace portico::config {
+namespace {
+
+using nlohmann::json;
+
+ConfigException cannot_read(const std::string& file, int error) {
+  std::string reason = std::generic_category().message(error);
+  return ConfigException({ConfigError{file, 0, "", "cannot read file (" + reason + ")"}});
+}
+
+std::string read_text(const std::string& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
+                                                         &std::fclose);
+  if (!stream) throw cannot_read(file, errno);
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, stream.get())) > 0) {
+    text.append(buffer, count);
+  }
+  if (std::ferror(stream.get())) throw cannot_read(file, errno);  // e.g. a directory
+  return text;
+}
+
+// Validation guarantees a well-formed address here.
+ListenAddress listen_address(const json& section) {
+  return parse_listen_address(section.at("listen").get<std::string>()).value();
+}
+
+std::chrono::milliseconds duration(const json& section, const char* key) {
+  return std::chrono::milliseconds(section.at(key).get<std::int64_t>());
+}
+
+// Only called once every section validated, so every key is present (given or defaulted).
+Config to_config(ValidatedSections sections, const std::string& file) {
+  Config config;
+  config.file = file;
+
+  const json& server = sections.server;
+  config.server.listen = listen_address(server);
+  config.server.threads = server.at("threads").get<int>();
+  config.server.max_body = server.at("max_body").get<std::size_t>();
+  config.server.max_header = server.at("max_header").get<std::size_t>();
+  config.server.header_timeout = duration(server, "header_timeout");
+  config.server.idle_timeout = duration(server, "idle_timeout");
+  config.server.shutdown_timeout = duration(server, "shutdown_timeout");
+  config.server.trusted_proxies = server.at("trusted_proxies").get<std::vector<std::string>>();
+  if (sections.tls) {
+    config.server.tls =
+        TlsConfig{listen_address(*sections.tls), sections.tls->at("cert").get<std::string>(),
+                  sections.tls->at("key").get<std::string>()};
+  }
+
+  config.admin.listen = listen_address(sections.admin);
+  config.admin.token = sections.admin.at("token").get<std::string>();
+  config.storage.backend = sections.storage.at("backend").get<std::string>();
+  config.storage.path = sections.storage.at("path").get<std::string>();
+  config.logging.dir = sections.logging.at("dir").get<std::string>();
+  config.logging.retention_days = sections.logging.at("retention_days").get<int>();
+  config.logging.level = sections.logging.at("level").get<std::string>();
+
+  for (const auto& [name, tier] : sections.tiers) {
+    config.tiers[name] = TierConfig{name, tier.at("limit").get<std::int64_t>(),
+                                    duration(tier, "window"), tier.at("burst").get<std::int64_t>()};
+  }
+
+  config.plugins_dir = sections.plugins.at("dir").get<std::string>();
+  for (auto& plugin : sections.plugin_entries) {
+    PluginEntry entry = std::move(plugin.entry);
+    entry.enabled = plugin.core.at("enabled").get<bool>();
+    entry.version_range = plugin.core.at("version").get<std::string>();
+    entry.path = plugin.core.at("path").get<std::string>();
+    config.plugins.push_back(std::move(entry));
+  }
+  return config;
+}
+
+}  // namespace
+
+Config load(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+            const EnvLookup& env) {
+  std::string name = file.string();
+  return parse(read_text(name), name, overrides, env);
+}
+
+Config parse(std::string_view text, std::string_view file_name,
+             const std::vector<std::string>& overrides, const EnvLookup& env) {
+  std::string file(file_name);
+  toml::table root = read_toml(text, file);
+
+  std::vector<ConfigError> errors;
+  apply_overrides(root, overrides, errors);
+  std::vector<ConfigError> env_errors;
+  substitute_env(root, file, env, env_errors);
+  std::vector<ConfigError> validation_errors;
+  ValidatedSections sections = validate_sections(root, file, validation_errors);
+
+  // A value whose ${VAR} failed would fail validation too; report only the cause.
+  std::erase_if(validation_errors, [&](const ConfigError& error) {
+    return std::any_of(env_errors.begin(), env_errors.end(),
+                       [&](const ConfigError& cause) { return cause.key == error.key; });
+  });
+  errors.insert(errors.end(), env_errors.begin(), env_errors.end());
+  errors.insert(errors.end(), validation_errors.begin(), validation_errors.end());
+  if (!errors.empty()) {
+    sort_by_position(errors);
+    throw ConfigException(std::move(errors));
+  }
+  return to_config(std::move(sections), file);
+}
+
+}  // namespace portico::config

@@ -1,0 +1,204 @@
+// The core sections as ConfigSchema values: the keys, types, bounds and defaults operators see.
+#include "core/config/core_schemas.hpp"
+
+// GCC 12 flags members left out of designated initializers; leaving them out is the point here.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace portico::config {
+
+using nlohmann::json;
+
+const ConfigSchema& root_schema() {
+  static const ConfigSchema schema{{
+      {.key = "server", .type = FieldType::table, .description = "HTTP listener and limits"},
+      {.key = "admin", .type = FieldType::table, .description = "admin API"},
+      {.key = "storage", .type = FieldType::table, .description = "partner and key storage"},
+      {.key = "logging", .type = FieldType::table, .description = "request logs"},
+      {.key = "tiers", .type = FieldType::table, .description = "rate limit tiers by name"},
+      {.key = "plugins", .type = FieldType::table, .description = "plugin directory and tables"},
+  }};
+  return schema;
+}
+
+const ConfigSchema& server_schema() {
+  static const ConfigSchema schema{{
+      {.key = "listen",
+       .type = FieldType::string,
+       .description = "host:port for plain HTTP",
+       .default_value = "0.0.0.0:8080"},
+      {.key = "threads",
+       .type = FieldType::integer,
+       .description = "I/O threads; 0 = one per core",
+       .default_value = 0,
+       .min = 0,
+       .max = 1024},
+      {.key = "max_body",
+       .type = FieldType::size,
+       .description = "largest request body",
+       .default_value = "1MiB"},
+      {.key = "max_header",
+       .type = FieldType::size,
+       .description = "largest request header block",
+       .default_value = "16KiB",
+       .min = 1024},
+      {.key = "header_timeout",
+       .type = FieldType::duration,
+       .description = "time to receive the request headers",
+       .default_value = "10s",
+       .min = 1},
+      {.key = "idle_timeout",
+       .type = FieldType::duration,
+       .description = "keep-alive idle time",
+       .default_value = "60s",
+       .min = 1},
+      {.key = "shutdown_timeout",
+       .type = FieldType::duration,
+       .description = "graceful drain deadline",
+       .default_value = "10s"},
+      {.key = "trusted_proxies",
+       .type = FieldType::string_array,
+       .description = "CIDRs whose X-Forwarded-For is believed",
+       .default_value = json::array()},
+      {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
+  }};
+  return schema;
+}
+
+const ConfigSchema& tls_schema() {
+  static const ConfigSchema schema{{
+      {.key = "listen",
+       .type = FieldType::string,
+       .description = "host:port for HTTPS",
+       .default_value = "0.0.0.0:8443"},
+      {.key = "cert",
+       .type = FieldType::string,
+       .description = "PEM certificate",
+       .required = true},
+      {.key = "key", .type = FieldType::string, .description = "PEM private key", .required = true},
+  }};
+  return schema;
+}
+
+const ConfigSchema& admin_schema() {
+  static const ConfigSchema schema{{
+      {.key = "listen",
+       .type = FieldType::string,
+       .description = "host:port for the admin API",
+       .default_value = "127.0.0.1:9901"},
+      {.key = "token",
+       .type = FieldType::string,
+       .description = "bearer token; empty refuses every request",
+       .default_value = ""},
+  }};
+  return schema;
+}
+
+const ConfigSchema& storage_schema() {
+  static const ConfigSchema schema{{
+      {.key = "backend",
+       .type = FieldType::string,
+       .description = "storage engine",
+       .default_value = "sqlite"},
+      {.key = "path",
+       .type = FieldType::string,
+       .description = "database file",
+       .default_value = "var/portico.db"},
+  }};
+  return schema;
+}
+
+const ConfigSchema& logging_schema() {
+  static const ConfigSchema schema{{
+      {.key = "dir",
+       .type = FieldType::string,
+       .description = "directory of the daily request logs",
+       .default_value = "var/log"},
+      {.key = "retention_days",
+       .type = FieldType::integer,
+       .description = "days of logs kept",
+       .default_value = 90,
+       .min = 1,
+       .max = 36500},
+      {.key = "level",
+       .type = FieldType::string,
+       .description = "minimum level of the gateway's own log",
+       .default_value = "info",
+       .one_of = {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+  }};
+  return schema;
+}
+
+const ConfigSchema& tier_schema() {
+  static const ConfigSchema schema{{
+      {.key = "limit",
+       .type = FieldType::integer,
+       .description = "requests allowed per window",
+       .required = true,
+       .min = 1},
+      {.key = "window",
+       .type = FieldType::duration,
+       .description = "length of the rate limit window",
+       .default_value = "1m",
+       .min = 1000},
+      {.key = "burst",
+       .type = FieldType::integer,
+       .description = "extra requests allowed in a burst",
+       .default_value = 0,
+       .min = 0},
+  }};
+  return schema;
+}
+
+const ConfigSchema& plugin_entry_schema() {
+  static const ConfigSchema schema{{
+      {.key = "enabled",
+       .type = FieldType::boolean,
+       .description = "false keeps the plugin configured but off",
+       .default_value = true},
+      {.key = "version",
+       .type = FieldType::string,
+       .description = "semver range the plugin must satisfy; empty = any",
+       .default_value = ""},
+      {.key = "path",
+       .type = FieldType::string,
+       .description = "explicit plugin file instead of a search of plugins.dir",
+       .default_value = ""},
+  }};
+  return schema;
+}
+
+ConfigSchema tiers_schema(const json& configured) {
+  ConfigSchema schema{{
+      {.key = "basic",
+       .type = FieldType::table,
+       .description = "default tier",
+       .default_value = {{"limit", 100}, {"window", "1m"}}},
+      {.key = "premium",
+       .type = FieldType::table,
+       .description = "default tier",
+       .default_value = {{"limit", 1000}, {"window", "1m"}}},
+  }};
+  for (const auto& [name, value] : configured.items()) {
+    if (name != "basic" && name != "premium") {
+      schema.fields.push_back({.key = name, .type = FieldType::table, .description = "tier"});
+    }
+  }
+  return schema;
+}
+
+ConfigSchema plugins_schema(const json& configured) {
+  ConfigSchema schema{{
+      {.key = "dir",
+       .type = FieldType::string,
+       .description = "where plugins are searched",
+       .default_value = "build/plugins"},
+  }};
+  for (const auto& [name, value] : configured.items()) {
+    if (name != "dir" && value.is_object()) {
+      schema.fields.push_back({.key = name, .type = FieldType::table, .description = "plugin"});
+    }
+  }
+  return schema;
+}
+
+}  // namespace portico::config
