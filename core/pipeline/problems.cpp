@@ -1,0 +1,82 @@
+#include "core/pipeline/problems.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace portico::pipeline {
+namespace {
+
+Problem make(int status, std::string code, std::string title, std::string detail) {
+  Problem p;
+  p.status = status;
+  p.code = std::move(code);
+  p.title = std::move(title);
+  p.detail = std::move(detail);
+  return p;
+}
+
+}  // namespace
+
+Response problem_response(const Problem& problem, std::string_view request_id) {
+  nlohmann::json body = {
+      {"type", "urn:portico:problem:" + problem.code},
+      {"title", problem.title},
+      {"status", problem.status},
+      {"detail", problem.detail},
+      {"code", problem.code},
+      {"request_id", request_id},
+  };
+  if (!problem.errors.empty()) {
+    auto& errors = body["errors"] = nlohmann::json::array();
+    for (const auto& e : problem.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
+  }
+  Response response;
+  response.status = problem.status;
+  response.content_type = "application/problem+json";
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const auto& [name, value] : problem.headers) response.set_header(name, value);
+  return response;
+}
+
+Problem route_not_found(std::string_view method, std::string_view path) {
+  return make(404, "not_found", "Not found",
+              "No route for " + std::string(method) + " " + std::string(path) + ".");
+}
+
+Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed) {
+  std::string list;
+  for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
+  Problem p = make(405, "method_not_allowed", "Method not allowed",
+                   "This path does not accept " + std::string(method) + "; it accepts " + list + ".");
+  p.headers.emplace_back("Allow", list);
+  return p;
+}
+
+Problem payload_too_large(std::size_t limit) {
+  return make(413, "payload_too_large", "Payload too large",
+              "The request body exceeds the limit of " + std::to_string(limit) + " bytes.");
+}
+
+Problem header_too_large(std::size_t limit) {
+  return make(431, "header_too_large", "Request header fields too large",
+              "The request headers exceed the limit of " + std::to_string(limit) + " bytes.");
+}
+
+Problem bad_request(std::string detail) {
+  return make(400, "invalid_request", "Invalid request", std::move(detail));
+}
+
+Problem request_timeout() {
+  return make(408, "request_timeout", "Request timeout",
+              "The request was not received completely in time.");
+}
+
+Problem internal_error() {
+  return make(500, "internal_error", "Internal error",
+              "Something went wrong on our side. Quote the request_id when you contact support.");
+}
+
+Problem service_unavailable(std::string detail) {
+  return make(503, "service_unavailable", "Service unavailable", std::move(detail));
+}
+
+}  // namespace portico::pipeline

@@ -1,0 +1,26 @@
+// The one place a Problem becomes an HTTP response (RFC 9457 application/problem+json), and the
+// problems the core itself raises.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portico/http_types.hpp"
+#include "portico/problem.hpp"
+
+namespace portico::pipeline {
+
+// Body members: type, title, status, detail, code, request_id (+ errors when present).
+Response problem_response(const Problem& problem, std::string_view request_id);
+
+Problem route_not_found(std::string_view method, std::string_view path);
+Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed);
+Problem payload_too_large(std::size_t limit);
+Problem header_too_large(std::size_t limit);
+Problem bad_request(std::string detail);
+Problem request_timeout();
+Problem internal_error();
+Problem service_unavailable(std::string detail);
+
+}  // namespace portico::pipeline

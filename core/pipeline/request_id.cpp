@@ -1,0 +1,39 @@
+#include "core/pipeline/request_id.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+#include "core/util/random_id.hpp"
+
+namespace portico::pipeline {
+
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  // A random per-process prefix plus a counter: unique without a CSPRNG call per request.
+  static const std::string prefix = util::random_id("req_", 12);
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  char digits[12];
+  for (int i = 11; i >= 0; --i) {
+    digits[i] = alphabet[n % 36];
+    n /= 36;
+  }
+  return prefix + std::string(digits, sizeof digits);
+}
+
+std::string request_id_for(std::optional<std::string_view> from_caller) {
+  if (from_caller && is_sane_request_id(*from_caller)) return std::string(*from_caller);
+  return new_request_id();
+}
+
+}  // namespace portico::pipeline

@@ -1,0 +1,15 @@
+// X-Request-Id: the caller's when it is sane, otherwise a fresh one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace portico::pipeline {
+
+// Sane = 1..128 characters of [A-Za-z0-9._:-]. Anything else is replaced, never echoed.
+bool is_sane_request_id(std::string_view id);
+std::string new_request_id();  // "req_" + 24 lowercase alphanumerics, unique per process run
+std::string request_id_for(std::optional<std::string_view> from_caller);
+
+}  // namespace portico::pipeline

@@ -1,0 +1,44 @@
+// Route table: literal segments and whole-segment `{name}` captures, matched segment by segment.
+// Answers the route, or the methods the path does allow (405), or nothing (404).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portico/plugin.hpp"
+
+namespace portico::pipeline {
+
+struct RouteEntry {
+  Route route;
+  std::string owner;  // plugin name, or "core"
+};
+
+struct RouteMatch {
+  const RouteEntry* entry = nullptr;            // set when method and path match
+  std::map<std::string, std::string> params;   // captures
+  std::vector<std::string> allowed_methods;     // when only the path matched
+};
+
+class Router {
+ public:
+  // Throws std::invalid_argument when a route is malformed or the same method+path is added twice
+  // (the message names both owners).
+  void add(Route route, const std::string& owner);
+  RouteMatch match(std::string_view method, std::string_view path) const;
+  std::vector<const RouteEntry*> entries() const;
+
+ private:
+  struct Node {
+    std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
+    std::unique_ptr<Node> capture;
+    std::string capture_name;
+    std::map<std::string, RouteEntry, std::less<>> by_method;
+  };
+  Node root_;
+};
+
+}  // namespace portico::pipeline
