@@ -1,0 +1,185 @@
+// Loading one plugin library: every refusal reason with its exact one-line message, the example
+// plugin end to end, and the rule that a plugin object keeps its library mapped.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+
+#include "core/plugin_host/plugin_loader.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/plugin_host/plugin_host_test_support.hpp"
+
+namespace portico::plugin_host {
+namespace {
+
+using test::built_plugin;
+using test::fixture;
+
+// The line an operator sees for `file`, or "loaded" when nothing was refused.
+std::string load_refusal(const std::filesystem::path& file) {
+  try {
+    load_plugin(file);
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": " + e.reason());
+    return e.reason();
+  }
+  return "loaded";
+}
+
+std::string descriptor_refusal(const std::filesystem::path& file) {
+  try {
+    read_descriptor(file);
+  } catch (const PluginLoadError& e) {
+    return e.reason();
+  }
+  return "read";
+}
+
+TEST(PluginLoader, RefusesAMissingFile) {
+  portico::test::TempDir dir;
+  EXPECT_EQ(load_refusal(dir / "absent.so"), "file not found");
+  EXPECT_EQ(descriptor_refusal(dir / "absent.so"), "file not found");
+}
+
+TEST(PluginLoader, RefusesAFileWithoutAnElfHeader) {
+  portico::test::TempDir dir;
+  EXPECT_EQ(load_refusal(dir.write("notes.so", "these are not the bytes you are looking for")),
+            "not a shared library (no ELF header)");
+  EXPECT_EQ(load_refusal(dir.write("empty.so", "")), "not a shared library (no ELF header)");
+  EXPECT_EQ(descriptor_refusal(dir / "notes.so"), "not a shared library (no ELF header)");
+}
+
+TEST(PluginLoader, ReportsTheDynamicLoadersReasonWhenDlopenFails) {
+  portico::test::TempDir dir;
+  auto truncated = dir.write("truncated.so", std::string("\x7f"
+                                                         "ELF",
+                                                         4) +
+                                                 "\x02\x01");
+  EXPECT_EQ(load_refusal(truncated), "cannot load: " + truncated.string() + ": file too short");
+}
+
+TEST(PluginLoader, BindsEverySymbolAtLoadTime) {
+  // RTLD_NOW: a missing symbol refuses the plugin now, not at its first call in production.
+  auto file = fixture("unresolved_symbol.so");
+  EXPECT_EQ(load_refusal(file), "cannot load: " + file.string() +
+                                    ": undefined symbol: portico_fixture_missing_function");
+}
+
+TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
+  const std::string reason = "no portico_plugin_descriptor symbol (not a Portico plugin?)";
+  EXPECT_EQ(load_refusal(fixture("no_descriptor.so")), reason);
+  EXPECT_EQ(descriptor_refusal(fixture("no_descriptor.so")), reason);
+}
+
+TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
+  const std::string reason = "plugin API 99.0, core speaks 1.0 (major versions must match)";
+  EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
+  EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
+}
+
+TEST(PluginLoader, RefusesANewerMinorApiVersion) {
+  const std::string reason = "plugin API 1.99 is newer than the core's 1.0";
+  EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
+  EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
+}
+
+TEST(PluginLoader, RefusesAnotherBuildSignature) {
+  const std::string reason = "build signature mismatch: plugin 'gcc-0.0-another-build', core '" +
+                             std::string(PORTICO_BUILD_SIGNATURE) + "'";
+  EXPECT_EQ(load_refusal(fixture("wrong_signature.so")), reason);
+  EXPECT_EQ(descriptor_refusal(fixture("wrong_signature.so")), reason);
+}
+
+TEST(PluginLoader, RefusesALibraryWithoutFactory) {
+  EXPECT_EQ(load_refusal(fixture("no_factory.so")), "no portico_create_plugin symbol");
+  // The descriptor alone is fine: version selection can still read it.
+  EXPECT_EQ(read_descriptor(fixture("no_factory.so")).name, "no_factory");
+}
+
+TEST(PluginLoader, RefusesAFactoryThatThrowsOrReturnsNothing) {
+  EXPECT_EQ(load_refusal(fixture("throwing_factory.so")), "factory failed: database unreachable");
+  EXPECT_EQ(load_refusal(fixture("null_factory.so")), "factory failed: it returned no plugin");
+}
+
+TEST(PluginLoader, RefusesAPluginWhoseInfoContradictsItsDescriptor) {
+  EXPECT_EQ(load_refusal(fixture("misnamed.so")),
+            "info() names the plugin 'someone_else' but its descriptor says 'misnamed'");
+}
+
+TEST(PluginLoader, ReadsTheDescriptorOfHello) {
+  PluginDescriptor descriptor = read_descriptor(built_plugin("hello.so"));
+  EXPECT_EQ(descriptor.name, "hello");
+  EXPECT_EQ(descriptor.version, "1.0.0");
+  EXPECT_EQ(descriptor.api_major, kPluginApiMajor);
+  EXPECT_EQ(descriptor.api_minor, kPluginApiMinor);
+  EXPECT_EQ(descriptor.build_signature, kBuildSignature);
+}
+
+TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
+  LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
+  EXPECT_EQ(loaded.info.name, "hello");
+  EXPECT_EQ(loaded.info.version, "1.0.0");
+  EXPECT_EQ(loaded.api_version, "1.0");
+  EXPECT_EQ(loaded.file, built_plugin("hello.so"));
+  ASSERT_EQ(loaded.info.kinds.size(), 1u);
+  EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);
+  ASSERT_EQ(loaded.info.schema.fields.size(), 1u);
+  EXPECT_EQ(loaded.info.schema.fields[0].key, "greeting");
+  EXPECT_EQ(loaded.info.schema.fields[0].default_value, "hello");
+
+  test::FakeHost host("hello", {{"greeting", "good morning"}});
+  loaded.plugin->init(host);
+  ASSERT_NE(loaded.plugin->routes(), nullptr);
+  std::vector<Route> routes = loaded.plugin->routes()->routes();
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].method, "GET");
+  EXPECT_EQ(routes[0].path, "/v1/hello");
+  EXPECT_EQ(routes[0].scope, "");
+  EXPECT_FALSE(routes[0].authenticated);
+
+  Request request;
+  request.method = "GET";
+  request.path = request.target = "/v1/hello";
+  Response response = routes[0].handler(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(
+      nlohmann::json::parse(response.body),
+      (nlohmann::json{{"message", "good morning"}, {"plugin", "hello"}, {"version", "1.0.0"}}));
+}
+
+// These use fixtures without STB_GNU_UNIQUE symbols: glibc never unloads the first library that
+// defines one (hello does, through std:: inline statics), which would hide a deleter that leaks.
+TEST(PluginLoader, ThePluginObjectKeepsItsLibraryLoaded) {
+  const auto file = fixture("alpha.so");
+  ASSERT_FALSE(test::library_is_loaded(file));
+
+  std::shared_ptr<Plugin> plugin;
+  {
+    LoadedPlugin loaded = load_plugin(file);
+    plugin = std::move(loaded.plugin);
+  }  // every handle the loader made is gone; only the plugin's deleter holds the library
+  ASSERT_TRUE(test::library_is_loaded(file));
+  EXPECT_EQ(plugin->info().name, "alpha");  // its code is still there to run
+
+  // A pointer sharing the plugin's ownership (how the pipeline should keep a plugin's kinds)
+  // holds the library as well.
+  std::shared_ptr<const Plugin> shared(plugin, plugin.get());
+  plugin.reset();
+  EXPECT_TRUE(test::library_is_loaded(file));
+  EXPECT_EQ(shared->info().priority, 0);
+
+  shared.reset();
+  EXPECT_FALSE(test::library_is_loaded(file)) << "the last owner gone, the library is unloaded";
+}
+
+TEST(PluginLoader, ReadingADescriptorLeavesNothingLoaded) {
+  const auto file = fixture("priority_high.so");
+  EXPECT_EQ(read_descriptor(file).name, "priority_high");
+  EXPECT_FALSE(test::library_is_loaded(file));
+}
+
+}  // namespace
+}  // namespace portico::plugin_host
