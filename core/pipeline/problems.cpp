@@ -27,7 +27,8 @@ Response problem_response(const Problem& problem, std::string_view request_id) {
   };
   if (!problem.errors.empty()) {
     auto& errors = body["errors"] = nlohmann::json::array();
-    for (const auto& e : problem.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
+    for (const auto& e : problem.errors)
+      errors.push_back({{"field", e.field}, {"message", e.message}});
   }
   Response response;
   response.status = problem.status;
@@ -45,8 +46,9 @@ Problem route_not_found(std::string_view method, std::string_view path) {
 Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed) {
   std::string list;
   for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
-  Problem p = make(405, "method_not_allowed", "Method not allowed",
-                   "This path does not accept " + std::string(method) + "; it accepts " + list + ".");
+  Problem p =
+      make(405, "method_not_allowed", "Method not allowed",
+           "This path does not accept " + std::string(method) + "; it accepts " + list + ".");
   p.headers.emplace_back("Allow", list);
   return p;
 }

@@ -18,9 +18,9 @@ struct RouteEntry {
 };
 
 struct RouteMatch {
-  const RouteEntry* entry = nullptr;            // set when method and path match
-  std::map<std::string, std::string> params;   // captures
-  std::vector<std::string> allowed_methods;     // when only the path matched
+  const RouteEntry* entry = nullptr;          // set when method and path match
+  std::map<std::string, std::string> params;  // captures
+  std::vector<std::string> allowed_methods;   // when only the path matched
 };
 
 class Router {

@@ -6,7 +6,8 @@
 namespace portico::pipeline {
 
 Response Snapshot::handle(Request& request) const {
-  if (request.request_id.empty()) request.request_id = request_id_for(request.header("X-Request-Id"));
+  if (request.request_id.empty())
+    request.request_id = request_id_for(request.header("X-Request-Id"));
   Exchange exchange{request, *this, nullptr, std::nullopt, {}};
   Response response;
   try {

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <string_view>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/config/config.hpp"

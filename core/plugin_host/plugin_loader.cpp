@@ -17,23 +17,20 @@ namespace {
 
 using Library = std::shared_ptr<boost::dll::shared_library>;
 
-// The one place a plugin object is given its deleter (Boost.DLL tutorial 8): the object is
-// destroyed first, then the deleter lets go of the library, so the plugin's code can never be
-// unmapped while the object (or anything sharing its ownership) is alive.
-class DeletePluginThenLibrary {
- public:
-  explicit DeletePluginThenLibrary(Library library) : library_(std::move(library)) {}
-  void operator()(Plugin* plugin) {
-    std::default_delete<Plugin>{}(plugin);
-    library_.reset();
-  }
-
- private:
-  Library library_;
+// The one place a plugin object gets its owner (the idea of Boost.DLL tutorial 8): the library
+// and the object live in one block, members destroyed in reverse order — the object first, then
+// the library — and the shared_ptr handed out aliases the object, so the plugin's code can never
+// be unmapped while the object (or anything sharing its ownership) is alive.
+struct PluginWithItsLibrary {
+  Library library;
+  std::unique_ptr<Plugin> plugin;
 };
 
 std::shared_ptr<Plugin> owning_its_library(std::unique_ptr<Plugin> plugin, Library library) {
-  return std::shared_ptr<Plugin>(plugin.release(), DeletePluginThenLibrary(std::move(library)));
+  auto owner = std::make_shared<PluginWithItsLibrary>(
+      PluginWithItsLibrary{std::move(library), std::move(plugin)});
+  Plugin* object = owner->plugin.get();
+  return std::shared_ptr<Plugin>(std::move(owner), object);
 }
 
 // Refuses missing and non-ELF files before dlopen sees them: dlopen's own message for a text file

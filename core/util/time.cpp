@@ -16,7 +16,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t, bool millis)
   if (millis) {
     auto ms = duration_cast<milliseconds>(t - seconds).count();
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
   } else {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -35,8 +36,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     }
     return value;
   };
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':')
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
     return std::nullopt;
   auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
   auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
@@ -61,7 +62,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   minutes offset{0};
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
-  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') &&
+             text[pos + 3] == ':') {
     auto oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
     if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
     offset = hours(*oh) + minutes(*om);

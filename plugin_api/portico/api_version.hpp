@@ -54,8 +54,8 @@
 
 // Like nginx's module signature: everything that must match for two separately built binaries to
 // share C++ objects safely. Compared as a whole string by the plugin host.
-#define PORTICO_BUILD_SIGNATURE                                                                    \
-  PORTICO_DETAIL_COMPILER ";" PORTICO_DETAIL_STDLIB ";cxx" PORTICO_DETAIL_STR(__cplusplus)       \
+#define PORTICO_BUILD_SIGNATURE                                                            \
+  PORTICO_DETAIL_COMPILER ";" PORTICO_DETAIL_STDLIB ";cxx" PORTICO_DETAIL_STR(__cplusplus) \
       PORTICO_DETAIL_DEBUG PORTICO_DETAIL_ASAN PORTICO_DETAIL_TSAN
 
 extern "C" {

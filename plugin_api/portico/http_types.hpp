@@ -71,14 +71,14 @@ inline std::vector<std::pair<std::string, std::string>> parse_query(std::string_
 }
 
 struct Request {
-  std::string method;   // "GET"
-  std::string target;   // as received: "/v1/products?limit=5"
-  std::string path;     // "/v1/products" (not decoded)
-  std::string query;    // "limit=5" (raw, without '?')
-  HeaderList headers;   // names as received; look up with header()
+  std::string method;  // "GET"
+  std::string target;  // as received: "/v1/products?limit=5"
+  std::string path;    // "/v1/products" (not decoded)
+  std::string query;   // "limit=5" (raw, without '?')
+  HeaderList headers;  // names as received; look up with header()
   std::string body;
-  std::string client_ip;   // after trusted-proxy resolution
-  std::string request_id;  // also in X-Request-Id and problem bodies
+  std::string client_ip;                           // after trusted-proxy resolution
+  std::string request_id;                          // also in X-Request-Id and problem bodies
   std::map<std::string, std::string> path_params;  // "{id}" captures of the matched route
   std::shared_ptr<const Identity> identity;        // null on unauthenticated routes
 

@@ -67,9 +67,9 @@ class AuthScheme {
 // --- ratelimit ------------------------------------------------------------------------------
 struct RateLimitQuota {
   std::string tier;
-  std::int64_t limit = 0;             // requests per window
+  std::int64_t limit = 0;              // requests per window
   std::chrono::milliseconds window{};  // window length
-  std::int64_t burst = 0;             // extra allowance for burst-capable policies; 0 = none
+  std::int64_t burst = 0;              // extra allowance for burst-capable policies; 0 = none
 };
 
 struct RateLimitDecision {
@@ -92,9 +92,9 @@ class RateLimitPolicy {
 using Handler = std::function<Response(const Request&)>;
 
 struct Route {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // "/v1/products/{id}": literal segments and whole-segment captures
-  std::string scope;   // required scope; empty = any authenticated caller
+  std::string method;         // "GET", "POST", ...
+  std::string path;           // "/v1/products/{id}": literal segments and whole-segment captures
+  std::string scope;          // required scope; empty = any authenticated caller
   bool authenticated = true;  // false: public (health, OAuth token endpoint, JWKS)
   Handler handler;
 };

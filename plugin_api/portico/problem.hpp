@@ -16,9 +16,9 @@ struct FieldError {
 
 struct Problem {
   int status = 500;
-  std::string code;   // stable snake_case: "not_found", "invalid_request", ...
-  std::string title;  // short, human, stable per code
-  std::string detail; // this occurrence, for the partner
+  std::string code;    // stable snake_case: "not_found", "invalid_request", ...
+  std::string title;   // short, human, stable per code
+  std::string detail;  // this occurrence, for the partner
   std::vector<FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After, Allow
 };

@@ -17,7 +17,8 @@ namespace {
 bool iequal(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   }
   return true;
@@ -45,7 +46,8 @@ HttpConnection::HttpConnection(const std::string& host, std::uint16_t port,
     int err = errno;
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("connect to port " + std::to_string(port) + " failed: " + std::strerror(err));
+    throw std::runtime_error("connect to port " + std::to_string(port) +
+                             " failed: " + std::strerror(err));
   }
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -135,9 +137,9 @@ HttpResponse HttpConnection::read_response() {
   return response;
 }
 
-HttpResponse HttpConnection::request(const std::string& method, const std::string& target,
-                                     const std::vector<std::pair<std::string, std::string>>& headers,
-                                     const std::string& body) {
+HttpResponse HttpConnection::request(
+    const std::string& method, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
   std::string bytes = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   bool has_length = false;
   for (const auto& [key, value] : headers) {

@@ -46,7 +46,9 @@ int decode_status(int status) {
 
 }  // namespace
 
-std::string portico_binary() { return std::string(PORTICO_BINARY_DIR) + "/bin/portico"; }
+std::string portico_binary() {
+  return std::string(PORTICO_BINARY_DIR) + "/bin/portico";
+}
 
 CommandResult run_portico(const std::vector<std::string>& args, std::chrono::seconds timeout,
                           const std::vector<std::string>& extra_env) {
@@ -115,7 +117,9 @@ void PorticoProcess::wait_ready(std::uint16_t port, std::chrono::milliseconds ti
   throw std::runtime_error("portico did not become ready:\n" + output());
 }
 
-void PorticoProcess::signal(int sig) { ::kill(pid_, sig); }
+void PorticoProcess::signal(int sig) {
+  ::kill(pid_, sig);
+}
 
 int PorticoProcess::wait_exit(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -130,6 +134,8 @@ int PorticoProcess::wait_exit(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string PorticoProcess::output() const { return read_file(log_); }
+std::string PorticoProcess::output() const {
+  return read_file(log_);
+}
 
 }  // namespace portico::test

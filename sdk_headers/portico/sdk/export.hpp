@@ -13,21 +13,21 @@
 
 // Class must provide `static constexpr const char* kName` and `kVersion` (semver).
 // The descriptor is declared `extern` first so the const object gets external linkage.
-#define PORTICO_PLUGIN(Class)                                                                   \
-  extern "C" {                                                                                  \
-  __attribute__((visibility("default"))) extern const portico_plugin_abi                        \
-      portico_plugin_descriptor;                                                                \
-  __attribute__((used)) const portico_plugin_abi portico_plugin_descriptor = {                  \
-      PORTICO_PLUGIN_API_MAJOR, PORTICO_PLUGIN_API_MINOR, PORTICO_BUILD_SIGNATURE,             \
-      Class::kName, Class::kVersion};                                                           \
-  }                                                                                             \
-  namespace {                                                                                   \
-  std::unique_ptr<::portico::Plugin> portico_detail_create_plugin() {                          \
-    return std::make_unique<Class>();                                                           \
-  }                                                                                             \
-  }                                                                                             \
-  extern "C" {                                                                                  \
-  PORTICO_DETAIL_EXPORT const void* portico_create_plugin =                                     \
-      reinterpret_cast<const void*>(reinterpret_cast<std::intptr_t>(&portico_detail_create_plugin)); \
-  }                                                                                             \
+#define PORTICO_PLUGIN(Class)                                                                    \
+  extern "C" {                                                                                   \
+  __attribute__((                                                                                \
+      visibility("default"))) extern const portico_plugin_abi portico_plugin_descriptor;         \
+  __attribute__((used)) const portico_plugin_abi portico_plugin_descriptor = {                   \
+      PORTICO_PLUGIN_API_MAJOR, PORTICO_PLUGIN_API_MINOR, PORTICO_BUILD_SIGNATURE, Class::kName, \
+      Class::kVersion};                                                                          \
+  }                                                                                              \
+  namespace {                                                                                    \
+  std::unique_ptr<::portico::Plugin> portico_detail_create_plugin() {                            \
+    return std::make_unique<Class>();                                                            \
+  }                                                                                              \
+  }                                                                                              \
+  extern "C" {                                                                                   \
+  PORTICO_DETAIL_EXPORT const void* portico_create_plugin = reinterpret_cast<const void*>(       \
+      reinterpret_cast<std::intptr_t>(&portico_detail_create_plugin));                           \
+  }                                                                                              \
   static_assert(true, "PORTICO_PLUGIN(Class) is used with a trailing semicolon")

@@ -45,7 +45,9 @@ struct Fixture : ::testing::Test {
     snapshot.stages = standard_stages();
     snapshot.auth_schemes.push_back(&auth);
     snapshot.router.add(make("GET", "/open", "", false,
-                             [](const Request&) { return Response::json(200, {{"ok", true}}); }),
+                             [](const Request&) {
+                               return Response::json(200, {{"ok", true}});
+                             }),
                         "test");
     snapshot.router.add(make("GET", "/v1/things/{id}", "products:read", true,
                              [](const Request& r) {

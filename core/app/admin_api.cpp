@@ -1,0 +1,119 @@
+#include "core/app/admin_api.hpp"
+
+#include <sodium.h>
+
+#include "core/pipeline/problems.hpp"
+#include "core/pipeline/request_id.hpp"
+#include "core/util/time.hpp"
+
+namespace portico::app {
+namespace {
+
+Route route(std::string method, std::string path, bool authenticated, Handler handler) {
+  Route r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.authenticated = authenticated;
+  r.handler = std::move(handler);
+  return r;
+}
+
+bool token_matches(std::string_view presented, const std::string& expected) {
+  if (expected.empty() || presented.size() != expected.size()) return false;
+  return sodium_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
+Problem admin_unauthorized() {
+  Problem p;
+  p.status = 401;
+  p.code = "unauthorized";
+  p.title = "Unauthorized";
+  p.detail = "The admin API needs Authorization: Bearer <admin.token>.";
+  p.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"portico-admin\"");
+  return p;
+}
+
+}  // namespace
+
+AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db)
+    : holder_(holder), db_(std::move(db)) {
+  router_.add(route("GET", "/healthz", false,
+                    [](const Request&) {
+                      return Response::json(200, {{"status", "ok"}});
+                    }),
+              "core");
+  router_.add(route("GET", "/readyz", false, [this](const Request&) { return readiness(); }),
+              "core");
+  router_.add(
+      route("GET", "/admin/v1/plugins", true, [this](const Request&) { return list_plugins(); }),
+      "core");
+}
+
+Response AdminApi::handle(Request& request) const {
+  request.request_id = pipeline::request_id_for(request.header("X-Request-Id"));
+  Response response;
+  try {
+    auto match = router_.match(request.method, request.path);
+    // Everything but the open probes needs the token, unknown paths included (no route probing).
+    if (!match.entry || match.entry->route.authenticated) {
+      auto snapshot = holder_.load();
+      auto header = request.header("Authorization");
+      std::string_view presented;
+      if (header && header->substr(0, 7) == "Bearer ") presented = header->substr(7);
+      if (!token_matches(presented, snapshot->config->admin.token)) {
+        throw ProblemError(admin_unauthorized());
+      }
+    }
+    if (!match.entry) {
+      if (!match.allowed_methods.empty()) {
+        throw ProblemError(pipeline::method_not_allowed(request.method, match.allowed_methods));
+      }
+      throw ProblemError(pipeline::route_not_found(request.method, request.path));
+    }
+    request.path_params = std::move(match.params);
+    response = match.entry->route.handler(request);
+  } catch (const ProblemError& e) {
+    response = pipeline::problem_response(e.problem(), request.request_id);
+  } catch (const std::exception&) {
+    response = pipeline::problem_response(pipeline::internal_error(), request.request_id);
+  }
+  response.set_header("X-Request-Id", request.request_id);
+  return response;
+}
+
+Response AdminApi::list_plugins() const {
+  auto snapshot = holder_.load();
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& plugin : snapshot->plugins) {
+    nlohmann::json kinds = nlohmann::json::array();
+    for (auto kind : plugin.info.kinds) kinds.push_back(to_string(kind));
+    data.push_back({{"name", plugin.info.name},
+                    {"version", plugin.info.version},
+                    {"kinds", kinds},
+                    {"priority", plugin.info.priority},
+                    {"file", plugin.file.string()},
+                    {"api_version", plugin.api_version},
+                    {"loaded_at", util::format_rfc3339(plugin.loaded_at)}});
+  }
+  return Response::json(200, {{"data", data}});
+}
+
+Response AdminApi::readiness() const {
+  nlohmann::json checks;
+  bool ready = true;
+  try {
+    db_->query("SELECT 1");
+    checks["store"] = "ok";
+  } catch (const std::exception& e) {
+    checks["store"] = std::string("failing: ") + e.what();
+    ready = false;
+  }
+  auto snapshot = holder_.load();
+  checks["plugins"] =
+      snapshot ? std::to_string(snapshot->plugins.size()) + " loaded" : "not loaded";
+  if (!snapshot) ready = false;
+  return Response::json(ready ? 200 : 503,
+                        {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+}
+
+}  // namespace portico::app

@@ -1,0 +1,27 @@
+// The admin listener's handler: bearer-token check, then the operator routes (/admin/v1/...),
+// plus the unauthenticated probes /healthz and /readyz.
+#pragma once
+
+#include <memory>
+
+#include "core/pipeline/router.hpp"
+#include "core/pipeline/snapshot.hpp"
+#include "portico/database.hpp"
+
+namespace portico::app {
+
+class AdminApi {
+ public:
+  AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db);
+  Response handle(Request& request) const;
+
+ private:
+  Response list_plugins() const;
+  Response readiness() const;
+
+  const pipeline::SnapshotHolder& holder_;
+  std::shared_ptr<Database> db_;
+  pipeline::Router router_;
+};
+
+}  // namespace portico::app

@@ -1,0 +1,242 @@
+#include "core/app/cli.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "core/app/gateway.hpp"
+#include "core/app/runtime.hpp"
+#include "core/util/strings.hpp"
+#include "portico/api_version.hpp"
+
+namespace portico::app {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Invocation {
+  std::string command;
+  std::string config_file;
+  std::vector<std::string> overrides;
+  bool json = false;
+  bool help = false;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  bool takes_set = false;
+  bool takes_json = false;
+  std::function<int(const Invocation&, std::ostream&, std::ostream&)> run;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string default_config() {
+  if (const char* env = std::getenv("PORTICO_CONFIG"); env && *env) return env;
+  return "configs/portico.toml";
+}
+
+void print_startup_error(const StartupError& e, std::ostream& err) {
+  for (const auto& line : e.lines()) err << line << "\n";
+}
+
+int cmd_serve(const Invocation& inv, std::ostream&, std::ostream&) {
+  return serve({inv.config_file, inv.overrides});
+}
+
+int cmd_check(const Invocation& inv, std::ostream& out, std::ostream&) {
+  config::Config cfg = load_config(inv.config_file, inv.overrides);
+  auto plugins = prepare_plugins_or_fail(cfg);
+  if (inv.json) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& p : plugins) names.push_back(p.loaded.info.name + "@" + p.loaded.info.version);
+    out << nlohmann::json{{"config", cfg.file}, {"ok", true}, {"plugins", names}}.dump() << "\n";
+  } else {
+    out << cfg.file << ": ok (" << plugins.size() << " plugin(s) enabled)\n";
+  }
+  return 0;
+}
+
+nlohmann::json plugin_json(const plugin_host::PreparedPlugin& p) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (auto kind : p.loaded.info.kinds) kinds.push_back(to_string(kind));
+  return {{"name", p.loaded.info.name},
+          {"version", p.loaded.info.version},
+          {"kinds", kinds},
+          {"priority", p.loaded.info.priority},
+          {"file", p.loaded.file.string()},
+          {"api_version", p.loaded.api_version}};
+}
+
+int cmd_plugins(const Invocation& inv, std::ostream& out, std::ostream&) {
+  config::Config cfg = load_config(inv.config_file, inv.overrides);
+  auto plugins = prepare_plugins_or_fail(cfg);
+  if (inv.json) {
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& p : plugins) data.push_back(plugin_json(p));
+    out << nlohmann::json{{"data", data}}.dump(2) << "\n";
+    return 0;
+  }
+  out << "NAME                 VERSION   PRIORITY  KINDS            FILE\n";
+  for (const auto& p : plugins) {
+    auto j = plugin_json(p);
+    std::string kinds;
+    for (const auto& k : j["kinds"]) kinds += (kinds.empty() ? "" : ",") + k.get<std::string>();
+    char line[512];
+    std::snprintf(line, sizeof line, "%-20s %-9s %-9d %-16s %s\n", p.loaded.info.name.c_str(),
+                  p.loaded.info.version.c_str(), p.loaded.info.priority, kinds.c_str(),
+                  p.loaded.file.string().c_str());
+    out << line;
+  }
+  return 0;
+}
+
+int cmd_migrate(const Invocation& inv, std::ostream& out, std::ostream&) {
+  config::Config cfg = load_config(inv.config_file, inv.overrides);
+  auto plugins = prepare_plugins_or_fail(cfg);
+  auto db = open_store(cfg);
+  auto report = migrate_all(*db, plugins);
+  if (inv.json) {
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& step : report)
+      data.push_back({{"owner", step.owner}, {"applied", step.applied}});
+    out << nlohmann::json{{"database", cfg.storage.path}, {"migrations", data}}.dump() << "\n";
+  } else {
+    for (const auto& step : report) {
+      out << step.owner << ": " << step.applied << " migration(s) applied\n";
+    }
+  }
+  return 0;
+}
+
+int cmd_version(const Invocation& inv, std::ostream& out, std::ostream&) {
+  std::string api = std::to_string(kPluginApiMajor) + "." + std::to_string(kPluginApiMinor);
+  if (inv.json) {
+    out << nlohmann::json{{"version", kVersion},
+                          {"plugin_api", api},
+                          {"build_signature", kBuildSignature}}
+               .dump()
+        << "\n";
+  } else {
+    out << "portico " << kVersion << "\nplugin API " << api << "\nbuild signature "
+        << kBuildSignature << "\n";
+  }
+  return 0;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      {"serve", "Run the gateway until SIGTERM/SIGINT", true, false, cmd_serve},
+      {"check", "Validate the config and every enabled plugin; exit 2 naming each problem", true,
+       true, cmd_check},
+      {"plugins", "List the plugins the config enables (name, version, kinds, file)", true, true,
+       cmd_plugins},
+      {"migrate", "Apply the database migrations of the core and every enabled plugin", true, true,
+       cmd_migrate},
+      {"version", "Print the version, plugin API version and build signature", false, true,
+       cmd_version},
+  };
+  return all;
+}
+
+void print_usage(std::ostream& out) {
+  out << "portico — the Portico API gateway\n\nUsage: portico <command> [options]\n\nCommands:\n";
+  for (const auto& c : commands()) {
+    out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  out << "\nRun 'portico <command> --help' for a command's options.\n";
+}
+
+void print_command_help(const Command& c, std::ostream& out) {
+  out << "Usage: portico " << c.name << " [options]\n\n" << c.summary << ".\n\nOptions:\n";
+  out << "  -c, --config FILE   config file (default: $PORTICO_CONFIG, else "
+         "configs/portico.toml)\n";
+  if (c.takes_set)
+    out << "  --set KEY=VALUE     override a config key, e.g. --set server.threads=4 "
+           "(repeatable)\n";
+  if (c.takes_json) out << "  --json              print JSON\n";
+  out << "  -h, --help          show this help\n";
+}
+
+Invocation parse(const std::vector<std::string>& args, const Command& command) {
+  Invocation inv;
+  inv.command = command.name;
+  inv.config_file = default_config();
+  auto value_of = [&](std::size_t& i, const std::string& flag) -> std::string {
+    if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+    return args[++i];
+  };
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      inv.help = true;
+    } else if (a == "-c" || a == "--config") {
+      inv.config_file = value_of(i, a);
+    } else if (a.rfind("--config=", 0) == 0) {
+      inv.config_file = a.substr(9);
+    } else if (a == "--set" && command.takes_set) {
+      inv.overrides.push_back(value_of(i, a));
+    } else if (a.rfind("--set=", 0) == 0 && command.takes_set) {
+      inv.overrides.push_back(a.substr(6));
+    } else if (a == "--json" && command.takes_json) {
+      inv.json = true;
+    } else {
+      std::vector<std::string> known{"--config", "--help"};
+      if (command.takes_set) known.push_back("--set");
+      if (command.takes_json) known.push_back("--json");
+      std::string hint = util::closest_match(a, known);
+      throw UsageError("unknown option '" + a + "' for '" + command.name + "'" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  }
+  return inv;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    print_usage(args.empty() ? err : out);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") return cmd_version({}, out, err);
+  const Command* command = nullptr;
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    names.push_back(c.name);
+    if (c.name == args[0]) command = &c;
+  }
+  if (!command) {
+    std::string hint = util::closest_match(args[0], names);
+    err << "portico: unknown command '" << args[0] << "'"
+        << (hint.empty() ? "" : " (did you mean '" + hint + "'?)")
+        << "\nRun 'portico --help' for the list.\n";
+    return 2;
+  }
+  try {
+    Invocation inv = parse(args, *command);
+    if (inv.help) {
+      print_command_help(*command, out);
+      return 0;
+    }
+    return command->run(inv, out, err);
+  } catch (const UsageError& e) {
+    err << "portico " << command->name << ": " << e.what() << "\n";
+    return 2;
+  } catch (const StartupError& e) {
+    print_startup_error(e, err);
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    err << "portico " << command->name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace portico::app

@@ -1,0 +1,164 @@
+#include "core/app/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <thread>
+
+#include "core/app/admin_api.hpp"
+#include "core/app/logging.hpp"
+#include "core/app/runtime.hpp"
+#include "core/http/http_server.hpp"
+#include "core/storage/outbox.hpp"
+
+namespace portico::app {
+namespace asio = boost::asio;
+
+namespace {
+
+http::HttpServerOptions listener_options(const config::ServerConfig& server, std::string name,
+                                         config::ListenAddress listen) {
+  http::HttpServerOptions o;
+  o.name = std::move(name);
+  o.listen = std::move(listen);
+  o.max_body = server.max_body;
+  o.max_header = server.max_header;
+  o.header_timeout = server.header_timeout;
+  o.idle_timeout = server.idle_timeout;
+  return o;
+}
+
+// Closes listeners and idle connections, then stops the io_context once every connection has
+// finished its request or the deadline passes. Keeps itself alive through its pending timer.
+class Drain : public std::enable_shared_from_this<Drain> {
+ public:
+  Drain(asio::io_context& io, std::vector<http::HttpServer*> servers,
+        std::chrono::milliseconds deadline)
+      : io_(io),
+        servers_(std::move(servers)),
+        timer_(io),
+        until_(std::chrono::steady_clock::now() + deadline) {}
+
+  void start() {
+    for (auto* server : servers_) server->begin_shutdown();
+    poll();
+  }
+
+ private:
+  void poll() {
+    std::size_t open = 0;
+    for (auto* server : servers_) open += server->open_connections();
+    if (open == 0 || std::chrono::steady_clock::now() >= until_) {
+      if (open > 0)
+        spdlog::warn("shutdown deadline reached with {} connection(s) still open", open);
+      io_.stop();
+      return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(20));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->poll();
+    });
+  }
+
+  asio::io_context& io_;
+  std::vector<http::HttpServer*> servers_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point until_;
+};
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  config::Config cfg = load_config(options.config_file, options.overrides);
+  setup_process_log(cfg.logging.level);
+  auto prepared = prepare_plugins_or_fail(cfg);
+
+  Runtime runtime;
+  runtime.db = open_store(cfg);
+  runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.clock);
+  for (const auto& step : migrate_all(*runtime.db, prepared)) {
+    if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
+  }
+
+  auto config = std::make_shared<const config::Config>(cfg);
+  auto first = build_snapshot(config, std::move(prepared), runtime, 1);
+  first->on_internal_error = [](const Request& request, std::string_view what) {
+    spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path,
+                  what);
+  };
+  pipeline::SnapshotHolder holder;
+  holder.store(first);
+
+  std::vector<Service*> services;
+  for (const auto& plugin : first->plugins) {
+    if (auto* service = plugin.plugin->service()) services.push_back(service);
+  }
+  first.reset();
+
+  int threads = cfg.server.threads > 0
+                    ? cfg.server.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  asio::io_context io(threads);
+  auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
+  AdminApi admin(holder, runtime.db);
+
+  std::vector<std::unique_ptr<http::HttpServer>> servers;
+  servers.push_back(std::make_unique<http::HttpServer>(
+      io, listener_options(cfg.server, "public", cfg.server.listen), partner_handler));
+  if (cfg.server.tls) {
+    auto tls_options = listener_options(cfg.server, "tls", cfg.server.tls->listen);
+    tls_options.tls = cfg.server.tls;
+    servers.push_back(std::make_unique<http::HttpServer>(io, tls_options, partner_handler));
+  }
+  servers.push_back(std::make_unique<http::HttpServer>(
+      io, listener_options(cfg.server, "admin", cfg.admin.listen),
+      [&admin](Request& request) { return admin.handle(request); }));
+  try {
+    for (auto& server : servers) server->start();
+  } catch (const std::exception& e) {
+    throw StartupError({e.what()}, 1);
+  }
+
+  for (auto* service : services) service->start();
+
+  std::vector<http::HttpServer*> raw;
+  for (auto& server : servers) raw.push_back(server.get());
+  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}, draining (deadline {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                 cfg.server.shutdown_timeout.count());
+    std::make_shared<Drain>(io, raw, cfg.server.shutdown_timeout)->start();
+  });
+  asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::warn(
+          "SIGHUP received: live reload is not available in this version; config unchanged");
+      wait_hangup();
+    });
+  };
+  wait_hangup();
+
+  std::string where = "public " + cfg.server.listen.host + ":" + std::to_string(servers[0]->port());
+  if (cfg.server.tls)
+    where += ", tls " + cfg.server.tls->listen.host + ":" + std::to_string(servers[1]->port());
+  where += ", admin " + cfg.admin.listen.host + ":" + std::to_string(servers.back()->port());
+  spdlog::info("portico listening on {} with {} thread(s), {} plugin(s)", where, threads,
+               holder.load()->plugins.size());
+
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& worker : workers) worker.join();
+
+  for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace portico::app

@@ -1,0 +1,47 @@
+// The Host a plugin sees: its validated settings, the shared database and outbox, a logger named
+// after it, and the gateway's clock.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "portico/host.hpp"
+
+namespace portico::app {
+
+using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+class PluginContext final : public Host {
+ public:
+  PluginContext(std::string name, nlohmann::json settings, std::shared_ptr<Database> db,
+                std::shared_ptr<Outbox> outbox, WallClock clock);
+
+  const std::string& plugin_name() const override { return name_; }
+  const nlohmann::json& config() const override { return settings_; }
+  Database& database() override { return *db_; }
+  Outbox& outbox() override { return *outbox_; }
+  Log& log() override { return log_; }
+  std::chrono::system_clock::time_point now() const override { return clock_(); }
+
+ private:
+  class SpdLog final : public Log {
+   public:
+    explicit SpdLog(std::string name);
+    void write(LogLevel level, std::string_view message) override;
+
+   private:
+    std::string name_;
+  };
+
+  std::string name_;
+  nlohmann::json settings_;
+  std::shared_ptr<Database> db_;
+  std::shared_ptr<Outbox> outbox_;
+  WallClock clock_;
+  SpdLog log_;
+};
+
+}  // namespace portico::app

@@ -1,0 +1,63 @@
+// Building a running gateway out of a config: the store, migrations, plugins initialised with
+// their Host, and the immutable pipeline snapshot. Shared by `serve`, `check`, `migrate` (and
+// reload, which builds a new snapshot the same way).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/app/plugin_context.hpp"
+#include "core/config/config.hpp"
+#include "core/pipeline/snapshot.hpp"
+#include "core/plugin_host/plugin_set.hpp"
+#include "portico/database.hpp"
+
+namespace portico::app {
+
+// A start-up failure with the lines to print. exit_code 2 = bad config or plugin, 1 = runtime.
+class StartupError : public std::runtime_error {
+ public:
+  StartupError(std::vector<std::string> lines, int exit_code);
+  const std::vector<std::string>& lines() const { return lines_; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  std::vector<std::string> lines_;
+  int exit_code_;
+};
+
+// Reads and validates the config (ConfigException → StartupError with exit code 2).
+config::Config load_config(const std::string& file, const std::vector<std::string>& overrides);
+
+// Loads and validates every enabled plugin (refusals → StartupError with exit code 2).
+std::vector<plugin_host::PreparedPlugin> prepare_plugins_or_fail(const config::Config& config);
+
+// Opens the configured store (storage.backend "sqlite").
+std::shared_ptr<Database> open_store(const config::Config& config);
+
+struct MigrationReport {
+  std::string owner;
+  int applied = 0;
+};
+// Core migrations, then each plugin's, in plugin order.
+std::vector<MigrationReport> migrate_all(Database& db,
+                                         const std::vector<plugin_host::PreparedPlugin>& plugins);
+
+struct Runtime {
+  std::shared_ptr<Database> db;
+  std::shared_ptr<Outbox> outbox;
+  WallClock clock = [] { return std::chrono::system_clock::now(); };
+};
+
+// Initialises the plugins and assembles the partner pipeline (core routes + plugin routes).
+// Throws StartupError naming the plugin on an init failure or a route conflict.
+std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                                   std::vector<plugin_host::PreparedPlugin> plugins,
+                                                   const Runtime& runtime,
+                                                   std::uint64_t generation);
+
+}  // namespace portico::app

@@ -1,0 +1,9 @@
+// Entry point of the `portico` binary; everything lives in core/app.
+#include <iostream>
+
+#include "core/app/cli.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return portico::app::run_cli(args, std::cout, std::cerr);
+}

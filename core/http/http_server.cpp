@@ -1,0 +1,310 @@
+// Listener and per-connection sessions, shaped after Beast's advanced server: a fresh parser per
+// request with body/header limits and a deadline set before every read.
+#include "core/http/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/http/beast_conversion.hpp"
+#include "core/pipeline/problems.hpp"
+#include "core/pipeline/request_id.hpp"
+
+namespace portico::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+
+// Every session registers here so a drain can close the idle ones.
+class SessionControl {
+ public:
+  virtual ~SessionControl() = default;
+  virtual void close_if_idle() = 0;
+};
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpServerOptions opts, RequestHandler h)
+      : io(io), options(std::move(opts)), handler(std::move(h)), acceptor(asio::make_strand(io)) {}
+
+  asio::io_context& io;
+  HttpServerOptions options;
+  RequestHandler handler;
+  tcp::acceptor acceptor;
+  std::optional<ssl::context> tls;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> connections{0};
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<SessionControl>> sessions;
+
+  void accept();
+  void register_session(const std::shared_ptr<SessionControl>& s) {
+    std::lock_guard lock(sessions_mutex);
+    // Forget sessions that are gone, so the list stays as long as the open connections.
+    sessions.remove_if([](const auto& weak) { return weak.expired(); });
+    sessions.push_back(s);
+  }
+};
+
+namespace {
+
+// Plain TCP or TLS: the session differs only in handshake and close.
+template <class Stream>
+beast::tcp_stream& tcp_layer(Stream& s) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    return s;
+  } else {
+    return beast::get_lowest_layer(s);
+  }
+}
+
+template <class Stream>
+class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(std::shared_ptr<HttpServer::Impl> server, std::string client_ip, Args&&... args)
+      : server_(std::move(server)),
+        client_ip_(std::move(client_ip)),
+        stream_(std::forward<Args>(args)...) {
+    server_->connections.fetch_add(1);
+  }
+  ~Session() override { server_->connections.fetch_sub(1); }
+
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      wait_for_request();
+    } else {
+      tcp_layer(stream_).expires_after(server_->options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->close();
+                                self->wait_for_request();
+                              });
+    }
+  }
+
+  void close_if_idle() override {
+    asio::post(tcp_layer(stream_).get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  const HttpServerOptions& options() const { return server_->options; }
+
+  // Between requests the connection may sit idle for idle_timeout; once a byte arrives the client
+  // has header_timeout to finish the headers.
+  void wait_for_request() {
+    if (server_->draining) return close();
+    idle_ = true;
+    if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
+    tcp_layer(stream_).expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    idle_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header));
+    parser_->body_limit(options().max_body);
+    tcp_layer(stream_).expires_after(options().header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->on_read_error(ec);
+                               self->read_body();
+                             });
+  }
+
+  void read_body() {
+    tcp_layer(stream_).expires_after(options().idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->on_read_error(ec);
+                        self->dispatch();
+                      });
+  }
+
+  // Limits and malformed input are answered with a problem and the connection is closed;
+  // timeouts and resets just close it.
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return reply_and_close(pipeline::payload_too_large(options().max_body));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return reply_and_close(pipeline::header_too_large(options().max_header));
+    }
+    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == ssl::error::stream_truncated ||
+        ec == bhttp::error::partial_message) {
+      return close();
+    }
+    if (ec.category() == beast::error_code(bhttp::error::bad_target).category()) {
+      return reply_and_close(
+          pipeline::bad_request("Malformed HTTP request: " + ec.message() + "."));
+    }
+    close();
+  }
+
+  void reply_and_close(const Problem& problem) {
+    std::string id = pipeline::new_request_id();
+    Response response = pipeline::problem_response(problem, id);
+    response.set_header("X-Request-Id", id);
+    write(to_beast_response(std::move(response), 11, false, false), false);
+  }
+
+  void dispatch() {
+    BeastRequest request = parser_->release();
+    bool keep_alive = request.keep_alive() && !server_->draining;
+    bool head = request.method() == bhttp::verb::head;
+    unsigned version = request.version();
+    Request plain = to_plugin_request(std::move(request), client_ip_);
+    Response response = server_->handler(plain);
+    keep_alive = keep_alive && !server_->draining;
+    write(to_beast_response(std::move(response), version, head, keep_alive), keep_alive);
+  }
+
+  void write(BeastResponse&& response, bool keep_alive) {
+    response_ = std::make_unique<BeastResponse>(std::move(response));
+    tcp_layer(stream_).expires_after(options().idle_timeout);
+    bhttp::async_write(
+        stream_, *response_,
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+          self->response_.reset();
+          if (ec || !keep_alive) return self->close();
+          self->wait_for_request();
+        });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    tcp_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer(stream_).close();
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;
+  std::string client_ip_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<BeastResponse> response_;
+  bool idle_ = true;
+  bool closed_ = false;
+};
+
+std::string peer_address(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(
+      asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (!self->acceptor.is_open()) return;
+        if (!ec) {
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          std::string ip = peer_address(socket);
+          std::shared_ptr<SessionControl> session;
+          if (self->tls) {
+            auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                self, std::move(ip), std::move(socket), *self->tls);
+            session = s;
+            self->register_session(session);
+            s->start();
+          } else {
+            auto s = std::make_shared<Session<beast::tcp_stream>>(self, std::move(ip),
+                                                                  std::move(socket));
+            session = s;
+            self->register_session(session);
+            s->start();
+          }
+        }
+        if (!self->draining) self->accept();
+      });
+}
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, RequestHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  beast::error_code ignored;
+  impl_->draining = true;
+  impl_->acceptor.close(ignored);
+}
+
+void HttpServer::start() {
+  auto& opts = impl_->options;
+  const std::string where = opts.listen.to_string();
+  if (opts.tls) {
+    try {
+      impl_->tls.emplace(ssl::context::tls_server);
+      impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                              ssl::context::no_tlsv1_1);
+      impl_->tls->use_certificate_chain_file(opts.tls->cert);
+      impl_->tls->use_private_key_file(opts.tls->key, ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot use TLS certificate '" + opts.tls->cert + "' and key '" +
+                               opts.tls->key + "': " + e.what());
+    }
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(opts.listen.host, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + where + ": invalid address");
+  tcp::endpoint endpoint(address, opts.listen.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+  impl_->accept();
+}
+
+std::uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void HttpServer::begin_shutdown() {
+  impl_->draining = true;
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  std::lock_guard lock(impl_->sessions_mutex);
+  for (auto& weak : impl_->sessions) {
+    if (auto session = weak.lock()) session->close_if_idle();
+  }
+}
+
+std::size_t HttpServer::open_connections() const {
+  return impl_->connections.load();
+}
+
+}  // namespace portico::http

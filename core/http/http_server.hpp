@@ -1,0 +1,56 @@
+// The HTTP/1.1 listener (Boost.Asio/Beast, optional TLS): keep-alive, pipelining, header and body
+// limits, header/idle timeouts, graceful drain. Beast stays out of this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config/config.hpp"
+#include "portico/http_types.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace portico::http {
+
+struct HttpServerOptions {
+  std::string name = "public";  // for messages: "public", "admin", "tls"
+  config::ListenAddress listen;
+  std::size_t max_body = 1 << 20;
+  std::size_t max_header = 16 << 10;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::optional<config::TlsConfig> tls;  // cert and key PEM files
+};
+
+// Called on the connection's strand with a complete request; returns the response.
+using RequestHandler = std::function<Response(Request&)>;
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting. Throws std::runtime_error("cannot listen on <addr>: <reason>").
+  void start();
+  std::uint16_t port() const;  // the bound port (useful with port 0)
+
+  // Stops accepting, closes idle keep-alive connections, and lets requests in flight finish; their
+  // responses carry `Connection: close`.
+  void begin_shutdown();
+  std::size_t open_connections() const;
+
+  struct Impl;  // defined in http_server.cpp; public so sessions there can name it
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace portico::http
