@@ -17,13 +17,15 @@ using WallClock = std::function<std::chrono::system_clock::time_point()>;
 class PluginContext final : public Host {
  public:
   PluginContext(std::string name, nlohmann::json settings, std::shared_ptr<Database> db,
-                std::shared_ptr<Outbox> outbox, WallClock clock);
+                std::shared_ptr<Outbox> outbox, std::shared_ptr<CredentialDirectory> credentials,
+                WallClock clock);
 
   const std::string& plugin_name() const override { return name_; }
   const nlohmann::json& config() const override { return settings_; }
   Database& database() override { return *db_; }
   Outbox& outbox() override { return *outbox_; }
   Log& log() override { return log_; }
+  CredentialDirectory& credentials() override { return *credentials_; }
   std::chrono::system_clock::time_point now() const override { return clock_(); }
 
  private:
@@ -40,6 +42,7 @@ class PluginContext final : public Host {
   nlohmann::json settings_;
   std::shared_ptr<Database> db_;
   std::shared_ptr<Outbox> outbox_;
+  std::shared_ptr<CredentialDirectory> credentials_;
   WallClock clock_;
   SpdLog log_;
 };

@@ -84,7 +84,7 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     const auto& loaded = prepared.loaded;
     std::string where = "plugin " + loaded.info.name + " (" + loaded.file.string() + ")";
     auto host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
-                                                runtime.outbox, runtime.clock);
+                                                runtime.outbox, runtime.credentials, runtime.clock);
     try {
       loaded.plugin->init(*host);
     } catch (const std::exception& e) {

@@ -50,6 +50,7 @@ std::vector<MigrationReport> migrate_all(Database& db,
 struct Runtime {
   std::shared_ptr<Database> db;
   std::shared_ptr<Outbox> outbox;
+  std::shared_ptr<CredentialDirectory> credentials;
   WallClock clock = [] { return std::chrono::system_clock::now(); };
 };
 

@@ -73,6 +73,14 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.logging.retention_days = sections.logging.at("retention_days").get<int>();
   config.logging.level = sections.logging.at("level").get<std::string>();
 
+  const json& security = sections.security;
+  config.security.key_secret = security.at("key_secret").get<std::string>();
+  config.security.client_ip_limit = security.at("client_ip_limit").get<std::int64_t>();
+  config.security.client_ip_window = duration(security, "client_ip_window");
+  config.security.auth_failure_limit = security.at("auth_failure_limit").get<std::int64_t>();
+  config.security.auth_failure_window = duration(security, "auth_failure_window");
+  config.security.lockout = duration(security, "lockout");
+
   for (const auto& [name, tier] : sections.tiers) {
     config.tiers[name] = TierConfig{name, tier.at("limit").get<std::int64_t>(),
                                     duration(tier, "window"), tier.at("burst").get<std::int64_t>()};

@@ -79,6 +79,15 @@ struct LoggingConfig {
   std::string level = "info";
 };
 
+struct SecurityConfig {
+  std::string key_secret;  // keyed-hash secret for API keys; empty = generated once, kept in store
+  std::int64_t client_ip_limit = 6000;  // pre-authentication requests per IP per window
+  std::chrono::milliseconds client_ip_window{60000};
+  std::int64_t auth_failure_limit = 20;  // failed authentications per IP per window → lockout
+  std::chrono::milliseconds auth_failure_window{60000};
+  std::chrono::milliseconds lockout{15 * 60000};
+};
+
 struct TierConfig {
   std::string name;
   std::int64_t limit = 0;
@@ -106,6 +115,7 @@ struct Config {
   AdminConfig admin;
   StorageConfig storage;
   LoggingConfig logging;
+  SecurityConfig security;
   std::map<std::string, TierConfig> tiers;  // always has "basic" and "premium" unless overridden
   std::string plugins_dir = "build/plugins";
   std::vector<PluginEntry> plugins;  // in file order

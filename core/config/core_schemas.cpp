@@ -15,6 +15,7 @@ const ConfigSchema& root_schema() {
       {.key = "storage", .type = FieldType::table, .description = "partner and key storage"},
       {.key = "logging", .type = FieldType::table, .description = "request logs"},
       {.key = "tiers", .type = FieldType::table, .description = "rate limit tiers by name"},
+      {.key = "security", .type = FieldType::table, .description = "key hashing and abuse limits"},
       {.key = "plugins", .type = FieldType::table, .description = "plugin directory and tables"},
   }};
   return schema;
@@ -124,6 +125,41 @@ const ConfigSchema& logging_schema() {
        .description = "minimum level of the gateway's own log",
        .default_value = "info",
        .one_of = {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+  }};
+  return schema;
+}
+
+const ConfigSchema& security_schema() {
+  static const ConfigSchema schema{{
+      {.key = "key_secret",
+       .type = FieldType::string,
+       .description = "server secret for API key hashes (32+ chars); empty = one kept in the store",
+       .default_value = ""},
+      {.key = "client_ip_limit",
+       .type = FieldType::integer,
+       .description = "requests per client IP per client_ip_window, before authentication",
+       .default_value = 6000,
+       .min = 1},
+      {.key = "client_ip_window",
+       .type = FieldType::duration,
+       .description = "window of client_ip_limit",
+       .default_value = "1m",
+       .min = 1000},
+      {.key = "auth_failure_limit",
+       .type = FieldType::integer,
+       .description = "failed authentications from one IP that trigger a lockout",
+       .default_value = 20,
+       .min = 1},
+      {.key = "auth_failure_window",
+       .type = FieldType::duration,
+       .description = "window in which auth_failure_limit failures are counted",
+       .default_value = "1m",
+       .min = 1000},
+      {.key = "lockout",
+       .type = FieldType::duration,
+       .description = "how long a locked-out IP is refused",
+       .default_value = "15m",
+       .min = 1000},
   }};
   return schema;
 }

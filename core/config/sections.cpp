@@ -136,6 +136,8 @@ ValidatedSections validate_sections(const toml::table& root, const std::string& 
   sections.admin = validator.listener_section(child_table(&root, "admin"), admin_schema(), "admin");
   sections.storage = validator.section(child_table(&root, "storage"), storage_schema(), "storage");
   sections.logging = validator.section(child_table(&root, "logging"), logging_schema(), "logging");
+  sections.security =
+      validator.section(child_table(&root, "security"), security_schema(), "security");
   sections.tiers = validator.tiers(child_table(&root, "tiers"));
   sections.plugins = validator.plugins(child_table(&root, "plugins"), sections.plugin_entries);
   return sections;

@@ -25,6 +25,7 @@ struct ValidatedSections {
   nlohmann::json admin;
   nlohmann::json storage;
   nlohmann::json logging;
+  nlohmann::json security;
   std::map<std::string, nlohmann::json> tiers;  // the default tiers merged with the configured ones
   nlohmann::json plugins;                       // dir
   std::vector<ValidatedPlugin> plugin_entries;  // in file order, then those made by --set

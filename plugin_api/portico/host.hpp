@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "portico/credentials.hpp"
 #include "portico/database.hpp"
 #include "portico/event.hpp"
 
@@ -34,6 +35,8 @@ class Host {
   virtual Database& database() = 0;
   virtual Outbox& outbox() = 0;
   virtual Log& log() = 0;
+  // Partners' credentials, for auth plugins.
+  virtual CredentialDirectory& credentials() = 0;
   // Wall clock; tests inject a fake one.
   virtual std::chrono::system_clock::time_point now() const = 0;
 };

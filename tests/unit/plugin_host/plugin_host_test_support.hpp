@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "portico/host.hpp"
+#include "portico/sdk/testing.hpp"
 
 namespace portico::plugin_host::test {
 
@@ -36,50 +37,7 @@ inline bool library_is_loaded(const std::filesystem::path& file) {
   return true;
 }
 
-class NoDatabase final : public Database {
- public:
-  Rows query(std::string_view, const Params&) override { throw unavailable(); }
-  std::int64_t execute(std::string_view, const Params&) override { throw unavailable(); }
-  void execute_script(std::string_view) override { throw unavailable(); }
-  void transaction(const std::function<void(Session&)>&) override { throw unavailable(); }
-  std::string backend_name() const override { return "none"; }
-
- private:
-  static DatabaseError unavailable() { return DatabaseError("no database in this test"); }
-};
-
-class NoOutbox final : public Outbox {
- public:
-  std::string append(Session&, const Event&) override {
-    throw std::logic_error("no outbox in this test");
-  }
-};
-
-class SilentLog final : public Log {
- public:
-  void write(LogLevel, std::string_view) override {}
-};
-
-// Just enough Host for init(): a plugin name and its (already validated) config.
-class FakeHost final : public Host {
- public:
-  FakeHost(std::string name, nlohmann::json config)
-      : name_(std::move(name)), config_(std::move(config)) {}
-  const std::string& plugin_name() const override { return name_; }
-  const nlohmann::json& config() const override { return config_; }
-  Database& database() override { return database_; }
-  Outbox& outbox() override { return outbox_; }
-  Log& log() override { return log_; }
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point{};
-  }
-
- private:
-  std::string name_;
-  nlohmann::json config_;
-  NoDatabase database_;
-  NoOutbox outbox_;
-  SilentLog log_;
-};
+// The SDK's fake host: settings, clock, log and credentials without the core.
+using FakeHost = sdk::testing::FakeHost;
 
 }  // namespace portico::plugin_host::test

@@ -1,0 +1,94 @@
+// A fake host for unit-testing a plugin without the core: settings, a settable clock, recorded
+// log lines and an in-memory credential directory. Database and outbox refuse use unless a test
+// provides real ones (core tests pass the SQLite backend).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "portico/host.hpp"
+
+namespace portico::sdk::testing {
+
+class RefusingDatabase final : public Database {
+ public:
+  Rows query(std::string_view, const Params&) override { throw DatabaseError("no database in this test"); }
+  std::int64_t execute(std::string_view, const Params&) override {
+    throw DatabaseError("no database in this test");
+  }
+  void execute_script(std::string_view) override { throw DatabaseError("no database in this test"); }
+  void transaction(const std::function<void(Session&)>&) override {
+    throw DatabaseError("no database in this test");
+  }
+  std::string backend_name() const override { return "none"; }
+};
+
+class RefusingOutbox final : public Outbox {
+ public:
+  std::string append(Session&, const Event&) override {
+    throw std::logic_error("no outbox in this test");
+  }
+};
+
+class RecordingLog final : public Log {
+ public:
+  void write(LogLevel level, std::string_view message) override {
+    lines.emplace_back(level, std::string(message));
+  }
+  std::vector<std::pair<LogLevel, std::string>> lines;
+};
+
+// Keys by their plain text; a real directory looks them up by keyed hash.
+class InMemoryCredentials final : public CredentialDirectory {
+ public:
+  void add(std::string presented, ApiKeyRecord record) { keys_[std::move(presented)] = std::move(record); }
+  std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override {
+    auto it = keys_.find(std::string(presented));
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  void record_use(std::string_view key_id) override { used.emplace_back(key_id); }
+  std::vector<std::string> used;
+
+ private:
+  std::map<std::string, ApiKeyRecord> keys_;
+};
+
+class FakeHost final : public Host {
+ public:
+  FakeHost(std::string name, nlohmann::json config)
+      : name_(std::move(name)), config_(std::move(config)) {}
+
+  const std::string& plugin_name() const override { return name_; }
+  const nlohmann::json& config() const override { return config_; }
+  Database& database() override { return database_ ? *database_ : refusing_database_; }
+  Outbox& outbox() override { return outbox_ ? *outbox_ : refusing_outbox_; }
+  Log& log() override { return log_; }
+  CredentialDirectory& credentials() override { return credentials_; }
+  std::chrono::system_clock::time_point now() const override { return now_; }
+
+  void set_now(std::chrono::system_clock::time_point t) { now_ = t; }
+  void advance(std::chrono::milliseconds d) { now_ += d; }
+  void use_database(std::shared_ptr<Database> db) { database_ = std::move(db); }
+  void use_outbox(std::shared_ptr<Outbox> outbox) { outbox_ = std::move(outbox); }
+  InMemoryCredentials& fake_credentials() { return credentials_; }
+  RecordingLog& recorded_log() { return log_; }
+
+ private:
+  std::string name_;
+  nlohmann::json config_;
+  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
+  RefusingDatabase refusing_database_;
+  RefusingOutbox refusing_outbox_;
+  std::shared_ptr<Database> database_;
+  std::shared_ptr<Outbox> outbox_;
+  RecordingLog log_;
+  InMemoryCredentials credentials_;
+};
+
+}  // namespace portico::sdk::testing
