@@ -11,7 +11,7 @@ build_dir=${PORTICO_BUILD_DIR:-build}
 
 # Debian 12 packages the build and the tests need.
 packages=(
-  g++ cmake ninja-build ccache pkg-config curl
+  g++ cmake ninja-build ccache pkg-config curl openssl
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
 )

@@ -1,0 +1,56 @@
+// The optional TLS listener: a self-signed certificate made for the test, checked with curl.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+
+#include "tests/integration/gateway_fixture.hpp"
+
+namespace portico::test {
+namespace {
+
+std::string run(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return output;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+  ::pclose(pipe);
+  return output;
+}
+
+TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
+  TempDir certs;
+  auto cert = certs / "cert.pem";
+  auto key = certs / "key.pem";
+  run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string());
+  ASSERT_TRUE(std::filesystem::exists(cert));
+  std::uint16_t tls_port = free_port();
+  Gateway gw({"--set", "server.tls.listen=127.0.0.1:" + std::to_string(tls_port), "--set",
+              "server.tls.cert=" + cert.string(), "--set", "server.tls.key=" + key.string()});
+  std::string out = run("curl -s -i --max-time 5 --cacert " + cert.string() + " https://127.0.0.1:" +
+                        std::to_string(tls_port) + "/healthz");
+  EXPECT_NE(out.find("HTTP/1.1 200"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Request-Id"), std::string::npos) << out;
+  // Plain HTTP on the TLS port is not served.
+  std::string plain = run("curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:" +
+                          std::to_string(tls_port) + "/healthz");
+  EXPECT_NE(plain, "200");
+}
+
+TEST(Tls, UnreadableCertificateIsAClearStartupError) {
+  TempDir dir;
+  auto args = std::vector<std::string>{"serve", "-c", demo_config()};
+  for (auto& a : scratch_overrides(dir, free_port(), free_port())) args.push_back(a);
+  for (std::string a : {"--set", "server.tls.listen=127.0.0.1:0", "--set", "server.tls.cert=/nonexistent.pem",
+                        "--set", "server.tls.key=/nonexistent.key"})
+    args.push_back(a);
+  auto result = run_portico(args);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("cannot use TLS certificate '/nonexistent.pem'"), std::string::npos)
+      << result.output;
+}
+
+}  // namespace
+}  // namespace portico::test
