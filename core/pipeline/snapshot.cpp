@@ -4,6 +4,26 @@
 #include "core/pipeline/request_id.hpp"
 
 namespace portico::pipeline {
+namespace {
+
+// Usage counts every response an authenticated partner got on a matched route. After
+// authentication the only 429 the core produces is the tier rate limit's.
+void report_usage(const Snapshot& snapshot, const Exchange& exchange, const Response& response) {
+  const auto& identity = exchange.request.identity;
+  if (!snapshot.usage || !identity || !exchange.route) return;
+  const Route& route = exchange.route->route;
+  std::string label;
+  label.reserve(route.method.size() + 1 + route.path.size());
+  label.append(route.method).append(" ").append(route.path);
+  snapshot.usage->record(identity->partner_id, label, response.status, response.status == 429);
+}
+
+}  // namespace
+
+const config::SecurityConfig& security_settings(const Snapshot& snapshot) {
+  static const config::SecurityConfig defaults;
+  return snapshot.config ? snapshot.config->security : defaults;
+}
 
 Response Snapshot::handle(Request& request) const {
   if (request.request_id.empty())
@@ -24,6 +44,12 @@ Response Snapshot::handle(Request& request) const {
   }
   for (auto& [name, value] : exchange.response_headers) response.set_header(name, value);
   response.set_header("X-Request-Id", request.request_id);
+  try {
+    report_usage(*this, exchange, response);
+  } catch (const std::exception& error) {
+    // Losing one usage count must not turn a served response into an error.
+    if (on_warning) on_warning(std::string("usage not recorded: ") + error.what());
+  }
   return response;
 }
 

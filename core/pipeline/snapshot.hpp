@@ -1,8 +1,11 @@
 // The immutable pipeline snapshot: config, loaded plugins, route table and stages. A request keeps
-// the snapshot it started with; a reload builds a new one and swaps it in atomically.
+// the snapshot it started with; a reload builds a new one and swaps it in atomically. State that
+// must survive a reload (client guard, usage counts, rate-limit counters inside the policy) lives
+// outside and is shared by successive snapshots.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,8 +13,10 @@
 #include <vector>
 
 #include "core/config/config.hpp"
+#include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/router.hpp"
 #include "core/pipeline/stage.hpp"
+#include "core/pipeline/usage_sink.hpp"
 #include "core/plugin_host/plugin_loader.hpp"
 #include "portico/plugin.hpp"
 
@@ -24,16 +29,32 @@ struct Snapshot {
   std::vector<std::shared_ptr<Host>> hosts;
   std::vector<plugin_host::LoadedPlugin> plugins;  // highest priority first; keeps code loaded
   std::vector<AuthScheme*> auth_schemes;           // in priority order
+  RateLimitPolicy* ratelimit = nullptr;            // tier limiter; null = no tier limiting
   Router router;
   std::vector<std::unique_ptr<Stage>> stages;
+  // Pre-authentication IP limit and lockout; null = neither.
+  std::shared_ptr<ClientGuard> client_guard;
+  // Told about every response to an authenticated partner; null = usage not recorded.
+  std::shared_ptr<UsageSink> usage;
+  // Wall clock handed to the rate-limit policy; tests inject a fake one.
+  std::function<std::chrono::system_clock::time_point()> clock = std::chrono::system_clock::now;
   // Told about exceptions that became a 500, for the error log.
   std::function<void(const Request&, std::string_view what)> on_internal_error;
+  // Operator warnings raised while serving (e.g. a partner on an unknown tier), for the log.
+  std::function<void(std::string_view)> on_warning;
 
-  // Runs the stages; never throws. Always sets X-Request-Id.
+  // Runs the stages; never throws. Always sets X-Request-Id; reports the outcome to `usage`.
   Response handle(Request& request) const;
 };
 
-// The standard partner pipeline: route match → authenticate → scope → handler.
+// The [security] settings of the snapshot's config, or the defaults when it has none (tests).
+const config::SecurityConfig& security_settings(const Snapshot& snapshot);
+
+// The partner pipeline: client IP → client guard → route → authenticate → IP allow-list →
+// tier rate limit → scope → handler. Trusted proxies come from config.server.trusted_proxies and
+// are parsed here, once; throws std::invalid_argument naming a malformed entry.
+std::vector<std::unique_ptr<Stage>> standard_stages(const config::Config& config);
+// The same with no trusted proxies.
 std::vector<std::unique_ptr<Stage>> standard_stages();
 
 class SnapshotHolder {

@@ -1,9 +1,15 @@
-// The core's partner pipeline stages: route match, authentication, scope check, handler.
+// The core's partner pipeline stages: route match, authentication, scope check, handler; and the
+// order of the whole pipeline. Client IP, client guard, allow-list and rate limit have files of
+// their own.
+#include "core/pipeline/stages.hpp"
+
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/snapshot.hpp"
 
 namespace portico::pipeline {
 namespace {
+
+constexpr const char* kChallenge = "ApiKey header=\"X-API-Key\", Bearer";
 
 class RouteStage final : public Stage {
  public:
@@ -28,7 +34,7 @@ Problem unauthenticated(std::string detail) {
   p.code = "unauthorized";
   p.title = "Unauthorized";
   p.detail = std::move(detail);
-  p.headers.emplace_back("WWW-Authenticate", "ApiKey header=\"X-API-Key\", Bearer");
+  p.headers.emplace_back("WWW-Authenticate", kChallenge);
   return p;
 }
 
@@ -38,25 +44,43 @@ class AuthenticateStage final : public Stage {
   StageStatus run(Exchange& ex) const override {
     if (!ex.route->route.authenticated) return StageStatus::Continue;
     for (AuthScheme* scheme : ex.snapshot.auth_schemes) {
-      AuthResult result = scheme->authenticate(ex.request);
+      AuthResult result;
+      try {
+        result = scheme->authenticate(ex.request);
+      } catch (const ProblemError& error) {
+        if (error.problem().status == 401) failed(ex);
+        throw;
+      }
       switch (result.outcome) {
         case AuthResult::Outcome::not_mine: continue;
         case AuthResult::Outcome::authenticated:
           ex.request.identity = std::move(result.identity);
           return StageStatus::Continue;
         case AuthResult::Outcome::rejected:
-          if (result.problem.status == 401 && result.problem.headers.empty()) {
-            result.problem.headers.emplace_back("WWW-Authenticate",
-                                                "ApiKey header=\"X-API-Key\", Bearer");
+          if (result.problem.status == 401) {
+            if (result.problem.headers.empty()) {
+              result.problem.headers.emplace_back("WWW-Authenticate", kChallenge);
+            }
+            failed(ex);
           }
           throw ProblemError(std::move(result.problem));
       }
     }
+    failed(ex);
     throw ProblemError(unauthenticated(
         ex.snapshot.auth_schemes.empty()
             ? "This route needs credentials, and no authentication scheme is enabled."
             : "Send your API key in the X-API-Key header, or an OAuth access token as "
               "Authorization: Bearer <token>."));
+  }
+
+ private:
+  // Every 401 of this stage, missing credentials included, counts towards the IP's lockout.
+  static void failed(const Exchange& ex) {
+    if (ex.snapshot.client_guard) {
+      ex.snapshot.client_guard->record_auth_failure(ex.request.client_ip,
+                                                    security_settings(ex.snapshot));
+    }
   }
 };
 
@@ -87,13 +111,34 @@ class HandlerStage final : public Stage {
 
 }  // namespace
 
-std::vector<std::unique_ptr<Stage>> standard_stages() {
+std::unique_ptr<Stage> route_stage() {
+  return std::make_unique<RouteStage>();
+}
+std::unique_ptr<Stage> authenticate_stage() {
+  return std::make_unique<AuthenticateStage>();
+}
+std::unique_ptr<Stage> scope_stage() {
+  return std::make_unique<ScopeStage>();
+}
+std::unique_ptr<Stage> handler_stage() {
+  return std::make_unique<HandlerStage>();
+}
+
+std::vector<std::unique_ptr<Stage>> standard_stages(const config::Config& config) {
   std::vector<std::unique_ptr<Stage>> stages;
-  stages.push_back(std::make_unique<RouteStage>());
-  stages.push_back(std::make_unique<AuthenticateStage>());
-  stages.push_back(std::make_unique<ScopeStage>());
-  stages.push_back(std::make_unique<HandlerStage>());
+  stages.push_back(client_ip_stage(parse_trusted_proxies(config.server.trusted_proxies)));
+  stages.push_back(client_guard_stage());
+  stages.push_back(route_stage());
+  stages.push_back(authenticate_stage());
+  stages.push_back(allow_list_stage());
+  stages.push_back(rate_limit_stage());
+  stages.push_back(scope_stage());
+  stages.push_back(handler_stage());
   return stages;
+}
+
+std::vector<std::unique_ptr<Stage>> standard_stages() {
+  return standard_stages(config::Config{});
 }
 
 }  // namespace portico::pipeline

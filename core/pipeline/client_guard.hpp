@@ -1,0 +1,102 @@
+// Protection in front of authentication, per client IP: a request limit, and a lockout of an IP
+// after repeated failed authentications (the first "abnormal pattern" detector). The state must
+// survive config reloads, so the guard lives outside the snapshot; each snapshot holds a
+// shared_ptr to the same guard and passes its current [security] settings on every call.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/config/config.hpp"
+
+namespace portico::pipeline {
+
+struct GuardDecision {
+  enum class Outcome { allowed, rate_limited, locked_out };
+  Outcome outcome = Outcome::allowed;
+  std::chrono::milliseconds retry_after{};  // when refused: until a request would pass
+};
+
+class ClientGuard {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  using WarnSink = std::function<void(std::string_view)>;
+
+  // `max_clients` bounds memory: beyond it, idle IPs are pruned, and if every tracked IP is still
+  // active a new IP is let through untracked rather than evicting someone's lockout.
+  explicit ClientGuard(Clock clock = std::chrono::steady_clock::now, WarnSink warn = {},
+                       std::size_t max_clients = 100'000);
+
+  // Called for every request before routing: a locked-out IP is refused, then the per-IP limit
+  // (sliding window counter) is applied. Refused requests do not count against the limit.
+  GuardDecision admit(std::string_view client_ip, const config::SecurityConfig& settings);
+  // Called for every 401 of the authenticate stage. The failure that reaches
+  // settings.auth_failure_limit within auth_failure_window locks the IP out for settings.lockout,
+  // warns once and counts one lockout.
+  void record_auth_failure(std::string_view client_ip, const config::SecurityConfig& settings);
+  // Drops IPs idle for two windows and not locked out. Runs by itself now and then; callable.
+  void prune(const config::SecurityConfig& settings);
+
+  // For /metrics.
+  std::uint64_t lockouts() const { return lockouts_.load(std::memory_order_relaxed); }
+  std::uint64_t locked_out_requests() const { return locked_out_.load(std::memory_order_relaxed); }
+  std::uint64_t rate_limited_requests() const {
+    return rate_limited_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t auth_failures() const { return auth_failures_.load(std::memory_order_relaxed); }
+  std::size_t tracked_clients() const;
+
+ private:
+  // Two fixed windows weighted by overlap (Cloudflare's sliding window counter).
+  struct SlidingCounter {
+    std::int64_t window_ms = 0;
+    std::int64_t index = 0;  // now / window_ms of `current`
+    std::int64_t current = 0;
+    std::int64_t previous = 0;
+    void roll(std::int64_t now_ms, std::int64_t window);
+    double estimate(std::int64_t now_ms) const;
+    std::int64_t ms_until_below(std::int64_t now_ms, std::int64_t limit) const;
+  };
+  struct Entry {
+    SlidingCounter requests;
+    SlidingCounter failures;
+    std::int64_t locked_until_ms = 0;
+    std::int64_t last_seen_ms = 0;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> clients;
+    std::int64_t last_prune_ms = 0;
+  };
+  static constexpr std::size_t kShards = 32;
+
+  std::int64_t now_ms() const;
+  Shard& shard_for(std::string_view ip);
+  // The entry of `ip`, created if there is room; null when the shard is full of active IPs.
+  Entry* find_or_add(Shard& shard, std::string_view ip, std::int64_t now,
+                     const config::SecurityConfig& settings);
+  void prune_locked(Shard& shard, std::int64_t now, const config::SecurityConfig& settings);
+
+  Clock clock_;
+  WarnSink warn_;
+  std::size_t max_per_shard_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::uint64_t> lockouts_{0};
+  std::atomic<std::uint64_t> locked_out_{0};
+  std::atomic<std::uint64_t> rate_limited_{0};
+  std::atomic<std::uint64_t> auth_failures_{0};
+};
+
+}  // namespace portico::pipeline

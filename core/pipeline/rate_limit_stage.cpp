@@ -1,0 +1,126 @@
+// The tier rate limit: the partner's quota (tier from config, per-partner override) asked of the
+// snapshot's RateLimitPolicy, keyed by partner id. Sets RateLimit-Policy, RateLimit and the legacy
+// X-RateLimit-* headers on every authenticated response from here on (errors included), and
+// answers 429 rate_limited with Retry-After when the quota is spent.
+//
+// A partner whose tier is not in [tiers] is limited as "basic" (the built-in 100/min if even that
+// is missing) and the operator is warned once per tier and snapshot: a typo in a tier name must
+// neither lock the partner out (500) nor lift its limit.
+#include <mutex>
+#include <set>
+
+#include "core/pipeline/snapshot.hpp"
+#include "core/pipeline/stages.hpp"
+
+namespace portico::pipeline {
+namespace {
+
+std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
+  return ms.count() <= 0 ? 0 : (ms.count() + 999) / 1000;
+}
+
+// A structured-field string: the tier name in quotes, with " and \ escaped.
+std::string sf_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+void add_headers(HeaderList& headers, const RateLimitQuota& quota,
+                 const RateLimitDecision& decision) {
+  std::string tier = sf_string(quota.tier);
+  std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
+  std::string remaining = std::to_string(std::max<std::int64_t>(decision.remaining, 0));
+  std::string reset = std::to_string(ceil_seconds(decision.reset_after));
+  headers.emplace_back("RateLimit-Policy", tier + ";q=" + std::to_string(quota.limit) +
+                                               ";w=" + std::to_string(ceil_seconds(quota.window)));
+  headers.emplace_back("RateLimit", tier + ";r=" + remaining + ";t=" + reset);
+  headers.emplace_back("X-RateLimit-Limit", std::to_string(limit));
+  headers.emplace_back("X-RateLimit-Remaining", remaining);
+  headers.emplace_back("X-RateLimit-Reset", reset);
+}
+
+Problem rate_limited(const RateLimitQuota& quota, const RateLimitDecision& decision) {
+  std::int64_t retry = std::max<std::int64_t>(1, ceil_seconds(decision.retry_after));
+  Problem p;
+  p.status = 429;
+  p.code = "rate_limited";
+  p.title = "Too many requests";
+  p.detail = "Rate limit exceeded: tier '" + quota.tier + "' allows " +
+             std::to_string(quota.limit) + " requests per " +
+             std::to_string(ceil_seconds(quota.window)) + " seconds. Retry after " +
+             std::to_string(retry) + " seconds.";
+  p.headers.emplace_back("Retry-After", std::to_string(retry));
+  return p;
+}
+
+class RateLimitStage final : public Stage {
+ public:
+  std::string_view name() const override { return "rate_limit"; }
+  StageStatus run(Exchange& ex) const override {
+    RateLimitPolicy* policy = ex.snapshot.ratelimit;
+    const auto& identity = ex.request.identity;
+    if (!policy || !identity) return StageStatus::Continue;
+    RateLimitQuota quota = quota_for(ex.snapshot, *identity);
+    RateLimitDecision decision = policy->acquire(identity->partner_id, quota, ex.snapshot.clock());
+    add_headers(ex.response_headers, quota, decision);
+    if (decision.allowed) return StageStatus::Continue;
+    throw ProblemError(rate_limited(quota, decision));
+  }
+
+ private:
+  RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity) const {
+    RateLimitQuota quota;
+    const config::TierConfig* tier = nullptr;
+    if (snapshot.config) {
+      const auto& tiers = snapshot.config->tiers;
+      if (auto it = tiers.find(identity.tier); it != tiers.end()) {
+        tier = &it->second;
+      } else {
+        warn_unknown_tier(snapshot, identity);
+        if (auto basic = tiers.find("basic"); basic != tiers.end()) tier = &basic->second;
+      }
+    } else {
+      warn_unknown_tier(snapshot, identity);
+    }
+    if (tier) {
+      quota.tier = tier->name.empty() ? identity.tier : tier->name;
+      quota.limit = tier->limit;
+      quota.window = tier->window;
+      quota.burst = tier->burst;
+    } else {
+      quota.tier = "basic";
+      quota.limit = 100;
+      quota.window = std::chrono::minutes(1);
+    }
+    if (identity.rate_limit_override > 0) quota.limit = identity.rate_limit_override;
+    return quota;
+  }
+
+  // Only partners on an unknown tier come here, so the mutex is off the common path.
+  void warn_unknown_tier(const Snapshot& snapshot, const Identity& identity) const {
+    {
+      std::lock_guard lock(warned_mutex_);
+      if (!warned_tiers_.insert(identity.tier).second) return;
+    }
+    if (snapshot.on_warning) {
+      snapshot.on_warning("partner " + identity.partner_id + " has tier '" + identity.tier +
+                          "', which is not configured in [tiers]; limiting it as 'basic'");
+    }
+  }
+
+  mutable std::mutex warned_mutex_;
+  mutable std::set<std::string> warned_tiers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> rate_limit_stage() {
+  return std::make_unique<RateLimitStage>();
+}
+
+}  // namespace portico::pipeline
