@@ -1,3 +1,5 @@
+// The `portico` command line: global help, did-you-mean, and the commands serve, check, plugins,
+// migrate, version; `partner` and `key` are handed to core/partners/partner_cli over the admin API.
 #include "core/app/cli.hpp"
 
 #include <nlohmann/json.hpp>
@@ -7,8 +9,10 @@
 #include <functional>
 #include <map>
 
+#include "core/app/admin_client.hpp"
 #include "core/app/gateway.hpp"
 #include "core/app/runtime.hpp"
+#include "core/partners/partner_cli.hpp"
 #include "core/util/strings.hpp"
 #include "portico/api_version.hpp"
 
@@ -45,6 +49,55 @@ std::string default_config() {
 
 void print_startup_error(const StartupError& e, std::ostream& err) {
   for (const auto& line : e.lines()) err << line << "\n";
+}
+
+// The HTTP transport of `portico partner|key`: --admin URL, else http://<admin.listen> of the
+// config; the token from PORTICO_ADMIN_TOKEN, else admin.token. The config is read only when one
+// of them is missing.
+partners::cli::AdminTransport admin_transport(const partners::cli::AdminTarget& target) {
+  std::string url = target.admin_url;
+  std::string token;
+  if (const char* env = std::getenv("PORTICO_ADMIN_TOKEN"); env && *env) token = env;
+  if (url.empty() || token.empty()) {
+    config::Config cfg =
+        load_config(target.config_file.empty() ? default_config() : target.config_file, {});
+    if (url.empty()) {
+      config::ListenAddress address = cfg.admin.listen;
+      // A wildcard listener is reached over loopback.
+      if (address.host == "0.0.0.0" || address.host.empty()) address.host = "127.0.0.1";
+      if (address.host == "::") address.host = "::1";
+      url = "http://" + address.to_string();
+    }
+    if (token.empty()) token = cfg.admin.token;
+  }
+  AdminUrl parsed;
+  try {
+    parsed = parse_admin_url(url);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  auto client = std::make_shared<AdminClient>(std::move(parsed), std::move(token));
+  return [client](const std::string& method, const std::string& path, const std::string& body) {
+    AdminHttpReply reply = client->send(method, path, body);
+    return partners::cli::AdminReply{reply.status, std::move(reply.body)};
+  };
+}
+
+int run_admin_group(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string where = "portico " + args[0];
+  try {
+    return partners::cli::run_admin_command(args[0], {args.begin() + 1, args.end()},
+                                            admin_transport, out, err);
+  } catch (const UsageError& e) {
+    err << where << ": " << e.what() << "\n";
+    return 2;
+  } catch (const StartupError& e) {
+    print_startup_error(e, err);
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    err << where << ": " << e.what() << "\n";
+    return 1;
+  }
 }
 
 int cmd_serve(const Invocation& inv, std::ostream&, std::ostream&) {
@@ -151,6 +204,9 @@ void print_usage(std::ostream& out) {
   for (const auto& c : commands()) {
     out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
   }
+  for (const auto& g : partners::cli::admin_command_groups()) {
+    out << "  " << g.name << std::string(10 - g.name.size(), ' ') << g.summary << "\n";
+  }
   out << "\nRun 'portico <command> --help' for a command's options.\n";
 }
 
@@ -207,12 +263,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") return cmd_version({}, out, err);
+  if (partners::cli::is_admin_command_group(args[0])) return run_admin_group(args, out, err);
   const Command* command = nullptr;
   std::vector<std::string> names;
   for (const auto& c : commands()) {
     names.push_back(c.name);
     if (c.name == args[0]) command = &c;
   }
+  for (const auto& g : partners::cli::admin_command_groups()) names.push_back(g.name);
   if (!command) {
     std::string hint = util::closest_match(args[0], names);
     err << "portico: unknown command '" << args[0] << "'"

@@ -1,0 +1,51 @@
+// A small synchronous HTTP/1.1 client for the admin API, used by the CLI. Beast stays in the .cpp.
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace portico::app {
+
+// The admin API could not be reached (refused, timed out, name not resolved). The message reads
+// "cannot reach the admin API at URL: reason (is `portico serve` running?)".
+class AdminUnreachable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AdminHttpReply {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// "http://127.0.0.1:9901", "http://[::1]:9901/", "127.0.0.1:9901" (http assumed). Throws
+// std::invalid_argument for other schemes or a malformed URL.
+struct AdminUrl {
+  std::string host;  // without brackets
+  std::string port;
+  std::string base_path;  // "" or "/prefix" (no trailing slash)
+  std::string text;       // as shown in messages: "http://127.0.0.1:9901"
+};
+AdminUrl parse_admin_url(const std::string& url);
+
+class AdminClient {
+ public:
+  AdminClient(AdminUrl url, std::string token,
+              std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+  // One request on a fresh connection; `target` is appended to the base URL. A JSON body is sent
+  // with Content-Type: application/json. Throws AdminUnreachable on connection failures.
+  AdminHttpReply send(const std::string& method, const std::string& target,
+                      const std::string& body = {}) const;
+
+  const AdminUrl& url() const { return url_; }
+
+ private:
+  AdminUrl url_;
+  std::string token_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace portico::app

@@ -1,0 +1,154 @@
+// KeyDirectory: sharded lookups by keyed hash, and last_used_at batching.
+#include "core/partners/key_directory.hpp"
+
+#include <vector>
+
+#include "core/util/time.hpp"
+
+namespace portico::partners {
+namespace {
+
+std::size_t shard_of(std::string_view text, std::size_t shards) {
+  return std::hash<std::string_view>{}(text) % shards;
+}
+
+}  // namespace
+
+KeyDirectory::KeyDirectory(std::shared_ptr<Database> db, KeyHasher hasher, Clock clock)
+    : db_(std::move(db)), hasher_(std::move(hasher)), clock_(std::move(clock)) {}
+
+KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) {
+  return key_shards_[shard_of(hash, kShards)];
+}
+const KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) const {
+  return key_shards_[shard_of(hash, kShards)];
+}
+KeyDirectory::PartnerShard& KeyDirectory::partner_shard(std::string_view partner_id) {
+  return partner_shards_[shard_of(partner_id, kShards)];
+}
+const KeyDirectory::PartnerShard& KeyDirectory::partner_shard(std::string_view partner_id) const {
+  return partner_shards_[shard_of(partner_id, kShards)];
+}
+KeyDirectory::UseShard& KeyDirectory::use_shard(std::string_view key_id) {
+  return use_shards_[shard_of(key_id, kShards)];
+}
+
+void KeyDirectory::load() {
+  std::array<std::unordered_map<std::string, KeyState>, kShards> keys;
+  std::array<std::unordered_map<std::string, std::shared_ptr<const PartnerState>>, kShards>
+      partners;
+  for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {
+    auto state = partner_state_from_row(row);
+    std::string id = state.id;
+    partners[shard_of(id, kShards)][id] = std::make_shared<const PartnerState>(std::move(state));
+  }
+  for (const auto& row : db_->query(std::string("SELECT ") + kKeyColumns +
+                                    " FROM api_keys WHERE revoked_at IS NULL")) {
+    auto state = key_state_from_row(row);
+    std::string hash = state.hash;
+    keys[shard_of(hash, kShards)][hash] = std::move(state);
+  }
+  for (std::size_t i = 0; i < kShards; ++i) {
+    {
+      std::unique_lock lock(partner_shards_[i].mutex);
+      partner_shards_[i].by_id = std::move(partners[i]);
+    }
+    std::unique_lock lock(key_shards_[i].mutex);
+    key_shards_[i].by_hash = std::move(keys[i]);
+  }
+}
+
+std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presented) const {
+  std::string hash = hasher_.hash(presented);
+  ApiKeyRecord record;
+  {
+    const auto& shard = key_shard(hash);
+    std::shared_lock lock(shard.mutex);
+    auto it = shard.by_hash.find(hash);
+    if (it == shard.by_hash.end()) return std::nullopt;
+    const KeyState& key = it->second;
+    record.key_id = key.id;
+    record.prefix = key.prefix;
+    record.partner_id = key.partner_id;
+    record.scopes = key.scopes;
+    record.expires_at = key.expires_at;
+    record.revoked = key.revoked;
+  }
+  std::shared_ptr<const PartnerState> partner;
+  {
+    const auto& shard = partner_shard(record.partner_id);
+    std::shared_lock lock(shard.mutex);
+    auto it = shard.by_id.find(record.partner_id);
+    if (it == shard.by_id.end()) return std::nullopt;
+    partner = it->second;
+  }
+  record.partner_status = partner->status;
+  record.tier = partner->tier;
+  record.rate_limit_override = partner->rate_limit_override;
+  record.allowed_cidrs = partner->allowed_cidrs;
+  return record;
+}
+
+void KeyDirectory::record_use(std::string_view key_id) {
+  TimePoint now = clock_();
+  auto& shard = use_shard(key_id);
+  std::lock_guard lock(shard.mutex);
+  auto [it, inserted] = shard.last_used.try_emplace(std::string(key_id), now);
+  if (!inserted && it->second < now) it->second = now;
+}
+
+std::size_t KeyDirectory::flush_last_used() {
+  std::unordered_map<std::string, TimePoint> pending;
+  for (auto& shard : use_shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (auto& [id, at] : shard.last_used) pending[id] = at;
+    shard.last_used.clear();
+  }
+  if (pending.empty()) return 0;
+  try {
+    db_->transaction([&](Session& tx) {
+      for (const auto& [id, at] : pending) {
+        std::string stamp = util::format_rfc3339(at);
+        tx.execute(
+            "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR "
+            "last_used_at < ?)",
+            {stamp, id, stamp});
+      }
+    });
+  } catch (...) {
+    // Put the uses back (keeping any later one recorded meanwhile) so the next flush retries.
+    for (const auto& [id, at] : pending) {
+      auto& shard = use_shard(id);
+      std::lock_guard lock(shard.mutex);
+      auto [it, inserted] = shard.last_used.try_emplace(id, at);
+      if (!inserted && it->second < at) it->second = at;
+    }
+    throw;
+  }
+  return pending.size();
+}
+
+void KeyDirectory::put_partner(PartnerState partner) {
+  auto& shard = partner_shard(partner.id);
+  auto state = std::make_shared<const PartnerState>(std::move(partner));
+  std::unique_lock lock(shard.mutex);
+  shard.by_id[state->id] = std::move(state);
+}
+
+void KeyDirectory::put_key(KeyState key) {
+  auto& shard = key_shard(key.hash);
+  std::unique_lock lock(shard.mutex);
+  std::string hash = key.hash;
+  shard.by_hash[hash] = std::move(key);
+}
+
+std::size_t KeyDirectory::key_count() const {
+  std::size_t count = 0;
+  for (const auto& shard : key_shards_) {
+    std::shared_lock lock(shard.mutex);
+    count += shard.by_hash.size();
+  }
+  return count;
+}
+
+}  // namespace portico::partners

@@ -1,0 +1,80 @@
+// The in-memory index of API keys the auth plugins query on every request: keyed hash → key and
+// partner state. Sharded with one shared_mutex per shard, so lookups never wait on a global lock
+// and never touch the disk. PartnerService updates it after each change commits.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/partners/key_hasher.hpp"
+#include "core/partners/records.hpp"
+#include "portico/credentials.hpp"
+#include "portico/database.hpp"
+
+namespace portico::partners {
+
+using Clock = std::function<TimePoint()>;
+
+class KeyDirectory final : public CredentialDirectory {
+ public:
+  KeyDirectory(
+      std::shared_ptr<Database> db, KeyHasher hasher,
+      Clock clock = [] { return std::chrono::system_clock::now(); });
+
+  // (Re)builds the index from the database: every partner and every key not revoked.
+  void load();
+
+  std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override;
+  // Remembers the time of use in memory; flush_last_used() persists it.
+  void record_use(std::string_view key_id) override;
+  // Writes every remembered use as last_used_at in one transaction and returns how many keys it
+  // wrote. On a database error the uses are kept for the next flush and the error is rethrown.
+  std::size_t flush_last_used();
+
+  const KeyHasher& hasher() const { return hasher_; }
+
+  // Index maintenance (PartnerService, after its transaction commits).
+  void put_partner(PartnerState partner);
+  void put_key(KeyState key);
+
+  std::size_t key_count() const;
+
+ private:
+  static constexpr std::size_t kShards = 16;
+
+  struct KeyShard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::string, KeyState> by_hash;
+  };
+  struct PartnerShard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const PartnerState>> by_id;
+  };
+  struct UseShard {
+    std::mutex mutex;
+    std::unordered_map<std::string, TimePoint> last_used;
+  };
+
+  KeyShard& key_shard(std::string_view hash);
+  const KeyShard& key_shard(std::string_view hash) const;
+  PartnerShard& partner_shard(std::string_view partner_id);
+  const PartnerShard& partner_shard(std::string_view partner_id) const;
+  UseShard& use_shard(std::string_view key_id);
+
+  std::shared_ptr<Database> db_;
+  KeyHasher hasher_;
+  Clock clock_;
+  std::array<KeyShard, kShards> key_shards_;
+  std::array<PartnerShard, kShards> partner_shards_;
+  std::array<UseShard, kShards> use_shards_;
+};
+
+}  // namespace portico::partners

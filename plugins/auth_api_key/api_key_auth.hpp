@@ -1,0 +1,70 @@
+// The auth_api_key logic, header-only so its unit tests include it directly with the SDK's
+// FakeHost: read the key header, check its shape, look it up, and answer not-mine /
+// authenticated / rejected. Every failure gets the same 401, so callers cannot probe keys.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "portico/host.hpp"
+#include "portico/plugin.hpp"
+
+namespace portico::auth_api_key {
+
+inline constexpr std::string_view kLivePrefix = "pk_live_";
+inline constexpr std::string_view kTestPrefix = "pk_test_";
+inline constexpr std::size_t kRandomChars = 32;
+
+// "pk_live_"/"pk_test_" + 32 base62 characters; anything else is refused without a lookup.
+inline bool is_well_formed(std::string_view key) {
+  if (key.size() != kLivePrefix.size() + kRandomChars) return false;
+  if (!key.starts_with(kLivePrefix) && !key.starts_with(kTestPrefix)) return false;
+  for (char c : key.substr(kLivePrefix.size())) {
+    bool base62 = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!base62) return false;
+  }
+  return true;
+}
+
+class ApiKeyAuth final : public AuthScheme {
+ public:
+  ApiKeyAuth(Host& host, std::string header) : host_(host), header_(std::move(header)) {}
+
+  AuthResult authenticate(const Request& request) override {
+    auto presented = request.header(header_);
+    if (!presented) return AuthResult::not_mine();
+    if (!is_well_formed(*presented)) return reject();
+    auto record = host_.credentials().find_api_key(*presented);
+    if (!record || record->revoked || record->partner_status != "active") return reject();
+    if (record->expires_at && host_.now() >= *record->expires_at) return reject();
+
+    auto identity = std::make_shared<Identity>();
+    identity->partner_id = record->partner_id;
+    identity->credential_id = record->key_id;
+    identity->scheme = "api_key";
+    identity->tier = record->tier;
+    identity->rate_limit_override = record->rate_limit_override;
+    identity->scopes = std::move(record->scopes);
+    identity->allowed_cidrs = std::move(record->allowed_cidrs);
+    host_.credentials().record_use(record->key_id);
+    return AuthResult::authenticated(std::move(identity));
+  }
+
+ private:
+  AuthResult reject() const {
+    Problem problem;
+    problem.status = 401;
+    problem.code = "unauthorized";
+    problem.title = "Unauthorized";
+    problem.detail = "The API key is missing, invalid, expired or revoked.";
+    problem.headers.emplace_back("WWW-Authenticate", "ApiKey header=\"" + header_ + "\"");
+    return AuthResult::rejected(std::move(problem));
+  }
+
+  Host& host_;
+  std::string header_;
+};
+
+}  // namespace portico::auth_api_key
