@@ -2,8 +2,10 @@
 
 #include <sodium.h>
 
+#include "core/partners/admin_routes.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
+#include "core/usage/usage_routes.hpp"
 #include "core/util/time.hpp"
 
 namespace portico::app {
@@ -35,7 +37,9 @@ Problem admin_unauthorized() {
 
 }  // namespace
 
-AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db)
+AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
+                   std::shared_ptr<partners::PartnerService> partners,
+                   std::shared_ptr<usage::UsageRecorder> usage)
     : holder_(holder), db_(std::move(db)) {
   router_.add(route("GET", "/healthz", false,
                     [](const Request&) {
@@ -47,6 +51,17 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
   router_.add(
       route("GET", "/admin/v1/plugins", true, [this](const Request&) { return list_plugins(); }),
       "core");
+  if (partners) {
+    partners::add_partner_admin_routes(router_, partners);
+    usage::add_usage_admin_routes(router_, usage, [partners](const std::string& id) {
+      try {
+        partners->get_partner(id);
+        return true;
+      } catch (const ProblemError&) {
+        return false;
+      }
+    });
+  }
 }
 
 Response AdminApi::handle(Request& request) const {

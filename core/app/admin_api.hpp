@@ -4,15 +4,19 @@
 
 #include <memory>
 
+#include "core/partners/partner_service.hpp"
 #include "core/pipeline/router.hpp"
 #include "core/pipeline/snapshot.hpp"
+#include "core/usage/usage_recorder.hpp"
 #include "portico/database.hpp"
 
 namespace portico::app {
 
 class AdminApi {
  public:
-  AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db);
+  AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
+           std::shared_ptr<partners::PartnerService> partners,
+           std::shared_ptr<usage::UsageRecorder> usage);
   Response handle(Request& request) const;
 
  private:

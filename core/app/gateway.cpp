@@ -76,20 +76,19 @@ int serve(const ServeOptions& options) {
   setup_process_log(cfg.logging.level);
   auto prepared = prepare_plugins_or_fail(cfg);
 
-  Runtime runtime;
-  runtime.db = open_store(cfg);
-  runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.clock);
-  for (const auto& step : migrate_all(*runtime.db, prepared)) {
-    if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
-  }
-
   auto config = std::make_shared<const config::Config>(cfg);
+  pipeline::SnapshotHolder holder;
+  // Tier names follow the snapshot in force, so a reload that adds a tier is seen by the admin API.
+  Runtime runtime = open_runtime(cfg, prepared, [&holder, config] {
+    auto snapshot = holder.load();
+    return partners::tier_names(snapshot ? *snapshot->config : *config);
+  });
+
   auto first = build_snapshot(config, std::move(prepared), runtime, 1);
   first->on_internal_error = [](const Request& request, std::string_view what) {
     spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path,
                   what);
   };
-  pipeline::SnapshotHolder holder;
   holder.store(first);
 
   std::vector<Service*> services;
@@ -103,7 +102,7 @@ int serve(const ServeOptions& options) {
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context io(threads);
   auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
-  AdminApi admin(holder, runtime.db);
+  AdminApi admin(holder, runtime.db, runtime.partners.service, runtime.usage);
 
   std::vector<std::unique_ptr<http::HttpServer>> servers;
   servers.push_back(std::make_unique<http::HttpServer>(
@@ -151,12 +150,25 @@ int serve(const ServeOptions& options) {
   spdlog::info("portico listening on {} with {} thread(s), {} plugin(s)", where, threads,
                holder.load()->plugins.size());
 
+  // Batched state (usage counts, keys' last use) reaches the store every few seconds.
+  asio::steady_timer flush_timer(io);
+  std::function<void()> schedule_flush = [&] {
+    flush_timer.expires_after(std::chrono::seconds(5));
+    flush_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      runtime.flush();
+      schedule_flush();
+    });
+  };
+  schedule_flush();
+
   std::vector<std::thread> workers;
   for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
 
   for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop();
+  runtime.flush();
   spdlog::info("stopped");
   return 0;
 }

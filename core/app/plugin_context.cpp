@@ -6,8 +6,7 @@ namespace portico::app {
 
 PluginContext::PluginContext(std::string name, nlohmann::json settings,
                              std::shared_ptr<Database> db, std::shared_ptr<Outbox> outbox,
-                             std::shared_ptr<CredentialDirectory> credentials,
-                             WallClock clock)
+                             std::shared_ptr<CredentialDirectory> credentials, WallClock clock)
     : name_(std::move(name)),
       settings_(std::move(settings)),
       db_(std::move(db)),

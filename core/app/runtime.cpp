@@ -1,6 +1,11 @@
 #include "core/app/runtime.hpp"
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+
+#include "core/partners/migrations.hpp"
+#include "core/storage/outbox.hpp"
+#include "core/usage/usage_routes.hpp"
 
 #include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_database.hpp"
@@ -46,6 +51,12 @@ std::vector<MigrationReport> migrate_all(Database& db,
   std::vector<MigrationReport> report;
   try {
     report.push_back({"core", storage::apply_migrations(db, "core", storage::core_migrations())});
+    report.push_back(
+        {partners::kMigrationOwner, storage::apply_migrations(db, partners::kMigrationOwner,
+                                                              partners::partners_migrations())});
+    report.push_back(
+        {usage::kUsageMigrationOwner,
+         storage::apply_migrations(db, usage::kUsageMigrationOwner, usage::usage_migrations())});
     for (const auto& p : plugins) {
       auto steps = p.loaded.plugin->migrations();
       if (steps.empty()) continue;
@@ -56,6 +67,43 @@ std::vector<MigrationReport> migrate_all(Database& db,
     throw StartupError({std::string("migration failed: ") + e.what()}, 1);
   }
   return report;
+}
+
+Runtime open_runtime(const config::Config& config,
+                     const std::vector<plugin_host::PreparedPlugin>& plugins,
+                     partners::PartnerService::TierNames tiers) {
+  Runtime runtime;
+  runtime.db = open_store(config);
+  for (const auto& step : migrate_all(*runtime.db, plugins)) {
+    if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
+  }
+  runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.clock);
+  try {
+    runtime.partners = partners::open_partners(runtime.db, config, std::move(tiers), runtime.clock);
+  } catch (const partners::KeySecretError& e) {
+    throw StartupError({config.file + " security.key_secret: " + e.what()}, 2);
+  } catch (const std::exception& e) {
+    throw StartupError({std::string("cannot load partners and keys: ") + e.what()}, 1);
+  }
+  runtime.credentials = runtime.partners.keys;
+  runtime.usage = std::make_shared<usage::UsageRecorder>(runtime.db, runtime.clock);
+  runtime.client_guard = std::make_shared<pipeline::ClientGuard>(
+      std::chrono::steady_clock::now,
+      [](std::string_view warning) { spdlog::warn("{}", warning); });
+  return runtime;
+}
+
+void Runtime::flush() const {
+  try {
+    if (usage) usage->flush();
+  } catch (const std::exception& e) {
+    spdlog::error("usage counts not saved (kept for the next try): {}", e.what());
+  }
+  try {
+    if (partners.keys) partners.keys->flush_last_used();
+  } catch (const std::exception& e) {
+    spdlog::error("keys' last use not saved (kept for the next try): {}", e.what());
+  }
 }
 
 namespace {
@@ -78,8 +126,17 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
   auto snapshot = std::make_shared<pipeline::Snapshot>();
   snapshot->generation = generation;
   snapshot->config = config;
-  snapshot->stages = pipeline::standard_stages();
+  try {
+    snapshot->stages = pipeline::standard_stages(*config);
+  } catch (const std::invalid_argument& e) {
+    throw StartupError({config->file + " server.trusted_proxies: " + e.what()}, 2);
+  }
+  snapshot->client_guard = runtime.client_guard;
+  snapshot->usage = runtime.usage;
+  snapshot->clock = runtime.clock;
+  snapshot->on_warning = [](std::string_view warning) { spdlog::warn("{}", warning); };
   snapshot->router.add(health_route(), "core");
+  if (runtime.usage) snapshot->router.add(usage::usage_route(runtime.usage), "core");
   for (auto& prepared : plugins) {
     const auto& loaded = prepared.loaded;
     std::string where = "plugin " + loaded.info.name + " (" + loaded.file.string() + ")";
@@ -92,6 +149,10 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     }
     snapshot->hosts.push_back(host);
     if (auto* scheme = loaded.plugin->auth()) snapshot->auth_schemes.push_back(scheme);
+    // Plugins come highest priority first: the first rate-limit policy is the one in force.
+    if (auto* policy = loaded.plugin->ratelimit(); policy && !snapshot->ratelimit) {
+      snapshot->ratelimit = policy;
+    }
     if (auto* provider = loaded.plugin->routes()) {
       try {
         for (auto& route : provider->routes())

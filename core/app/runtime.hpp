@@ -12,8 +12,11 @@
 
 #include "core/app/plugin_context.hpp"
 #include "core/config/config.hpp"
+#include "core/partners/partners_module.hpp"
+#include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/snapshot.hpp"
 #include "core/plugin_host/plugin_set.hpp"
+#include "core/usage/usage_recorder.hpp"
 #include "portico/database.hpp"
 
 namespace portico::app {
@@ -47,12 +50,26 @@ struct MigrationReport {
 std::vector<MigrationReport> migrate_all(Database& db,
                                          const std::vector<plugin_host::PreparedPlugin>& plugins);
 
+// What outlives every snapshot (and so every reload): the store, the outbox, partners and keys,
+// usage counts and the client guard's counters.
 struct Runtime {
   std::shared_ptr<Database> db;
   std::shared_ptr<Outbox> outbox;
   std::shared_ptr<CredentialDirectory> credentials;
+  partners::PartnersModule partners;
+  std::shared_ptr<usage::UsageRecorder> usage;
+  std::shared_ptr<pipeline::ClientGuard> client_guard;
   WallClock clock = [] { return std::chrono::system_clock::now(); };
+
+  // Writes batched state (usage counts, keys' last use) to the store; logs and keeps it on error.
+  void flush() const;
 };
+
+// Opens the store, applies every migration and sets up the core services. `tiers` answers the
+// tier names in force (they change with a reload). Throws StartupError.
+Runtime open_runtime(const config::Config& config,
+                     const std::vector<plugin_host::PreparedPlugin>& plugins,
+                     partners::PartnerService::TierNames tiers);
 
 // Initialises the plugins and assembles the partner pipeline (core routes + plugin routes).
 // Throws StartupError naming the plugin on an init failure or a route conflict.

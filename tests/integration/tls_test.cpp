@@ -29,8 +29,8 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
   std::uint16_t tls_port = free_port();
   Gateway gw({"--set", "server.tls.listen=127.0.0.1:" + std::to_string(tls_port), "--set",
               "server.tls.cert=" + cert.string(), "--set", "server.tls.key=" + key.string()});
-  std::string out = run("curl -s -i --max-time 5 --cacert " + cert.string() + " https://127.0.0.1:" +
-                        std::to_string(tls_port) + "/healthz");
+  std::string out = run("curl -s -i --max-time 5 --cacert " + cert.string() +
+                        " https://127.0.0.1:" + std::to_string(tls_port) + "/healthz");
   EXPECT_NE(out.find("HTTP/1.1 200"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Request-Id"), std::string::npos) << out;
   // Plain HTTP on the TLS port is not served.
@@ -43,8 +43,9 @@ TEST(Tls, UnreadableCertificateIsAClearStartupError) {
   TempDir dir;
   auto args = std::vector<std::string>{"serve", "-c", demo_config()};
   for (auto& a : scratch_overrides(dir, free_port(), free_port())) args.push_back(a);
-  for (std::string a : {"--set", "server.tls.listen=127.0.0.1:0", "--set", "server.tls.cert=/nonexistent.pem",
-                        "--set", "server.tls.key=/nonexistent.key"})
+  for (std::string a :
+       {"--set", "server.tls.listen=127.0.0.1:0", "--set", "server.tls.cert=/nonexistent.pem",
+        "--set", "server.tls.key=/nonexistent.key"})
     args.push_back(a);
   auto result = run_portico(args);
   EXPECT_EQ(result.exit_code, 1);
