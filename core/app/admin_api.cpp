@@ -67,11 +67,16 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
 Response AdminApi::handle(Request& request) const {
   request.request_id = pipeline::request_id_for(request.header("X-Request-Id"));
   Response response;
+  // Held to the end of the request: a plugin's admin route runs on the snapshot it came from.
+  auto snapshot = holder_.load();
   try {
     auto match = router_.match(request.method, request.path);
+    if (!match.entry) {
+      auto from_plugins = snapshot->admin_router.match(request.method, request.path);
+      if (from_plugins.entry || match.allowed_methods.empty()) match = std::move(from_plugins);
+    }
     // Everything but the open probes needs the token, unknown paths included (no route probing).
     if (!match.entry || match.entry->route.authenticated) {
-      auto snapshot = holder_.load();
       auto header = request.header("Authorization");
       std::string_view presented;
       if (header && header->substr(0, 7) == "Bearer ") presented = header->substr(7);

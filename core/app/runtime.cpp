@@ -155,8 +155,10 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     }
     if (auto* provider = loaded.plugin->routes()) {
       try {
-        for (auto& route : provider->routes())
-          snapshot->router.add(std::move(route), loaded.info.name);
+        for (auto& route : provider->routes()) {
+          auto& router = route.admin ? snapshot->admin_router : snapshot->router;
+          router.add(std::move(route), loaded.info.name);
+        }
       } catch (const std::exception& e) {
         throw StartupError({where + ": " + e.what()}, 2);
       }

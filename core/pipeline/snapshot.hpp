@@ -31,6 +31,7 @@ struct Snapshot {
   std::vector<AuthScheme*> auth_schemes;           // in priority order
   RateLimitPolicy* ratelimit = nullptr;            // tier limiter; null = no tier limiting
   Router router;
+  Router admin_router;  // plugins' routes with Route::admin, served by the admin listener
   std::vector<std::unique_ptr<Stage>> stages;
   // Pre-authentication IP limit and lockout; null = neither.
   std::shared_ptr<ClientGuard> client_guard;

@@ -97,6 +97,9 @@ struct Route {
   std::string scope;          // required scope; empty = any authenticated caller
   bool authenticated = true;  // false: public (health, OAuth token endpoint, JWKS)
   Handler handler;
+  // true: served on the admin listener (under /admin/v1, behind the admin token) instead of the
+  // partner pipeline; `scope` and `authenticated` do not apply.
+  bool admin = false;
 };
 
 class RouteProvider {
