@@ -41,24 +41,56 @@ build() {
   cmake --build "$build_dir"
 }
 
+# Starts the demo gateway, makes sure the demo partner, its key and the demo catalog exist
+# (created once, kept in var/), prints a ready curl, and stays in the foreground until Ctrl-C.
 run() {
   build
   export PORTICO_ADMIN_TOKEN=${PORTICO_ADMIN_TOKEN:-dev-admin-token}
-  local config=configs/portico.toml
+  export PORTICO_CONFIG=configs/portico.toml
+  local portico="$build_dir/bin/portico"
   mkdir -p var/log
-  "$build_dir/bin/portico" check -c "$config"
-  "$build_dir/bin/portico" migrate -c "$config" >/dev/null
+  "$portico" check
+  "$portico" serve &
+  local pid=$!
+  trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' INT TERM
+  for _ in $(seq 100); do
+    curl -fs http://127.0.0.1:8080/healthz >/dev/null 2>&1 && break
+    kill -0 $pid 2>/dev/null || { wait $pid; exit $?; }
+    sleep 0.1
+  done
+
+  local key_file=var/demo-key.txt key=""
+  [ -f "$key_file" ] && key=$(cat "$key_file")
+  if [ -z "$key" ] || [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $key" \
+       http://127.0.0.1:8080/v1/usage)" = "401" ]; then
+    say "creating the demo partner and its API key"
+    local partner
+    partner=$("$portico" partner add --name "Demo Partner" --tier premium --json |
+              sed -n 's/.*"id": *"\(ptr_[^"]*\)".*/\1/p' | head -1)
+    key=$("$portico" key issue "$partner" --env test --json |
+          sed -n 's/.*"key": *"\(pk_test_[^"]*\)".*/\1/p' | head -1)
+    (umask 077; printf '%s\n' "$key" > "$key_file")
+  fi
+  if [ -f configs/demo/catalog.json ] && "$portico" plugins | grep -q '^routes_products '; then
+    if [ "$(curl -s -H "X-API-Key: $key" 'http://127.0.0.1:8080/v1/products?limit=1' |
+            grep -c '"id"')" = "0" ]; then
+      say "importing the demo catalog"
+      "$portico" catalog import configs/demo/catalog.json >/dev/null
+    fi
+  fi
+
   cat >&2 <<MSG
 
-Portico is starting on http://127.0.0.1:8080 (admin API on 127.0.0.1:9901). Try:
+Portico is running on http://127.0.0.1:8080 (admin API on 127.0.0.1:9901). Try:
 
-  curl -i http://127.0.0.1:8080/v1/hello
+  curl -s -H 'X-API-Key: $key' 'http://127.0.0.1:8080/v1/products?limit=3'
+  curl -s -H 'X-API-Key: $key' http://127.0.0.1:8080/v1/usage
   curl -s -H 'Authorization: Bearer $PORTICO_ADMIN_TOKEN' http://127.0.0.1:9901/admin/v1/plugins
 
-Stop it with Ctrl-C (it drains in-flight requests first).
+The demo key is kept in $key_file. Stop with Ctrl-C (in-flight requests are drained first).
 
 MSG
-  exec "$build_dir/bin/portico" serve -c "$config"
+  wait $pid
 }
 
 run_tests() {
