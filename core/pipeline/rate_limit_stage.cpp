@@ -6,7 +6,16 @@
 // A partner whose tier is not in [tiers] is limited as "basic" (the built-in 100/min if even that
 // is missing) and the operator is warned once per tier and snapshot: a typo in a tier name must
 // neither lock the partner out (500) nor lift its limit.
+//
+// A 304 Not Modified does not count (CONTRACT, Caching): Snapshot::handle calls
+// refund_not_modified() once the final status is known, which gives the request back to the
+// policy and rewrites the remaining figures on the 304 to the refunded value, so a revalidation
+// shows the same X-RateLimit-Remaining as the request before it.
+#include <algorithm>
+#include <charconv>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "core/pipeline/snapshot.hpp"
@@ -58,6 +67,37 @@ Problem rate_limited(const RateLimitQuota& quota, const RateLimitDecision& decis
   return p;
 }
 
+// The partner's quota: its tier from config (unknown tiers as "basic"), its override applied.
+// `warn` is told when the tier is unknown.
+RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity,
+                         const std::function<void()>& warn) {
+  RateLimitQuota quota;
+  const config::TierConfig* tier = nullptr;
+  if (snapshot.config) {
+    const auto& tiers = snapshot.config->tiers;
+    if (auto it = tiers.find(identity.tier); it != tiers.end()) {
+      tier = &it->second;
+    } else {
+      warn();
+      if (auto basic = tiers.find("basic"); basic != tiers.end()) tier = &basic->second;
+    }
+  } else {
+    warn();
+  }
+  if (tier) {
+    quota.tier = tier->name.empty() ? identity.tier : tier->name;
+    quota.limit = tier->limit;
+    quota.window = tier->window;
+    quota.burst = tier->burst;
+  } else {
+    quota.tier = "basic";
+    quota.limit = 100;
+    quota.window = std::chrono::minutes(1);
+  }
+  if (identity.rate_limit_override > 0) quota.limit = identity.rate_limit_override;
+  return quota;
+}
+
 class RateLimitStage final : public Stage {
  public:
   std::string_view name() const override { return "rate_limit"; }
@@ -65,7 +105,8 @@ class RateLimitStage final : public Stage {
     RateLimitPolicy* policy = ex.snapshot.ratelimit;
     const auto& identity = ex.request.identity;
     if (!policy || !identity) return StageStatus::Continue;
-    RateLimitQuota quota = quota_for(ex.snapshot, *identity);
+    RateLimitQuota quota =
+        quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
     RateLimitDecision decision = policy->acquire(identity->partner_id, quota, ex.snapshot.clock());
     add_headers(ex.response_headers, quota, decision);
     if (decision.allowed) return StageStatus::Continue;
@@ -73,34 +114,6 @@ class RateLimitStage final : public Stage {
   }
 
  private:
-  RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity) const {
-    RateLimitQuota quota;
-    const config::TierConfig* tier = nullptr;
-    if (snapshot.config) {
-      const auto& tiers = snapshot.config->tiers;
-      if (auto it = tiers.find(identity.tier); it != tiers.end()) {
-        tier = &it->second;
-      } else {
-        warn_unknown_tier(snapshot, identity);
-        if (auto basic = tiers.find("basic"); basic != tiers.end()) tier = &basic->second;
-      }
-    } else {
-      warn_unknown_tier(snapshot, identity);
-    }
-    if (tier) {
-      quota.tier = tier->name.empty() ? identity.tier : tier->name;
-      quota.limit = tier->limit;
-      quota.window = tier->window;
-      quota.burst = tier->burst;
-    } else {
-      quota.tier = "basic";
-      quota.limit = 100;
-      quota.window = std::chrono::minutes(1);
-    }
-    if (identity.rate_limit_override > 0) quota.limit = identity.rate_limit_override;
-    return quota;
-  }
-
   // Only partners on an unknown tier come here, so the mutex is off the common path.
   void warn_unknown_tier(const Snapshot& snapshot, const Identity& identity) const {
     {
@@ -117,10 +130,52 @@ class RateLimitStage final : public Stage {
   mutable std::set<std::string> warned_tiers_;
 };
 
+std::string* header_value(HeaderList& headers, std::string_view name) {
+  for (auto& [key, value] : headers) {
+    if (iequals(key, name)) return &value;
+  }
+  return nullptr;
+}
+
+std::optional<std::int64_t> to_integer(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 std::unique_ptr<Stage> rate_limit_stage() {
   return std::make_unique<RateLimitStage>();
+}
+
+void refund_not_modified(Exchange& exchange, int status) {
+  if (status != 304) return;
+  RateLimitPolicy* policy = exchange.snapshot.ratelimit;
+  const auto& identity = exchange.request.identity;
+  // The stage's headers are the proof that this very request was counted (and admitted: a 304
+  // comes from a handler, which runs only after the stage let the request through).
+  std::string* remaining = header_value(exchange.response_headers, "X-RateLimit-Remaining");
+  std::string* limit = header_value(exchange.response_headers, "X-RateLimit-Limit");
+  if (!policy || !identity || !remaining || !limit) return;
+  RateLimitQuota quota = quota_for(exchange.snapshot, *identity, [] {});
+  policy->refund(identity->partner_id, quota, exchange.snapshot.clock());
+
+  // Show the refunded figure: one more request remains than the decision said, up to the limit.
+  auto before = to_integer(*remaining);
+  auto most = to_integer(*limit);
+  if (!before || !most) return;
+  const std::string after = std::to_string(std::min(*before + 1, *most));
+  *remaining = after;
+  if (std::string* field = header_value(exchange.response_headers, "RateLimit")) {
+    // "<tier>";r=<remaining>;t=<reset>: the tier is quoted, so the last ";r=" is the member.
+    auto at = field->rfind(";r=");
+    auto end = at == std::string::npos ? at : field->find(';', at + 3);
+    if (at != std::string::npos && end != std::string::npos) {
+      field->replace(at + 3, end - at - 3, after);
+    }
+  }
 }
 
 }  // namespace portico::pipeline

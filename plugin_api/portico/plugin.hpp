@@ -86,6 +86,15 @@ class RateLimitPolicy {
   // Counts one request for `key` at `now` and answers whether it may pass. Thread-safe.
   virtual RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
                                     std::chrono::system_clock::time_point now) = 0;
+  // Gives back one request acquire() admitted for `key` shortly before (the core refunds a 304
+  // Not Modified, which must not count against the limit). Thread-safe. The default keeps
+  // policies written before refunds existed compiling: they simply never refund.
+  virtual void refund(std::string_view key, const RateLimitQuota& quota,
+                      std::chrono::system_clock::time_point now) {
+    (void)key;
+    (void)quota;
+    (void)now;
+  }
 };
 
 // --- routes ---------------------------------------------------------------------------------

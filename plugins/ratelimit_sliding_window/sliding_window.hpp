@@ -61,6 +61,22 @@ class WindowCounts {
     return decision;
   }
 
+  // Gives back one admitted request (a 304 the core refunds): one count of the current bucket,
+  // where acquire() just put it, or of the newest non-empty bucket when a bucket boundary passed
+  // in between. A key counted under another window length, or with nothing counted, is left as is.
+  void refund(std::int64_t window_ms, std::int64_t now_ms) {
+    if (window_ms != window_ms_) return;
+    latest_ms_ = std::max(latest_ms_, now_ms);
+    advance_to(floor_div(latest_ms_ * kBuckets, window_ms_));
+    for (std::int64_t bucket = head_; bucket >= head_ - kBuckets; --bucket) {
+      std::uint32_t& count = counts_[slot(bucket)];
+      if (count == 0) continue;
+      --count;
+      if (bucket > head_ - kBuckets) --recent_;  // the oldest bucket is not part of recent_
+      return;
+    }
+  }
+
   // Nothing counted any more: every bucket up to head_ has slid out of the window.
   bool idle_at(std::int64_t now_ms) const {
     return window_ms_ == 0 ||
@@ -167,6 +183,15 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
     return keys_.with(key, now_ms, [&](WindowCounts& counts) {
       return counts.acquire(quota.limit, window_ms, now_ms);
     });
+  }
+
+  void refund(std::string_view key, const RateLimitQuota& quota,
+              std::chrono::system_clock::time_point now) override {
+    const std::int64_t window_ms = quota.window.count();
+    if (quota.limit < 1 || window_ms < 1) return;
+    const std::int64_t now_ms =
+        std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    keys_.with(key, now_ms, [&](WindowCounts& counts) { counts.refund(window_ms, now_ms); });
   }
 
   std::size_t tracked_keys() const { return keys_.size(); }

@@ -63,6 +63,13 @@ class ArrivalSchedule {
     return decision;
   }
 
+  // Gives back one admitted request (a 304 the core refunds): TAT moves back one emission
+  // interval, but never before now — a full bucket cannot be overfilled.
+  void refund(const Cell& cell, std::int64_t now_ns) {
+    if (tat_ns_ <= now_ns) return;  // already full (or never used): nothing to give back
+    tat_ns_ = std::max(tat_ns_ - cell.emission_ns, now_ns);
+  }
+
   bool idle_at(std::int64_t now_ns) const { return tat_ns_ <= now_ns; }
   std::int64_t eviction_rank() const { return tat_ns_; }
 
@@ -90,6 +97,16 @@ class TokenBucketLimiter final : public RateLimitPolicy {
         std::chrono::floor<std::chrono::nanoseconds>(now.time_since_epoch()).count();
     return keys_.with(key, now_ns,
                       [&](ArrivalSchedule& schedule) { return schedule.acquire(cell, now_ns); });
+  }
+
+  void refund(std::string_view key, const RateLimitQuota& quota,
+              std::chrono::system_clock::time_point now) override {
+    if (quota.limit < 1 || quota.window.count() < 1) return;
+    const Cell cell =
+        Cell::of(quota.limit, quota.window, quota.burst > 0 ? quota.burst : default_burst_);
+    const std::int64_t now_ns =
+        std::chrono::floor<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+    keys_.with(key, now_ns, [&](ArrivalSchedule& schedule) { schedule.refund(cell, now_ns); });
   }
 
   std::size_t tracked_keys() const { return keys_.size(); }

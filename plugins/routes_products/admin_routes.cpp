@@ -1,0 +1,162 @@
+// The operator routes on the admin listener (Route::admin, behind the admin token): import many
+// products, upsert one, set stock, adjust stock. Bodies are checked in full before anything is
+// written; every write puts its fresh rendering in the read cache before it answers.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "catalog_context.hpp"
+#include "portico/sdk/problems.hpp"
+#include "product_input.hpp"
+
+namespace portico::routes_products {
+namespace {
+
+constexpr std::size_t kMaxListedErrors = 100;
+
+nlohmann::json parse_body(const Request& request) {
+  if (request.body.empty()) {
+    throw sdk::invalid_request("The request needs a JSON body.", {{"body", "is empty"}});
+  }
+  try {
+    return nlohmann::json::parse(request.body);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw sdk::invalid_request(
+        "The body is not valid JSON.",
+        {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
+  }
+}
+
+void refuse_invalid(std::vector<FieldError> errors) {
+  if (errors.empty()) return;
+  std::string detail = errors.size() == 1
+                           ? errors.front().field + " " + errors.front().message + "."
+                           : std::to_string(errors.size()) + " fields are not valid.";
+  if (errors.size() > kMaxListedErrors) {
+    detail += " The first " + std::to_string(kMaxListedErrors) + " are listed.";
+    errors.resize(kMaxListedErrors);
+  }
+  throw sdk::invalid_request(detail + " Nothing was changed.", std::move(errors));
+}
+
+const std::string& path_id(const Request& request) {
+  const std::string& id = request.param("id");
+  if (!is_valid_id(id)) {
+    throw sdk::invalid_request("Product ids are 1-64 letters, digits, '_' or '-'.",
+                               {{"id", "is not a valid product id"}});
+  }
+  return id;
+}
+
+Response inventory_response(CatalogContext& context, const ProductView& view) {
+  context.reads.remember(view);
+  return Response::json(200, plain(inventory_json(view.product.id, view.stock)));
+}
+
+Response import_products(CatalogContext& context, const Request& request) {
+  nlohmann::json body = parse_body(request);
+  if (!body.is_array()) {
+    throw sdk::invalid_request("The body must be a JSON array of products.",
+                               {{"body", "must be an array"}});
+  }
+  if (body.size() > context.max_import_items) {
+    throw sdk::invalid_request("At most " + std::to_string(context.max_import_items) +
+                                   " products per import; split the "
+                                   "file (portico catalog import does).",
+                               {{"body", "has " + std::to_string(body.size()) + " items"}});
+  }
+  std::vector<FieldError> errors;
+  std::vector<ProductInput> items;
+  items.reserve(body.size());
+  std::map<std::string, std::size_t> first_id, first_sku;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const std::string at = "[" + std::to_string(i) + "].";
+    items.push_back(read_product(body[i], at, true, errors));
+    const ProductInput& item = items.back();
+    if (item.id && !first_id.emplace(*item.id, i).second) {
+      errors.push_back({at + "id", "repeats item [" + std::to_string(first_id[*item.id]) + "]"});
+    }
+    if (!item.product.sku.empty() && !first_sku.emplace(item.product.sku, i).second) {
+      errors.push_back(
+          {at + "sku", "repeats item [" + std::to_string(first_sku[item.product.sku]) + "]"});
+    }
+  }
+  refuse_invalid(std::move(errors));
+
+  ImportOutcome outcome = context.store.import_products(items);
+  nlohmann::ordered_json ids = nlohmann::ordered_json::array();
+  for (const auto& view : outcome.views) {
+    context.reads.remember(view);
+    ids.push_back(view.product.id);
+  }
+  nlohmann::ordered_json answer;
+  answer["created"] = outcome.created;
+  answer["updated"] = outcome.updated;
+  answer["unchanged"] = outcome.unchanged;
+  answer["inventory_changed"] = outcome.inventory_changed;
+  answer["ids"] = std::move(ids);
+  Response response;
+  response.body = answer.dump();
+  return response;
+}
+
+Response put_product(CatalogContext& context, const Request& request) {
+  const std::string& id = path_id(request);
+  nlohmann::json body = parse_body(request);
+  std::vector<FieldError> errors;
+  ProductInput input = read_product(body, "", false, errors);
+  if (input.id && *input.id != id) errors.push_back({"id", "must match the id in the path"});
+  refuse_invalid(std::move(errors));
+  PutOutcome outcome = context.store.put_product(id, input);
+  context.reads.remember(outcome.view);
+  Response response;
+  response.status = outcome.created ? 201 : 200;
+  response.body =
+      product_with_inventory_json(outcome.view.product, totals_of(outcome.view.stock)).dump();
+  return response;
+}
+
+Response set_stock(CatalogContext& context, const Request& request) {
+  const std::string& id = path_id(request);
+  nlohmann::json body = parse_body(request);
+  std::vector<FieldError> errors;
+  std::vector<StockSetting> settings = read_stock_settings(body, "", errors);
+  refuse_invalid(std::move(errors));
+  return inventory_response(context, context.store.set_stock(id, settings));
+}
+
+Response adjust_stock(CatalogContext& context, const Request& request) {
+  const std::string& id = path_id(request);
+  nlohmann::json body = parse_body(request);
+  std::vector<FieldError> errors;
+  Adjustment adjustment = read_adjustment(body, errors);
+  refuse_invalid(std::move(errors));
+  return inventory_response(context, context.store.adjust_stock(id, adjustment));
+}
+
+Route admin_route(std::string method, std::string path, Handler handler) {
+  Route route;
+  route.method = std::move(method);
+  route.path = std::move(path);
+  route.handler = std::move(handler);
+  route.admin = true;
+  return route;
+}
+
+}  // namespace
+
+std::vector<Route> admin_routes(CatalogContext& context) {
+  CatalogContext* c = &context;
+  const std::string base = "/admin/v1/products";
+  return {
+      admin_route("POST", base + "/import",
+                  [c](const Request& r) { return import_products(*c, r); }),
+      admin_route("PUT", base + "/{id}", [c](const Request& r) { return put_product(*c, r); }),
+      admin_route("PUT", base + "/{id}/inventory",
+                  [c](const Request& r) { return set_stock(*c, r); }),
+      admin_route("POST", base + "/{id}/inventory/adjustments",
+                  [c](const Request& r) { return adjust_stock(*c, r); }),
+  };
+}
+
+}  // namespace portico::routes_products

@@ -1,0 +1,124 @@
+// Catalog reads: a product with its stock in one statement, its Stamp by primary key, and list
+// pages by keyset on the immutable id (WHERE id > last ORDER BY id), so a walk during updates
+// neither repeats nor skips a product that exists throughout. Also the cursor MAC key, made once
+// per database.
+#include "catalog_store.hpp"
+
+#include "catalog_context.hpp"
+#include "crypto.hpp"
+
+namespace portico::routes_products {
+namespace {
+
+constexpr const char* kProductColumns =
+    "p.id, p.sku, p.name, p.description, p.category, p.price_amount, p.currency, p.status, "
+    "p.attributes, p.updated_at";
+
+Product product_from(const Row& row) {
+  Product p;
+  p.id = row.text(0);
+  p.sku = row.text(1);
+  p.name = row.text(2);
+  p.description = row.text(3);
+  p.category = row.text(4);
+  p.price.amount = row.integer(5);
+  p.price.currency = row.text(6);
+  p.status = row.text(7);
+  if (auto attributes = row.optional_text(8)) {
+    p.attributes = nlohmann::json::parse(*attributes, nullptr, false);
+    if (!p.attributes.is_object()) p.attributes = nullptr;
+  }
+  p.updated_at = row.text(9);
+  return p;
+}
+
+// LIKE pattern for "contains": % and _ in the text are literal.
+std::string contains_pattern(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+}  // namespace
+
+std::optional<ProductView> load_view(Session& session, std::string_view id) {
+  // One statement: the product row and its stock rows come from the same snapshot.
+  static const std::string sql =
+      std::string("SELECT ") + kProductColumns +
+      ", p.version, p.stock_version, s.warehouse_id, s.available, s.reserved, s.updated_at"
+      " FROM products p LEFT JOIN stock s ON s.product_id = p.id"
+      " WHERE p.id = ? ORDER BY s.warehouse_id";
+  Rows rows = session.query(sql, {std::string(id)});
+  if (rows.empty()) return std::nullopt;
+  ProductView view;
+  view.product = product_from(rows.front());
+  view.stamp = {rows.front().integer(10), rows.front().integer(11)};
+  for (const Row& row : rows) {
+    if (row.is_null(12)) continue;  // no stock rows: one row of NULLs from the LEFT JOIN
+    view.stock.push_back({row.text(12), row.integer(13), row.integer(14), row.text(15)});
+  }
+  return view;
+}
+
+std::optional<Stamp> CatalogStore::stamp(std::string_view id) const {
+  Rows rows =
+      db_.query("SELECT version, stock_version FROM products WHERE id = ?", {std::string(id)});
+  if (rows.empty()) return std::nullopt;
+  return Stamp{rows.front().integer(0), rows.front().integer(1)};
+}
+
+std::optional<ProductView> CatalogStore::view(std::string_view id) const {
+  return load_view(db_, id);
+}
+
+std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::string_view after_id,
+                                              int count) const {
+  // At most 16 statement texts (one per combination of filters), so the connection's statement
+  // cache stays small.
+  std::string sql = std::string("SELECT ") + kProductColumns +
+                    ", (SELECT COALESCE(SUM(available), 0) FROM stock WHERE product_id = p.id)"
+                    ", (SELECT COALESCE(SUM(reserved), 0) FROM stock WHERE product_id = p.id)"
+                    " FROM products p WHERE p.id > ?";
+  Params params{std::string(after_id)};
+  if (query.category) {
+    sql += " AND p.category = ?";
+    params.emplace_back(*query.category);
+  }
+  if (query.status) {
+    sql += " AND p.status = ?";
+    params.emplace_back(*query.status);
+  }
+  if (query.q) {
+    // LIKE is case-insensitive for ASCII letters; Hangul has no case.
+    sql += " AND (p.name LIKE ? ESCAPE '\\' OR p.sku LIKE ? ESCAPE '\\')";
+    params.emplace_back(contains_pattern(*query.q));
+    params.emplace_back(contains_pattern(*query.q));
+  }
+  if (query.updated_since) {
+    sql += " AND p.updated_at >= ?";
+    params.emplace_back(*query.updated_since);
+  }
+  sql += " ORDER BY p.id LIMIT ?";
+  params.emplace_back(std::int64_t{count});
+
+  std::vector<ListedProduct> out;
+  for (const Row& row : db_.query(sql, params)) {
+    out.push_back({product_from(row), {row.integer(10), row.integer(11)}});
+  }
+  return out;
+}
+
+std::string cursor_secret(Database& db) {
+  // OR IGNORE: two processes starting on one fresh database agree on whichever key won.
+  db.execute("INSERT OR IGNORE INTO products_secrets(name, value) VALUES ('cursor_mac_key', ?)",
+             {to_hex(random_bytes(32))});
+  Rows rows = db.query("SELECT value FROM products_secrets WHERE name = 'cursor_mac_key'");
+  if (rows.empty()) throw DatabaseError("products_secrets holds no cursor_mac_key");
+  return rows.front().text(0);
+}
+
+}  // namespace portico::routes_products

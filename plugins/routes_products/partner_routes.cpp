@@ -1,0 +1,103 @@
+// The partner routes (scope products:read): the list with keyset cursors and filters, the detail
+// with its inventory summary, and the inventory per warehouse. Every answer carries a strong ETag;
+// If-None-Match answers 304 with the ETag and no body (the core then refunds the rate limit).
+#include <string>
+#include <vector>
+
+#include "catalog_context.hpp"
+#include "etag.hpp"
+#include "list_query.hpp"
+#include "portico/sdk/problems.hpp"
+#include "product_input.hpp"
+
+namespace portico::routes_products {
+namespace {
+
+constexpr const char* kScope = "products:read";
+
+// 200 with the body, or 304 when the caller already holds this representation.
+Response conditional(const Request& request, const std::string& body, const std::string& etag) {
+  Response response;
+  response.set_header("ETag", etag);
+  // Real-time stock: caches may keep the body but must revalidate it on every use.
+  response.set_header("Cache-Control", "private, no-cache");
+  auto if_none_match = request.header("If-None-Match");
+  if (if_none_match && if_none_match_hits(*if_none_match, etag)) {
+    response.status = 304;
+    return response;
+  }
+  response.status = 200;
+  response.body = body;
+  return response;
+}
+
+std::shared_ptr<const RenderedProduct> existing(CatalogContext& context, const Request& request) {
+  const std::string& id = request.param("id");
+  // Ids are restricted to [A-Za-z0-9_-]: anything else cannot exist, no lookup needed.
+  auto rendered = is_valid_id(id) ? context.reads.current(id) : nullptr;
+  if (!rendered) throw sdk::not_found("No product with id '" + id + "'.");
+  return rendered;
+}
+
+ProblemError invalid_query(std::vector<FieldError> errors) {
+  std::string detail;
+  for (const auto& e : errors) {
+    detail += (detail.empty() ? "" : "; ") + e.field + " " + e.message;
+  }
+  return sdk::invalid_request("The query is not valid: " + detail + ".", std::move(errors));
+}
+
+Response list(CatalogContext& context, const Request& request) {
+  std::vector<FieldError> errors;
+  ListQuery query = parse_list_query(request.query, errors);
+  std::string after;
+  if (errors.empty() && query.cursor) {
+    auto decoded = context.cursors.decode(*query.cursor, query.filter_key());
+    if (auto* id = std::get_if<std::string>(&decoded)) {
+      after = std::move(*id);
+    } else if (std::get<CursorError>(decoded) == CursorError::other_filters) {
+      errors.push_back({"cursor",
+                        "was issued for other filters; keep category, status, q and "
+                        "updated_since the same while paging"});
+    } else {
+      errors.push_back({"cursor", "is not a cursor this API issued; use next_cursor as given"});
+    }
+  }
+  if (!errors.empty()) throw invalid_query(std::move(errors));
+
+  std::vector<ListedProduct> rows =
+      context.store.list(query, after, query.limit + 1);  // one more: is there a next page?
+  const bool has_more = rows.size() > static_cast<std::size_t>(query.limit);
+  if (has_more) rows.pop_back();
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const auto& row : rows) data.push_back(product_with_inventory_json(row.product, row.totals));
+  nlohmann::ordered_json body;
+  body["data"] = std::move(data);
+  body["has_more"] = has_more;
+  body["next_cursor"] = has_more ? nlohmann::ordered_json(context.cursors.encode(
+                                       rows.back().product.id, query.filter_key()))
+                                 : nlohmann::ordered_json(nullptr);
+  std::string text = body.dump();
+  return conditional(request, text, strong_etag(text));
+}
+
+}  // namespace
+
+std::vector<Route> partner_routes(CatalogContext& context) {
+  CatalogContext* c = &context;
+  return {
+      {"GET", "/v1/products", kScope, true, [c](const Request& r) { return list(*c, r); }},
+      {"GET", "/v1/products/{id}", kScope, true,
+       [c](const Request& r) {
+         auto rendered = existing(*c, r);
+         return conditional(r, rendered->detail_body, rendered->detail_etag);
+       }},
+      {"GET", "/v1/products/{id}/inventory", kScope, true,
+       [c](const Request& r) {
+         auto rendered = existing(*c, r);
+         return conditional(r, rendered->inventory_body, rendered->inventory_etag);
+       }},
+  };
+}
+
+}  // namespace portico::routes_products

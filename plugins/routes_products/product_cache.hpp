@@ -1,0 +1,82 @@
+// Rendered product reads kept in memory: per product id, the detail and inventory bodies with
+// their ETags and the Stamp of the database state they were rendered from. A reader serves an
+// entry only when its Stamp equals the one it just read from the database (catalog_store), so an
+// entry can be late but never served stale. 64 independently locked shards (sdk::KeyShards), a
+// hard bound on entries, least recently used evicted first.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "catalog_records.hpp"
+#include "portico/sdk/key_shards.hpp"
+
+namespace portico::routes_products {
+
+struct RenderedProduct {
+  Stamp stamp;
+  std::string detail_body;  // GET /v1/products/{id}
+  std::string detail_etag;
+  std::string inventory_body;  // GET /v1/products/{id}/inventory
+  std::string inventory_etag;
+};
+
+class ProductCache {
+ public:
+  explicit ProductCache(std::size_t max_entries) : entries_(max_entries) {}
+
+  // The entry for `id` if it was rendered from exactly `current`; null otherwise.
+  std::shared_ptr<const RenderedProduct> find(std::string_view id, const Stamp& current) {
+    std::shared_ptr<const RenderedProduct> found;
+    const std::int64_t now = tick();
+    entries_.with(id, now, [&](Slot& slot) {
+      slot.last_use = now;
+      found = slot.rendered;
+    });
+    if (found && found->stamp == current) return found;
+    return nullptr;
+  }
+
+  // Keeps `rendered` unless the entry already holds a strictly newer state (a slower reader
+  // must not replace what a faster one rendered from a later commit).
+  void store(std::string_view id, std::shared_ptr<const RenderedProduct> rendered) {
+    const std::int64_t now = tick();
+    entries_.with(id, now, [&](Slot& slot) {
+      if (slot.rendered && slot.rendered->stamp.newer_than(rendered->stamp)) return;
+      slot.rendered = std::move(rendered);
+      slot.last_use = now;
+    });
+  }
+
+  void forget(std::string_view id) {
+    entries_.with(id, tick(), [](Slot& slot) { slot.rendered.reset(); });
+  }
+
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return entries_.capacity(); }
+
+ private:
+  struct Slot {
+    std::shared_ptr<const RenderedProduct> rendered;
+    std::int64_t last_use = 0;
+    // Empty slots (misses for ids that do not exist, forgotten entries) are swept.
+    bool idle_at(std::int64_t) const { return !rendered; }
+    std::int64_t eviction_rank() const { return last_use; }
+  };
+
+  // Microseconds of a monotonic clock: eviction only needs an order, and no shared counter is
+  // written by every reader.
+  static std::int64_t tick() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  sdk::KeyShards<Slot> entries_;
+};
+
+}  // namespace portico::routes_products

@@ -1,0 +1,35 @@
+// Rendering product views and the stamp-checked read-through cache (see product_reads.hpp).
+#include "product_reads.hpp"
+
+#include "crypto.hpp"
+
+namespace portico::routes_products {
+
+std::shared_ptr<const RenderedProduct> render(const ProductView& view) {
+  auto rendered = std::make_shared<RenderedProduct>();
+  rendered->stamp = view.stamp;
+  rendered->detail_body = product_with_inventory_json(view.product, totals_of(view.stock)).dump();
+  rendered->detail_etag = strong_etag(rendered->detail_body);
+  rendered->inventory_body = inventory_json(view.product.id, view.stock).dump();
+  rendered->inventory_etag = strong_etag(rendered->inventory_body);
+  return rendered;
+}
+
+std::shared_ptr<const RenderedProduct> ProductReads::current(std::string_view id) {
+  std::optional<Stamp> stamp = store_.stamp(id);
+  if (!stamp) return nullptr;
+  if (auto hit = cache_.find(id, *stamp)) return hit;
+  // A miss, or changed since it was cached. The view may be newer than `stamp` (a commit in
+  // between); it carries its own Stamp, so the cache holds it under the right one.
+  std::optional<ProductView> view = store_.view(id);
+  if (!view) return nullptr;
+  auto rendered = render(*view);
+  cache_.store(id, rendered);
+  return rendered;
+}
+
+void ProductReads::remember(const ProductView& view) {
+  cache_.store(view.product.id, render(view));
+}
+
+}  // namespace portico::routes_products

@@ -1,0 +1,89 @@
+// RFC 3339 timestamps as the catalog stores and shows them: UTC with milliseconds and a fixed
+// width ("2026-11-26T10:00:00.123Z"), so text order is time order and `updated_at >= ?` in SQL
+// compares correctly. Parsing accepts any RFC 3339 offset and fraction.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace portico::routes_products {
+
+// Milliseconds since the epoch: wide enough for any four-digit year (the clock's nanoseconds
+// end in 2262).
+using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+
+inline std::string format_timestamp(Timestamp t) {
+  using namespace std::chrono;
+  const auto ms = t.time_since_epoch();
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd(day);
+  const hh_mm_ss<milliseconds> time(ms - day.time_since_epoch());
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+                static_cast<int>(time.subseconds().count()));
+  return text;
+}
+
+// "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)"; nullopt when malformed. Fractions beyond milliseconds
+// are truncated.
+inline std::string format_timestamp(std::chrono::system_clock::time_point t) {
+  return format_timestamp(std::chrono::floor<std::chrono::milliseconds>(t));
+}
+
+inline std::optional<Timestamp> parse_timestamp(std::string_view text) {
+  using namespace std::chrono;
+  auto number = [&](std::size_t at, std::size_t count) -> std::optional<int> {
+    if (at + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
+  auto h = number(11, 2), mi = number(14, 2), s = number(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  const year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)),
+                           day(static_cast<unsigned>(*d))};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  std::size_t at = 19;
+  int millis = 0;
+  if (at < text.size() && text[at] == '.') {
+    const std::size_t start = ++at;
+    int scale = 100;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+      millis += (text[at] - '0') * scale;
+      scale /= 10;
+      ++at;
+    }
+    if (at == start) return std::nullopt;
+  }
+  minutes offset{0};
+  if (at < text.size() && (text[at] == 'Z' || text[at] == 'z')) {
+    ++at;
+  } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
+    auto oh = number(at + 1, 2), om = number(at + 4, 2);
+    if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
+    offset = hours(*oh) + minutes(*om);
+    if (text[at] == '-') offset = -offset;
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  return Timestamp(sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*s) + milliseconds(millis) -
+                   offset);
+}
+
+}  // namespace portico::routes_products

@@ -1,0 +1,134 @@
+// The JSON partners see (product, detail with inventory summary, inventory per warehouse), the
+// previous_attributes of events, stamps, timestamps, and the stamp-checked cache.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "plugins/routes_products/catalog_records.hpp"
+#include "plugins/routes_products/product_cache.hpp"
+#include "plugins/routes_products/rfc3339.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+namespace rp = portico::routes_products;
+
+rp::Product earbuds() {
+  rp::Product p;
+  p.id = "prod_0001";
+  p.sku = "AUD-0001";
+  p.name = "무선 이어폰 / Wireless Earbuds 12";
+  p.description = "";
+  p.category = "audio";
+  p.price = {129000, "KRW"};
+  p.updated_at = "2026-11-26T10:00:00.000Z";
+  return p;
+}
+
+TEST(CatalogJson, TheProductShapeOfTheContract) {
+  json j = rp::plain(rp::product_json(earbuds()));
+  EXPECT_EQ(j, (json{{"id", "prod_0001"},
+                     {"sku", "AUD-0001"},
+                     {"name", "무선 이어폰 / Wireless Earbuds 12"},
+                     {"description", ""},
+                     {"category", "audio"},
+                     {"price", {{"amount", 129000}, {"currency", "KRW"}}},
+                     {"status", "active"},
+                     {"updated_at", "2026-11-26T10:00:00.000Z"}}));
+  EXPECT_EQ(rp::product_json(earbuds()).dump().rfind("{\"id\":\"prod_0001\"", 0), 0u);
+}
+
+TEST(CatalogJson, DetailAndInventoryViews) {
+  std::vector<rp::WarehouseStock> stock = {{"icn-1", 10, 2, "2026-11-26T10:00:00.000Z"},
+                                           {"pus-1", 5, 0, "2026-11-26T11:00:00.000Z"}};
+  json detail = rp::plain(rp::product_with_inventory_json(earbuds(), rp::totals_of(stock)));
+  EXPECT_EQ(detail["inventory"], (json{{"available", 15}, {"reserved", 2}}));
+  json inventory = rp::plain(rp::inventory_json("prod_0001", stock));
+  EXPECT_EQ(inventory, (json{{"product_id", "prod_0001"},
+                             {"available", 15},
+                             {"reserved", 2},
+                             {"warehouses",
+                              {{{"id", "icn-1"}, {"available", 10}, {"reserved", 2}},
+                               {{"id", "pus-1"}, {"available", 5}, {"reserved", 0}}}},
+                             {"updated_at", "2026-11-26T11:00:00.000Z"}}));
+  EXPECT_TRUE(rp::plain(rp::inventory_json("prod_0001", {}))["updated_at"].is_null());
+}
+
+TEST(CatalogJson, PreviousAttributesHoldTheOldValuesOfChangedFieldsOnly) {
+  rp::Product before = earbuds(), after = earbuds();
+  EXPECT_TRUE(rp::changed_product_fields(before, after).empty());
+  after.price.amount = 99000;
+  after.name = "New name";
+  after.updated_at = "2026-12-01T00:00:00.000Z";  // not a field partners change
+  EXPECT_EQ(rp::changed_product_fields(before, after),
+            (json{{"name", "무선 이어폰 / Wireless Earbuds 12"},
+                  {"price", {{"amount", 129000}, {"currency", "KRW"}}}}));
+  std::vector<rp::WarehouseStock> old_stock = {{"icn-1", 10, 2, "t1"}};
+  std::vector<rp::WarehouseStock> new_stock = {{"icn-1", 7, 2, "t2"}};
+  EXPECT_EQ(rp::changed_inventory_fields("p", old_stock, new_stock),
+            (json{{"available", 10},
+                  {"warehouses", {{{"id", "icn-1"}, {"available", 10}, {"reserved", 2}}}}}));
+}
+
+TEST(Stamp, NewerMeansNothingOlderAndSomethingNewer) {
+  EXPECT_TRUE((rp::Stamp{2, 5}).newer_than({1, 5}));
+  EXPECT_TRUE((rp::Stamp{1, 6}).newer_than({1, 5}));
+  EXPECT_FALSE((rp::Stamp{1, 5}).newer_than({1, 5}));
+  EXPECT_FALSE((rp::Stamp{2, 4}).newer_than({1, 5}));
+}
+
+TEST(Timestamps, FixedWidthUtcWithMilliseconds) {
+  auto t = rp::parse_timestamp("2026-11-26T19:00:00.1234+09:00");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(rp::format_timestamp(*t), "2026-11-26T10:00:00.123Z");
+  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("2026-01-02T03:04:05Z")),
+            "2026-01-02T03:04:05.000Z");
+  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("2999-12-31T23:59:59.999Z")),
+            "2999-12-31T23:59:59.999Z");  // beyond the nanosecond clock's 2262
+  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("0001-01-01T00:00:00Z")),
+            "0001-01-01T00:00:00.000Z");
+  for (const char* bad : {"2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T10:00:00",
+                          "2026-11-26 10:00:00Z", "2026-11-26T10:00:00.Z", "yesterday"}) {
+    EXPECT_FALSE(rp::parse_timestamp(bad)) << bad;
+  }
+}
+
+std::shared_ptr<const rp::RenderedProduct> rendered(rp::Stamp stamp, std::string body) {
+  auto r = std::make_shared<rp::RenderedProduct>();
+  r->stamp = stamp;
+  r->detail_body = std::move(body);
+  return r;
+}
+
+TEST(ProductCache, ServesAnEntryOnlyForTheStampItWasRenderedFrom) {
+  rp::ProductCache cache(1000);
+  EXPECT_EQ(cache.find("p", {1, 0}), nullptr);
+  cache.store("p", rendered({1, 0}, "v1"));
+  ASSERT_NE(cache.find("p", {1, 0}), nullptr);
+  EXPECT_EQ(cache.find("p", {1, 0})->detail_body, "v1");
+  EXPECT_EQ(cache.find("p", {1, 1}), nullptr);  // stock changed since: not served
+  EXPECT_EQ(cache.find("p", {2, 0}), nullptr);
+}
+
+TEST(ProductCache, ASlowReaderNeverReplacesANewerRendering) {
+  rp::ProductCache cache(1000);
+  cache.store("p", rendered({3, 4}, "new"));
+  cache.store("p", rendered({3, 3}, "old"));
+  EXPECT_EQ(cache.find("p", {3, 4})->detail_body, "new");
+  cache.store("p", rendered({3, 5}, "newer"));
+  EXPECT_EQ(cache.find("p", {3, 5})->detail_body, "newer");
+  cache.forget("p");
+  EXPECT_EQ(cache.find("p", {3, 5}), nullptr);
+}
+
+TEST(ProductCache, StaysWithinItsBound) {
+  rp::ProductCache cache(64 * 4);
+  for (int i = 0; i < 5000; ++i) cache.store("p" + std::to_string(i), rendered({1, 0}, "x"));
+  EXPECT_LE(cache.size(), cache.capacity());
+  for (int i = 0; i < 5000; ++i) cache.find("missing" + std::to_string(i), {1, 0});
+  EXPECT_LE(cache.size(), cache.capacity());
+}
+
+}  // namespace
