@@ -14,6 +14,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config curl openssl
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
+  prometheus  # promtool, for the alert rules' unit tests
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

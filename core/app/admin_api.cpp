@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "core/observability/prometheus_text.hpp"
 #include "core/partners/admin_routes.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
@@ -39,7 +40,7 @@ Problem admin_unauthorized() {
 
 AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
                    std::shared_ptr<partners::PartnerService> partners,
-                   std::shared_ptr<usage::UsageRecorder> usage)
+                   std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics)
     : holder_(holder), db_(std::move(db)) {
   router_.add(route("GET", "/healthz", false,
                     [](const Request&) {
@@ -51,6 +52,16 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
   router_.add(
       route("GET", "/admin/v1/plugins", true, [this](const Request&) { return list_plugins(); }),
       "core");
+  if (metrics) {
+    router_.add(route("GET", "/metrics", true,
+                      [this, metrics = std::move(metrics)](const Request&) {
+                        Response response;
+                        response.content_type = observability::kPrometheusContentType;
+                        response.body = metrics(*holder_.load());
+                        return response;
+                      }),
+                "core");
+  }
   if (partners) {
     partners::add_partner_admin_routes(router_, partners);
     usage::add_usage_admin_routes(router_, usage, [partners](const std::string& id) {

@@ -1,8 +1,10 @@
-// The admin listener's handler: bearer-token check, then the operator routes (/admin/v1/...),
-// plus the unauthenticated probes /healthz and /readyz.
+// The admin listener's handler: bearer-token check, then the operator routes (/admin/v1/...) and
+// GET /metrics, plus the unauthenticated probes /healthz and /readyz.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "core/partners/partner_service.hpp"
 #include "core/pipeline/router.hpp"
@@ -14,9 +16,12 @@ namespace portico::app {
 
 class AdminApi {
  public:
+  // The Prometheus text of GET /metrics for the snapshot in force; empty = no /metrics route.
+  using MetricsText = std::function<std::string(const pipeline::Snapshot&)>;
+
   AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
            std::shared_ptr<partners::PartnerService> partners,
-           std::shared_ptr<usage::UsageRecorder> usage);
+           std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics = {});
   Response handle(Request& request) const;
 
  private:

@@ -1,5 +1,6 @@
 // The `portico` command line: global help, did-you-mean, and the commands serve, check, plugins,
-// migrate, version; `partner` and `key` are handed to core/partners/partner_cli over the admin API.
+// migrate, version; `partner` and `key` are handed to core/partners/partner_cli and `catalog` to
+// catalog_cli, over the admin API.
 #include "core/app/cli.hpp"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <map>
 
 #include "core/app/admin_client.hpp"
+#include "core/app/catalog_cli.hpp"
 #include "core/app/gateway.hpp"
 #include "core/app/runtime.hpp"
 #include "core/partners/partner_cli.hpp"
@@ -86,6 +88,9 @@ partners::cli::AdminTransport admin_transport(const partners::cli::AdminTarget& 
 int run_admin_group(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string where = "portico " + args[0];
   try {
+    if (args[0] == catalog_cli::kGroup) {
+      return catalog_cli::run({args.begin() + 1, args.end()}, admin_transport, out, err);
+    }
     return partners::cli::run_admin_command(args[0], {args.begin() + 1, args.end()},
                                             admin_transport, out, err);
   } catch (const UsageError& e) {
@@ -207,6 +212,7 @@ void print_usage(std::ostream& out) {
   for (const auto& g : partners::cli::admin_command_groups()) {
     out << "  " << g.name << std::string(10 - g.name.size(), ' ') << g.summary << "\n";
   }
+  out << "  " << catalog_cli::kGroup << "   " << catalog_cli::kSummary << "\n";
   out << "\nRun 'portico <command> --help' for a command's options.\n";
 }
 
@@ -263,7 +269,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") return cmd_version({}, out, err);
-  if (partners::cli::is_admin_command_group(args[0])) return run_admin_group(args, out, err);
+  if (partners::cli::is_admin_command_group(args[0]) || args[0] == catalog_cli::kGroup) {
+    return run_admin_group(args, out, err);
+  }
   const Command* command = nullptr;
   std::vector<std::string> names;
   for (const auto& c : commands()) {
@@ -271,6 +279,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (c.name == args[0]) command = &c;
   }
   for (const auto& g : partners::cli::admin_command_groups()) names.push_back(g.name);
+  names.push_back(catalog_cli::kGroup);
   if (!command) {
     std::string hint = util::closest_match(args[0], names);
     err << "portico: unknown command '" << args[0] << "'"

@@ -73,7 +73,11 @@ class Drain : public std::enable_shared_from_this<Drain> {
 
 int serve(const ServeOptions& options) {
   config::Config cfg = load_config(options.config_file, options.overrides);
-  setup_process_log(cfg.logging.level);
+  try {
+    setup_process_log(cfg.logging.level, cfg.logging.dir);
+  } catch (const std::exception& e) {
+    throw StartupError({cfg.file + " logging.dir: " + e.what()}, 1);
+  }
   auto prepared = prepare_plugins_or_fail(cfg);
 
   auto config = std::make_shared<const config::Config>(cfg);
@@ -102,7 +106,10 @@ int serve(const ServeOptions& options) {
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context io(threads);
   auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
-  AdminApi admin(holder, runtime.db, runtime.partners.service, runtime.usage);
+  AdminApi admin(holder, runtime.db, runtime.partners.service, runtime.usage,
+                 [observability = runtime.observability](const pipeline::Snapshot& snapshot) {
+                   return observability->render_metrics(snapshot);
+                 });
 
   std::vector<std::unique_ptr<http::HttpServer>> servers;
   servers.push_back(std::make_unique<http::HttpServer>(
@@ -122,6 +129,7 @@ int serve(const ServeOptions& options) {
   }
 
   for (auto* service : services) service->start();
+  runtime.observability->start();  // access-log flushes, spike intervals, log retention
 
   std::vector<http::HttpServer*> raw;
   for (auto& server : servers) raw.push_back(server.get());
@@ -168,6 +176,7 @@ int serve(const ServeOptions& options) {
   for (auto& worker : workers) worker.join();
 
   for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop();
+  runtime.observability->stop();
   runtime.flush();
   spdlog::info("stopped");
   return 0;

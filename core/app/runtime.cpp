@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 #include "core/partners/migrations.hpp"
 #include "core/storage/outbox.hpp"
 #include "core/usage/usage_routes.hpp"
@@ -69,6 +71,29 @@ std::vector<MigrationReport> migrate_all(Database& db,
   return report;
 }
 
+namespace {
+
+// The ops webhook comes from the environment until it has a config key.
+std::shared_ptr<observability::Observability> open_observability(const config::Config& config) {
+  observability::ObservabilityOptions options;
+  options.log_dir = config.logging.dir;
+  options.retention_days = config.logging.retention_days;
+  if (const char* url = std::getenv("PORTICO_OPS_WEBHOOK_URL")) options.ops_webhook_url = url;
+  if (const char* secret = std::getenv("PORTICO_OPS_WEBHOOK_SECRET")) {
+    options.ops_webhook_secret = secret;
+  }
+  options.warn = [](const std::string& warning) { spdlog::warn("{}", warning); };
+  try {
+    return std::make_shared<observability::Observability>(std::move(options));
+  } catch (const std::invalid_argument& e) {
+    throw StartupError({std::string("PORTICO_OPS_WEBHOOK_URL/SECRET: ") + e.what()}, 2);
+  } catch (const std::exception& e) {
+    throw StartupError({config.file + " logging.dir: " + e.what()}, 1);
+  }
+}
+
+}  // namespace
+
 Runtime open_runtime(const config::Config& config,
                      const std::vector<plugin_host::PreparedPlugin>& plugins,
                      partners::PartnerService::TierNames tiers) {
@@ -87,9 +112,14 @@ Runtime open_runtime(const config::Config& config,
   }
   runtime.credentials = runtime.partners.keys;
   runtime.usage = std::make_shared<usage::UsageRecorder>(runtime.db, runtime.clock);
+  runtime.observability = open_observability(config);
+  // A lockout is also the auth-failure-burst detector's signal.
   runtime.client_guard = std::make_shared<pipeline::ClientGuard>(
       std::chrono::steady_clock::now,
-      [](std::string_view warning) { spdlog::warn("{}", warning); });
+      [observability = runtime.observability](std::string_view warning) {
+        spdlog::warn("{}", warning);
+        observability->on_lockout(warning);
+      });
   return runtime;
 }
 
@@ -133,6 +163,7 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
   }
   snapshot->client_guard = runtime.client_guard;
   snapshot->usage = runtime.usage;
+  snapshot->observer = runtime.observability;
   snapshot->clock = runtime.clock;
   snapshot->on_warning = [](std::string_view warning) { spdlog::warn("{}", warning); };
   snapshot->router.add(health_route(), "core");

@@ -12,6 +12,7 @@
 
 #include "core/app/plugin_context.hpp"
 #include "core/config/config.hpp"
+#include "core/observability/observability.hpp"
 #include "core/partners/partners_module.hpp"
 #include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/snapshot.hpp"
@@ -51,13 +52,15 @@ std::vector<MigrationReport> migrate_all(Database& db,
                                          const std::vector<plugin_host::PreparedPlugin>& plugins);
 
 // What outlives every snapshot (and so every reload): the store, the outbox, partners and keys,
-// usage counts and the client guard's counters.
+// usage counts, metrics, the access log and the client guard's counters.
 struct Runtime {
   std::shared_ptr<Database> db;
   std::shared_ptr<Outbox> outbox;
   std::shared_ptr<CredentialDirectory> credentials;
   partners::PartnersModule partners;
   std::shared_ptr<usage::UsageRecorder> usage;
+  // Metrics, access log and anomaly detection; every snapshot's request observer.
+  std::shared_ptr<observability::Observability> observability;
   std::shared_ptr<pipeline::ClientGuard> client_guard;
   WallClock clock = [] { return std::chrono::system_clock::now(); };
 

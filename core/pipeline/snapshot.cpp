@@ -4,6 +4,11 @@
 #include "core/pipeline/request_id.hpp"
 
 namespace portico::pipeline {
+
+// Defined in rate_limit_stage.cpp: gives a 304's request back to the rate-limit policy and shows
+// the refunded remaining figure in the headers the stage added.
+void refund_not_modified(Exchange& exchange, int status);
+
 namespace {
 
 // Usage counts every response an authenticated partner got on a matched route. After
@@ -26,6 +31,7 @@ const config::SecurityConfig& security_settings(const Snapshot& snapshot) {
 }
 
 Response Snapshot::handle(Request& request) const {
+  const auto received_at = std::chrono::steady_clock::now();
   if (request.request_id.empty())
     request.request_id = request_id_for(request.header("X-Request-Id"));
   Exchange exchange{request, *this, nullptr, std::nullopt, {}};
@@ -42,6 +48,12 @@ Response Snapshot::handle(Request& request) const {
     if (on_internal_error) on_internal_error(request, error.what());
     response = problem_response(internal_error(), request.request_id);
   }
+  // A 304 does not count against the rate limit (CONTRACT, Caching).
+  try {
+    refund_not_modified(exchange, response.status);
+  } catch (const std::exception& error) {
+    if (on_warning) on_warning(std::string("rate-limit refund failed: ") + error.what());
+  }
   for (auto& [name, value] : exchange.response_headers) response.set_header(name, value);
   response.set_header("X-Request-Id", request.request_id);
   try {
@@ -49,6 +61,14 @@ Response Snapshot::handle(Request& request) const {
   } catch (const std::exception& error) {
     // Losing one usage count must not turn a served response into an error.
     if (on_warning) on_warning(std::string("usage not recorded: ") + error.what());
+  }
+  if (observer) {
+    try {
+      observer->observe(
+          {request, exchange.route, response, std::chrono::steady_clock::now() - received_at});
+    } catch (const std::exception& error) {
+      if (on_warning) on_warning(std::string("request not observed: ") + error.what());
+    }
   }
   return response;
 }

@@ -14,6 +14,7 @@
 
 #include "core/config/config.hpp"
 #include "core/pipeline/client_guard.hpp"
+#include "core/pipeline/request_observer.hpp"
 #include "core/pipeline/router.hpp"
 #include "core/pipeline/stage.hpp"
 #include "core/pipeline/usage_sink.hpp"
@@ -37,6 +38,8 @@ struct Snapshot {
   std::shared_ptr<ClientGuard> client_guard;
   // Told about every response to an authenticated partner; null = usage not recorded.
   std::shared_ptr<UsageSink> usage;
+  // Told about every request once its response is ready (metrics, access log); null = none.
+  std::shared_ptr<RequestObserver> observer;
   // Wall clock handed to the rate-limit policy; tests inject a fake one.
   std::function<std::chrono::system_clock::time_point()> clock = std::chrono::system_clock::now;
   // Told about exceptions that became a 500, for the error log.
@@ -44,7 +47,8 @@ struct Snapshot {
   // Operator warnings raised while serving (e.g. a partner on an unknown tier), for the log.
   std::function<void(std::string_view)> on_warning;
 
-  // Runs the stages; never throws. Always sets X-Request-Id; reports the outcome to `usage`.
+  // Runs the stages; never throws. Always sets X-Request-Id; reports the outcome to `usage` and
+  // to `observer`.
   Response handle(Request& request) const;
 };
 
