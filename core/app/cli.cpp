@@ -14,6 +14,7 @@
 #include "core/app/catalog_cli.hpp"
 #include "core/app/gateway.hpp"
 #include "core/app/runtime.hpp"
+#include "core/observability/build_info.hpp"
 #include "core/partners/partner_cli.hpp"
 #include "core/util/strings.hpp"
 #include "portico/api_version.hpp"
@@ -21,7 +22,7 @@
 namespace portico::app {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = observability::kGatewayVersion;
 
 struct Invocation {
   std::string command;

@@ -73,20 +73,17 @@ std::vector<MigrationReport> migrate_all(Database& db,
 
 namespace {
 
-// The ops webhook comes from the environment until it has a config key.
 std::shared_ptr<observability::Observability> open_observability(const config::Config& config) {
   observability::ObservabilityOptions options;
   options.log_dir = config.logging.dir;
   options.retention_days = config.logging.retention_days;
-  if (const char* url = std::getenv("PORTICO_OPS_WEBHOOK_URL")) options.ops_webhook_url = url;
-  if (const char* secret = std::getenv("PORTICO_OPS_WEBHOOK_SECRET")) {
-    options.ops_webhook_secret = secret;
-  }
+  options.ops_webhook_url = config.monitoring.ops_webhook_url;
+  options.ops_webhook_secret = config.monitoring.ops_webhook_secret;
   options.warn = [](const std::string& warning) { spdlog::warn("{}", warning); };
   try {
     return std::make_shared<observability::Observability>(std::move(options));
   } catch (const std::invalid_argument& e) {
-    throw StartupError({std::string("PORTICO_OPS_WEBHOOK_URL/SECRET: ") + e.what()}, 2);
+    throw StartupError({config.file + " monitoring.ops_webhook_url: " + e.what()}, 2);
   } catch (const std::exception& e) {
     throw StartupError({config.file + " logging.dir: " + e.what()}, 1);
   }

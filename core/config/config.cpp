@@ -81,6 +81,10 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.security.auth_failure_window = duration(security, "auth_failure_window");
   config.security.lockout = duration(security, "lockout");
 
+  config.monitoring.ops_webhook_url = sections.monitoring.at("ops_webhook_url").get<std::string>();
+  config.monitoring.ops_webhook_secret =
+      sections.monitoring.at("ops_webhook_secret").get<std::string>();
+
   for (const auto& [name, tier] : sections.tiers) {
     config.tiers[name] = TierConfig{name, tier.at("limit").get<std::int64_t>(),
                                     duration(tier, "window"), tier.at("burst").get<std::int64_t>()};

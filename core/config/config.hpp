@@ -88,6 +88,11 @@ struct SecurityConfig {
   std::chrono::milliseconds lockout{15 * 60000};
 };
 
+struct MonitoringConfig {
+  std::string ops_webhook_url;     // anomalies are POSTed here when set (http://)
+  std::string ops_webhook_secret;  // whsec_… signs them like partner webhooks; empty = unsigned
+};
+
 struct TierConfig {
   std::string name;
   std::int64_t limit = 0;
@@ -116,6 +121,7 @@ struct Config {
   StorageConfig storage;
   LoggingConfig logging;
   SecurityConfig security;
+  MonitoringConfig monitoring;
   std::map<std::string, TierConfig> tiers;  // always has "basic" and "premium" unless overridden
   std::string plugins_dir = "build/plugins";
   std::vector<PluginEntry> plugins;  // in file order

@@ -16,6 +16,7 @@ const ConfigSchema& root_schema() {
       {.key = "logging", .type = FieldType::table, .description = "request logs"},
       {.key = "tiers", .type = FieldType::table, .description = "rate limit tiers by name"},
       {.key = "security", .type = FieldType::table, .description = "key hashing and abuse limits"},
+      {.key = "monitoring", .type = FieldType::table, .description = "anomaly notifications"},
       {.key = "plugins", .type = FieldType::table, .description = "plugin directory and tables"},
   }};
   return schema;
@@ -160,6 +161,20 @@ const ConfigSchema& security_schema() {
        .description = "how long a locked-out IP is refused",
        .default_value = "15m",
        .min = 1000},
+  }};
+  return schema;
+}
+
+const ConfigSchema& monitoring_schema() {
+  static const ConfigSchema schema{{
+      {.key = "ops_webhook_url",
+       .type = FieldType::string,
+       .description = "http:// URL that receives anomaly notifications; empty = none",
+       .default_value = ""},
+      {.key = "ops_webhook_secret",
+       .type = FieldType::string,
+       .description = "whsec_ secret signing them (Standard Webhooks); empty = unsigned",
+       .default_value = ""},
   }};
   return schema;
 }

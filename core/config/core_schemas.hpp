@@ -15,6 +15,7 @@ const ConfigSchema& storage_schema();
 const ConfigSchema& logging_schema();
 const ConfigSchema& tier_schema();
 const ConfigSchema& security_schema();
+const ConfigSchema& monitoring_schema();
 const ConfigSchema& plugin_entry_schema();  // the core's keys of a [plugins.<name>] table
 
 // [tiers]: the default tiers plus one table per configured tier name.

@@ -138,6 +138,8 @@ ValidatedSections validate_sections(const toml::table& root, const std::string& 
   sections.logging = validator.section(child_table(&root, "logging"), logging_schema(), "logging");
   sections.security =
       validator.section(child_table(&root, "security"), security_schema(), "security");
+  sections.monitoring =
+      validator.section(child_table(&root, "monitoring"), monitoring_schema(), "monitoring");
   sections.tiers = validator.tiers(child_table(&root, "tiers"));
   sections.plugins = validator.plugins(child_table(&root, "plugins"), sections.plugin_entries);
   return sections;

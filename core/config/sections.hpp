@@ -26,6 +26,7 @@ struct ValidatedSections {
   nlohmann::json storage;
   nlohmann::json logging;
   nlohmann::json security;
+  nlohmann::json monitoring;
   std::map<std::string, nlohmann::json> tiers;  // the default tiers merged with the configured ones
   nlohmann::json plugins;                       // dir
   std::vector<ValidatedPlugin> plugin_entries;  // in file order, then those made by --set

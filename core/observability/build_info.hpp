@@ -7,8 +7,8 @@
 
 namespace portico::observability {
 
-// Keep in step with project(VERSION) in the top-level CMakeLists.txt and `portico version`.
-inline constexpr const char* kGatewayVersion = "0.1.0";
+// project(VERSION) of the top-level CMakeLists.txt, passed in by core/CMakeLists.txt.
+inline constexpr const char* kGatewayVersion = PORTICO_VERSION;
 
 inline std::string plugin_api_version() {
   return std::to_string(kPluginApiMajor) + "." + std::to_string(kPluginApiMinor);

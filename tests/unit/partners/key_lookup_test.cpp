@@ -222,6 +222,8 @@ TEST_F(PartnersTest, LookupsRunConcurrentlyWithAdminChanges) {
       }
     });
   }
+  // The admin changes must overlap the lookups: start them once every reader is running.
+  while (lookups.load() < 4 * 8) std::this_thread::yield();
   for (int round = 0; round < 20; ++round) {
     service->update_partner(partner["id"], {{"tier", round % 2 ? "premium" : "basic"}});
     if (round < 4) service->revoke_key(partner["id"], ids[round]);
