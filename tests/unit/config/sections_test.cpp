@@ -181,3 +181,27 @@ allow_private_targets = false
 
 }  // namespace
 }  // namespace portico::config
+
+namespace portico::config {
+namespace {
+
+TEST(Sections, SecurityAndMonitoringSections) {
+  Config defaults = test::parse_ok("");
+  EXPECT_EQ(defaults.security.key_secret, "");
+  EXPECT_EQ(defaults.security.auth_failure_limit, 20);
+  EXPECT_EQ(defaults.security.lockout, std::chrono::minutes(15));
+  EXPECT_EQ(defaults.monitoring.ops_webhook_url, "");
+
+  Config set = test::parse_ok(
+      "[security]\nkey_secret = \"0123456789abcdef0123456789abcdef\"\nauth_failure_limit = 3\n"
+      "lockout = \"30s\"\n[monitoring]\nops_webhook_url = \"http://127.0.0.1:9/ops\"\n"
+      "ops_webhook_secret = \"whsec_abc\"\n");
+  EXPECT_EQ(set.security.key_secret, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(set.security.auth_failure_limit, 3);
+  EXPECT_EQ(set.security.lockout, std::chrono::seconds(30));
+  EXPECT_EQ(set.monitoring.ops_webhook_url, "http://127.0.0.1:9/ops");
+  EXPECT_EQ(set.monitoring.ops_webhook_secret, "whsec_abc");
+}
+
+}  // namespace
+}  // namespace portico::config
