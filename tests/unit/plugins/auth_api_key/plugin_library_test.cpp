@@ -1,12 +1,12 @@
 // The built library build/plugins/auth_api_key.so as the host sees it: descriptor, metadata,
 // schema default, and init() wiring the configured header.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/testing.hpp"
+#include "tests/unit/plugins/built_plugin.hpp"
 
 namespace portico {
 namespace {
@@ -14,23 +14,15 @@ namespace {
 class AuthApiKeyLibrary : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::string(PORTICO_PLUGIN_DIR) + "/auth_api_key.so";
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle, nullptr) << dlerror();
-    descriptor = static_cast<const portico_plugin_abi*>(dlsym(handle, kDescriptorSymbol));
+    ASSERT_TRUE(library.loaded()) << library.error();
+    descriptor = library.descriptor();
     ASSERT_NE(descriptor, nullptr);
-    auto* factory_slot = static_cast<const void* const*>(dlsym(handle, kFactorySymbol));
-    ASSERT_NE(factory_slot, nullptr);
-    auto* factory =
-        reinterpret_cast<PluginFactory*>(reinterpret_cast<std::intptr_t>(*factory_slot));
-    plugin = factory();
+    plugin = library.create();
+    ASSERT_NE(plugin, nullptr);
   }
-  void TearDown() override {
-    plugin.reset();  // before the code it runs goes away
-    if (handle) dlclose(handle);
-  }
+  void TearDown() override { plugin.reset(); }  // before the code it runs goes away
 
-  void* handle = nullptr;
+  test::BuiltPlugin library{"auth_api_key.so"};
   const portico_plugin_abi* descriptor = nullptr;
   std::unique_ptr<Plugin> plugin;
 };

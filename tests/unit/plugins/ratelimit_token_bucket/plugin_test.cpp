@@ -1,5 +1,4 @@
 // The built ratelimit_token_bucket.so loads, describes itself, takes its config and limits.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,39 +8,17 @@
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/testing.hpp"
+#include "tests/unit/plugins/built_plugin.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-// The library stays open for the whole test: plugin objects must die before it closes.
-class BuiltPlugin {
- public:
-  explicit BuiltPlugin(const std::string& file)
-      : handle_(dlopen((std::string(PORTICO_PLUGIN_DIR) + "/" + file).c_str(),
-                       RTLD_NOW | RTLD_LOCAL)) {}
-  ~BuiltPlugin() {
-    if (handle_) dlclose(handle_);
-  }
-  BuiltPlugin(const BuiltPlugin&) = delete;
-  BuiltPlugin& operator=(const BuiltPlugin&) = delete;
-
-  const char* error() const { return handle_ ? "" : dlerror(); }
-  std::unique_ptr<portico::Plugin> create() const {
-    // The exported symbol is a pointer holding the factory's address (a Boost.DLL alias).
-    const void* stored = *static_cast<const void* const*>(dlsym(handle_, "portico_create_plugin"));
-    auto* factory =
-        reinterpret_cast<portico::PluginFactory*>(reinterpret_cast<std::intptr_t>(stored));
-    return factory();
-  }
-
- private:
-  void* handle_;
-};
+using portico::test::BuiltPlugin;
 
 TEST(TokenBucketPlugin, LoadsAndDescribesItself) {
   BuiltPlugin library("ratelimit_token_bucket.so");
-  ASSERT_STREQ(library.error(), "");
+  ASSERT_TRUE(library.loaded()) << library.error();
   std::unique_ptr<portico::Plugin> plugin = library.create();
   const portico::PluginInfo info = plugin->info();
   EXPECT_EQ(info.name, "ratelimit_token_bucket");
@@ -62,7 +39,7 @@ TEST(TokenBucketPlugin, LoadsAndDescribesItself) {
 
 TEST(TokenBucketPlugin, LimitsAfterInit) {
   BuiltPlugin library("ratelimit_token_bucket.so");
-  ASSERT_STREQ(library.error(), "");
+  ASSERT_TRUE(library.loaded()) << library.error();
   std::unique_ptr<portico::Plugin> plugin = library.create();
   portico::sdk::testing::FakeHost host("ratelimit_token_bucket", {{"max_keys", 640}, {"burst", 5}});
   plugin->init(host);

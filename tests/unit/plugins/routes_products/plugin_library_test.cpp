@@ -1,7 +1,6 @@
 // The built library build/plugins/routes_products.so as the host sees it: descriptor, metadata,
 // schema defaults, the migration that creates its tables, and init() refusing to start without
 // the database it owns tables in.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -9,6 +8,7 @@
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/testing.hpp"
+#include "tests/unit/plugins/built_plugin.hpp"
 
 namespace portico {
 namespace {
@@ -16,23 +16,15 @@ namespace {
 class RoutesProductsLibrary : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::string(PORTICO_PLUGIN_DIR) + "/routes_products.so";
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle, nullptr) << dlerror();
-    descriptor = static_cast<const portico_plugin_abi*>(dlsym(handle, kDescriptorSymbol));
+    ASSERT_TRUE(library.loaded()) << library.error();
+    descriptor = library.descriptor();
     ASSERT_NE(descriptor, nullptr);
-    auto* factory_slot = static_cast<const void* const*>(dlsym(handle, kFactorySymbol));
-    ASSERT_NE(factory_slot, nullptr);
-    auto* factory =
-        reinterpret_cast<PluginFactory*>(reinterpret_cast<std::intptr_t>(*factory_slot));
-    plugin = factory();
+    plugin = library.create();
+    ASSERT_NE(plugin, nullptr);
   }
-  void TearDown() override {
-    plugin.reset();  // before the code it runs goes away
-    if (handle) dlclose(handle);
-  }
+  void TearDown() override { plugin.reset(); }  // before the code it runs goes away
 
-  void* handle = nullptr;
+  test::BuiltPlugin library{"routes_products.so"};
   const portico_plugin_abi* descriptor = nullptr;
   std::unique_ptr<Plugin> plugin;
 };
