@@ -107,7 +107,6 @@ Runtime open_runtime(const config::Config& config,
   } catch (const std::exception& e) {
     throw StartupError({std::string("cannot load partners and keys: ") + e.what()}, 1);
   }
-  runtime.credentials = runtime.partners.keys;
   runtime.usage = std::make_shared<usage::UsageRecorder>(runtime.db, runtime.clock);
   runtime.observability = open_observability(config);
   // A lockout is also the auth-failure-burst detector's signal.
@@ -168,8 +167,9 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
   for (auto& prepared : plugins) {
     const auto& loaded = prepared.loaded;
     std::string where = "plugin " + loaded.info.name + " (" + loaded.file.string() + ")";
-    auto host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
-                                                runtime.outbox, runtime.credentials, runtime.clock);
+    auto host =
+        std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
+                                        runtime.outbox, runtime.partners.keys, runtime.clock);
     try {
       loaded.plugin->init(*host);
     } catch (const std::exception& e) {

@@ -56,8 +56,7 @@ std::vector<MigrationReport> migrate_all(Database& db,
 struct Runtime {
   std::shared_ptr<Database> db;
   std::shared_ptr<Outbox> outbox;
-  std::shared_ptr<CredentialDirectory> credentials;
-  partners::PartnersModule partners;
+  partners::PartnersModule partners;  // partners.keys is the plugins' CredentialDirectory
   std::shared_ptr<usage::UsageRecorder> usage;
   // Metrics, access log and anomaly detection; every snapshot's request observer.
   std::shared_ptr<observability::Observability> observability;
