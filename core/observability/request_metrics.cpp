@@ -33,7 +33,7 @@ struct PartnerCell {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> quota{0};  // used << 32 | limit: one store, so never torn
   std::atomic<std::int64_t> reset_at_ms{0};
-  std::atomic<std::int64_t> seen_ms{std::numeric_limits<std::int64_t>::min()};
+  std::atomic<std::uint64_t> seen_sequence{0};  // 0 = no quota seen yet
   std::unique_ptr<PartnerCell> next;
 };
 
@@ -159,7 +159,8 @@ void RequestMetrics::record_partner(std::string_view partner_id,
                     std::memory_order_relaxed);
   cell->reset_at_ms.store(now_ms + std::max<std::int64_t>(quota->reset_seconds, 0) * 1000,
                           std::memory_order_relaxed);
-  cell->seen_ms.store(now_ms, std::memory_order_relaxed);
+  cell->seen_sequence.store(response_sequence_.fetch_add(1, std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
 }
 
 std::vector<RequestMetrics::RequestSeries> RequestMetrics::requests() const {
@@ -217,7 +218,7 @@ std::vector<RequestMetrics::DurationSeries> RequestMetrics::durations() const {
 std::vector<RequestMetrics::PartnerSeries> RequestMetrics::partners() const {
   struct Merged {
     std::uint64_t requests = 0;
-    std::int64_t seen_ms = std::numeric_limits<std::int64_t>::min();
+    std::uint64_t seen_sequence = 0;
     std::uint64_t quota = 0;
     std::int64_t reset_at_ms = 0;
   };
@@ -229,9 +230,9 @@ std::vector<RequestMetrics::PartnerSeries> RequestMetrics::partners() const {
            cell = cell->next.get()) {
         Merged& m = merged[cell->partner];
         m.requests += cell->requests.load(std::memory_order_relaxed);
-        std::int64_t seen = cell->seen_ms.load(std::memory_order_relaxed);
-        if (seen > m.seen_ms) {  // the latest response wins, whichever thread served it
-          m.seen_ms = seen;
+        std::uint64_t seen = cell->seen_sequence.load(std::memory_order_relaxed);
+        if (seen > m.seen_sequence) {  // the latest response wins, whichever thread served it
+          m.seen_sequence = seen;
           m.quota = cell->quota.load(std::memory_order_relaxed);
           m.reset_at_ms = cell->reset_at_ms.load(std::memory_order_relaxed);
         }

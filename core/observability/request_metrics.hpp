@@ -84,6 +84,9 @@ class RequestMetrics {
   Shard& local_shard();
 
   Clock clock_;
+  // Orders partners' responses across threads: the latest one's quota is the gauge's value.
+  // (Milliseconds tie when two threads answer in the same one.)
+  std::atomic<std::uint64_t> response_sequence_{0};
   std::uint64_t id_;  // tells this registry's thread-local caches from those of earlier ones
   mutable std::mutex shards_mutex_;
   std::vector<std::unique_ptr<Shard>> shards_;

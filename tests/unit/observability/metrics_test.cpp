@@ -268,3 +268,24 @@ TEST_F(MetricsFixture, ReportsTheCostOfObservingARequest) {
 
 }  // namespace
 }  // namespace portico::observability
+
+namespace portico::observability {
+namespace {
+
+// Two threads answering the same partner within one millisecond: the later answer's quota is
+// the gauge's value, whichever thread's shard is read first.
+TEST(RequestMetricsOrder, LatestResponseWinsWithinTheSameMillisecond) {
+  auto frozen = std::chrono::steady_clock::now();
+  RequestMetrics metrics([frozen] { return frozen; });
+  std::thread first([&] { metrics.record_partner("ptr_1", QuotaSample{100, 99, 60}); });
+  first.join();
+  std::thread second([&] { metrics.record_partner("ptr_1", QuotaSample{100, 98, 60}); });
+  second.join();
+  auto partners = metrics.partners();
+  ASSERT_EQ(partners.size(), 1u);
+  EXPECT_EQ(partners[0].requests, 2u);
+  EXPECT_DOUBLE_EQ(partners[0].usage_ratio, 0.02);
+}
+
+}  // namespace
+}  // namespace portico::observability
