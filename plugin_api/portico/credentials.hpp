@@ -12,12 +12,12 @@
 namespace portico {
 
 struct ApiKeyRecord {
-  std::string key_id;       // "key_..."
-  std::string prefix;       // the shown part, e.g. "pk_live_3kx9"
-  std::string partner_id;   // "ptr_..."
-  std::string partner_status;  // "active" | "disabled"
-  std::string tier;            // rate-limit tier of the partner
-  std::int64_t rate_limit_override = 0;  // requests per tier window for this partner; 0 = tier's
+  std::string key_id;                      // "key_..."
+  std::string prefix;                      // the shown part, e.g. "pk_live_3kx9"
+  std::string partner_id;                  // "ptr_..."
+  std::string partner_status;              // "active" | "disabled"
+  std::string tier;                        // rate-limit tier of the partner
+  std::int64_t rate_limit_override = 0;    // requests per tier window for this partner; 0 = tier's
   std::vector<std::string> scopes;         // the key's scopes
   std::vector<std::string> allowed_cidrs;  // the partner's allow-list; empty = any
   std::optional<std::chrono::system_clock::time_point> expires_at;  // includes rotation overlap

@@ -10,9 +10,9 @@ namespace portico {
 
 struct Identity {
   std::string partner_id;
-  std::string credential_id;  // API key id or OAuth client id; never the secret itself
-  std::string scheme;         // "api_key", "oauth2", ...
-  std::string tier;           // rate-limit tier name
+  std::string credential_id;             // API key id or OAuth client id; never the secret itself
+  std::string scheme;                    // "api_key", "oauth2", ...
+  std::string tier;                      // rate-limit tier name
   std::int64_t rate_limit_override = 0;  // requests per tier window; 0 = the tier's limit
   std::vector<std::string> scopes;
   std::vector<std::string> allowed_cidrs;  // empty = any address

@@ -12,8 +12,8 @@
 #include <limits>
 #include <string_view>
 
-#include "portico/sdk/key_shards.hpp"
 #include "portico/plugin.hpp"
+#include "portico/sdk/key_shards.hpp"
 
 namespace portico::ratelimit_sliding_window {
 

@@ -74,8 +74,9 @@ TEST(CliPartners, UnreachableAdminApiIsAClearError) {
 
 TEST(CliPartners, WrongTokenIsExplained) {
   Gateway gw;
-  auto res = run_portico({"partner", "list", "--admin", "http://127.0.0.1:" + std::to_string(gw.admin_port)},
-                         std::chrono::seconds(30), {"PORTICO_ADMIN_TOKEN=wrong"});
+  auto res = run_portico(
+      {"partner", "list", "--admin", "http://127.0.0.1:" + std::to_string(gw.admin_port)},
+      std::chrono::seconds(30), {"PORTICO_ADMIN_TOKEN=wrong"});
   EXPECT_EQ(res.exit_code, 1);
   EXPECT_NE(res.output.find("Check the admin token (PORTICO_ADMIN_TOKEN or admin.token)"),
             std::string::npos)

@@ -17,11 +17,15 @@ namespace portico::sdk::testing {
 
 class RefusingDatabase final : public Database {
  public:
-  Rows query(std::string_view, const Params&) override { throw DatabaseError("no database in this test"); }
+  Rows query(std::string_view, const Params&) override {
+    throw DatabaseError("no database in this test");
+  }
   std::int64_t execute(std::string_view, const Params&) override {
     throw DatabaseError("no database in this test");
   }
-  void execute_script(std::string_view) override { throw DatabaseError("no database in this test"); }
+  void execute_script(std::string_view) override {
+    throw DatabaseError("no database in this test");
+  }
   void transaction(const std::function<void(Session&)>&) override {
     throw DatabaseError("no database in this test");
   }
@@ -46,7 +50,9 @@ class RecordingLog final : public Log {
 // Keys by their plain text; a real directory looks them up by keyed hash.
 class InMemoryCredentials final : public CredentialDirectory {
  public:
-  void add(std::string presented, ApiKeyRecord record) { keys_[std::move(presented)] = std::move(record); }
+  void add(std::string presented, ApiKeyRecord record) {
+    keys_[std::move(presented)] = std::move(record);
+  }
   std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override {
     auto it = keys_.find(std::string(presented));
     if (it == keys_.end()) return std::nullopt;
@@ -82,7 +88,8 @@ class FakeHost final : public Host {
  private:
   std::string name_;
   nlohmann::json config_;
-  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
+  std::chrono::system_clock::time_point now_ =
+      std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
   RefusingDatabase refusing_database_;
   RefusingOutbox refusing_outbox_;
   std::shared_ptr<Database> database_;
