@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "catalog_store.hpp"
-#include "crypto.hpp"
-#include "cursor_codec.hpp"
 #include "portico/host.hpp"
 #include "portico/plugin.hpp"
+#include "portico/sdk/cursor.hpp"
+#include "portico/sdk/sodium.hpp"
 #include "product_reads.hpp"
 
 namespace portico::routes_products {
@@ -24,13 +24,14 @@ struct CatalogContext {
   CatalogContext(Host& host, const std::string& cursor_key, const CatalogSettings& settings)
       : store(host.database(), host.outbox(), [&host] { return host.now(); }),
         reads(store, settings.cache_entries),
-        cursors(
-            [cursor_key](std::string_view message) { return hmac_sha256(cursor_key, message); }),
+        cursors([cursor_key](std::string_view message) {
+          return sdk::hmac_sha256(cursor_key, message);
+        }),
         max_import_items(settings.max_import_items) {}
 
   CatalogStore store;
   ProductReads reads;
-  CursorCodec cursors;
+  sdk::CursorCodec cursors;
   std::size_t max_import_items;
 };
 

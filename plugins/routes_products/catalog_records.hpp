@@ -26,7 +26,7 @@ struct Product {
   Money price;
   std::string status = "active";  // "active" | "inactive"
   nlohmann::json attributes;      // an object, or null when the product has none
-  std::string updated_at;         // RFC 3339, fixed width (rfc3339.hpp)
+  std::string updated_at;         // RFC 3339, fixed width (sdk/time.hpp)
 };
 
 struct WarehouseStock {

@@ -5,7 +5,7 @@
 #include "catalog_store.hpp"
 
 #include "catalog_context.hpp"
-#include "crypto.hpp"
+#include "portico/sdk/sodium.hpp"
 
 namespace portico::routes_products {
 namespace {
@@ -115,7 +115,7 @@ std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::strin
 std::string cursor_secret(Database& db) {
   // OR IGNORE: two processes starting on one fresh database agree on whichever key won.
   db.execute("INSERT OR IGNORE INTO products_secrets(name, value) VALUES ('cursor_mac_key', ?)",
-             {to_hex(random_bytes(32))});
+             {sdk::to_hex(sdk::random_bytes(32))});
   Rows rows = db.query("SELECT value FROM products_secrets WHERE name = 'cursor_mac_key'");
   if (rows.empty()) throw DatabaseError("products_secrets holds no cursor_mac_key");
   return rows.front().text(0);

@@ -7,9 +7,9 @@
 #include <set>
 
 #include "catalog_store.hpp"
-#include "crypto.hpp"
 #include "portico/sdk/problems.hpp"
-#include "rfc3339.hpp"
+#include "portico/sdk/sodium.hpp"
+#include "portico/sdk/time.hpp"
 
 namespace portico::routes_products {
 namespace {
@@ -113,7 +113,7 @@ void CatalogStore::inventory_event(Session& tx, const std::string& id,
 
 PutOutcome CatalogStore::put_product(const std::string& id, const ProductInput& input) {
   PutOutcome outcome;
-  const std::string now = format_timestamp(clock_());
+  const std::string now = sdk::format_timestamp(clock_());
   db_.transaction([&](Session& tx) {
     outcome.created = upsert(tx, id, input, now, "").created;
     outcome.view = *load_view(tx, id);
@@ -123,7 +123,7 @@ PutOutcome CatalogStore::put_product(const std::string& id, const ProductInput& 
 
 ImportOutcome CatalogStore::import_products(const std::vector<ProductInput>& items) {
   ImportOutcome outcome;
-  const std::string now = format_timestamp(clock_());
+  const std::string now = sdk::format_timestamp(clock_());
   db_.transaction([&](Session& tx) {
     std::vector<FieldError> conflicts;
     std::vector<std::string> ids;
@@ -135,7 +135,7 @@ ImportOutcome CatalogStore::import_products(const std::vector<ProductInput>& ite
         id = *item.id;
       } else {
         Rows existing = tx.query("SELECT id FROM products WHERE sku = ?", {item.product.sku});
-        id = existing.empty() ? random_product_id() : existing.front().text(0);
+        id = existing.empty() ? sdk::random_id("prod_") : existing.front().text(0);
       }
       try {
         Change change = upsert(tx, id, item, now, field);
@@ -172,7 +172,7 @@ ImportOutcome CatalogStore::import_products(const std::vector<ProductInput>& ite
 ProductView CatalogStore::set_stock(const std::string& id,
                                     const std::vector<StockSetting>& settings) {
   ProductView after;
-  const std::string now = format_timestamp(clock_());
+  const std::string now = sdk::format_timestamp(clock_());
   db_.transaction([&](Session& tx) {
     std::optional<ProductView> before = load_view(tx, id);
     if (!before) throw unknown_product(id);
@@ -188,7 +188,7 @@ ProductView CatalogStore::set_stock(const std::string& id,
 
 ProductView CatalogStore::adjust_stock(const std::string& id, const Adjustment& adjustment) {
   ProductView after;
-  const std::string now = format_timestamp(clock_());
+  const std::string now = sdk::format_timestamp(clock_());
   db_.transaction([&](Session& tx) {
     std::optional<ProductView> before = load_view(tx, id);
     if (!before) throw unknown_product(id);

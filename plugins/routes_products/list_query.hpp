@@ -12,7 +12,7 @@
 
 #include "portico/http_types.hpp"
 #include "portico/problem.hpp"
-#include "rfc3339.hpp"
+#include "portico/sdk/time.hpp"
 
 namespace portico::routes_products {
 
@@ -26,7 +26,7 @@ struct ListQuery {
   std::optional<std::string> category;
   std::optional<std::string> status;
   std::optional<std::string> q;
-  std::optional<std::string> updated_since;  // normalized by format_timestamp()
+  std::optional<std::string> updated_since;  // normalized by sdk::format_timestamp()
 
   // The filters as one canonical text: a cursor is only valid with the filters it came from.
   std::string filter_key() const {
@@ -125,8 +125,8 @@ inline ListQuery parse_list_query(std::string_view raw, std::vector<FieldError>&
         query.status = value;
       }
     } else if (name == "updated_since") {
-      if (auto t = parse_timestamp(value)) {
-        query.updated_since = format_timestamp(*t);
+      if (auto t = sdk::parse_timestamp(value)) {
+        query.updated_since = sdk::format_timestamp(*t);
       } else {
         errors.push_back({"updated_since", "must be an RFC 3339 time, e.g. 2026-11-26T00:00:00Z"});
       }

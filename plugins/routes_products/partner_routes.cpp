@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "catalog_context.hpp"
-#include "etag.hpp"
 #include "list_query.hpp"
+#include "portico/sdk/etag.hpp"
 #include "portico/sdk/problems.hpp"
 #include "product_input.hpp"
 
@@ -22,7 +22,7 @@ Response conditional(const Request& request, const std::string& body, const std:
   // Real-time stock: caches may keep the body but must revalidate it on every use.
   response.set_header("Cache-Control", "private, no-cache");
   auto if_none_match = request.header("If-None-Match");
-  if (if_none_match && if_none_match_hits(*if_none_match, etag)) {
+  if (if_none_match && sdk::if_none_match_hits(*if_none_match, etag)) {
     response.status = 304;
     return response;
   }
@@ -55,7 +55,7 @@ Response list(CatalogContext& context, const Request& request) {
     auto decoded = context.cursors.decode(*query.cursor, query.filter_key());
     if (auto* id = std::get_if<std::string>(&decoded)) {
       after = std::move(*id);
-    } else if (std::get<CursorError>(decoded) == CursorError::other_filters) {
+    } else if (std::get<sdk::CursorError>(decoded) == sdk::CursorError::other_filters) {
       errors.push_back({"cursor",
                         "was issued for other filters; keep category, status, q and "
                         "updated_since the same while paging"});
@@ -78,7 +78,7 @@ Response list(CatalogContext& context, const Request& request) {
                                        rows.back().product.id, query.filter_key()))
                                  : nlohmann::ordered_json(nullptr);
   std::string text = body.dump();
-  return conditional(request, text, strong_etag(text));
+  return conditional(request, text, sdk::strong_etag(text));
 }
 
 }  // namespace

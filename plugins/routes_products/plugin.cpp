@@ -54,7 +54,7 @@ class RoutesProductsPlugin final : public portico::Plugin {
   }
   std::vector<portico::Migration> migrations() const override { return rp::catalog_migrations(); }
   void init(portico::Host& host) override {
-    rp::initialise_crypto();
+    portico::sdk::initialise_sodium();
     const nlohmann::json& config = host.config();
     rp::CatalogSettings settings;
     settings.cache_entries = config.value("cache_entries", settings.cache_entries);

@@ -15,6 +15,7 @@
 
 #include "catalog_records.hpp"
 #include "portico/problem.hpp"
+#include "portico/sdk/fields.hpp"
 
 namespace portico::routes_products {
 
@@ -56,103 +57,7 @@ inline bool is_valid_id(std::string_view id) {
   return true;
 }
 
-// Characters, not bytes (the JSON parser has already refused malformed UTF-8).
-inline std::size_t utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
-  return count;
-}
-
-inline bool has_control_characters(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
 namespace detail {
-
-class FieldReader {
- public:
-  FieldReader(const nlohmann::json& object, std::string prefix, std::vector<FieldError>& errors)
-      : object_(object), prefix_(std::move(prefix)), errors_(errors) {}
-
-  void fail(const std::string& field, std::string message) const {
-    errors_.push_back({prefix_ + field, std::move(message)});
-  }
-  const nlohmann::json* member(const std::string& field) const {
-    auto it = object_.find(field);
-    return it == object_.end() ? nullptr : &*it;
-  }
-
-  // A string of 1..max characters (0..max when !required); one line unless multiline.
-  std::optional<std::string> text(const std::string& field, std::size_t max, bool required,
-                                  bool multiline = false) const {
-    const nlohmann::json* value = member(field);
-    if (!value || value->is_null()) {
-      if (required) fail(field, "is required");
-      return std::nullopt;
-    }
-    if (!value->is_string()) {
-      fail(field, "must be a string");
-      return std::nullopt;
-    }
-    const auto& s = value->get_ref<const std::string&>();
-    if (required && s.empty()) {
-      fail(field, "must not be empty");
-      return std::nullopt;
-    }
-    if (utf8_length(s) > max) {
-      fail(field, "must be at most " + std::to_string(max) + " characters");
-      return std::nullopt;
-    }
-    if (!multiline && has_control_characters(s)) {
-      fail(field, "must not contain control characters");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<std::int64_t> integer(const std::string& field, std::int64_t min, std::int64_t max,
-                                      bool required = true) const {
-    const nlohmann::json* value = member(field);
-    if (!value || value->is_null()) {
-      if (required) fail(field, "is required");
-      return std::nullopt;
-    }
-    if (!value->is_number_integer()) {
-      fail(field, "must be a whole number");
-      return std::nullopt;
-    }
-    if (value->is_number_unsigned() &&
-        value->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-      fail(field, "must be at most " + std::to_string(max));
-      return std::nullopt;
-    }
-    const auto n = value->get<std::int64_t>();
-    if (n < min || n > max) {
-      fail(field, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return std::nullopt;
-    }
-    return n;
-  }
-
-  void refuse_unknown(std::initializer_list<const char*> known) const {
-    for (const auto& [key, value] : object_.items()) {
-      bool listed = false;
-      for (const char* k : known) listed = listed || key == k;
-      if (!listed) fail(key, "is not a known field");
-    }
-  }
-
-  const std::string& prefix() const { return prefix_; }
-  std::vector<FieldError>& errors() const { return errors_; }
-
- private:
-  const nlohmann::json& object_;
-  std::string prefix_;
-  std::vector<FieldError>& errors_;
-};
 
 inline bool is_currency(std::string_view code) {
   if (code.size() != 3) return false;
@@ -175,7 +80,7 @@ inline std::vector<StockSetting> read_stock_settings(const nlohmann::json& body,
                       "must be an object like {\"warehouses\": [{\"id\", \"available\"}]}"});
     return settings;
   }
-  detail::FieldReader reader(body, prefix, errors);
+  sdk::FieldReader reader(body, prefix, errors);
   reader.refuse_unknown({"warehouses"});
   const nlohmann::json* list = reader.member("warehouses");
   if (!list || !list->is_array() || list->empty()) {
@@ -190,7 +95,7 @@ inline std::vector<StockSetting> read_stock_settings(const nlohmann::json& body,
       errors.push_back({at.substr(0, at.size() - 1), "must be an object {\"id\", \"available\"}"});
       continue;
     }
-    detail::FieldReader entry(item, at, errors);
+    sdk::FieldReader entry(item, at, errors);
     entry.refuse_unknown({"id", "available"});
     auto id = entry.text("id", kMaxIdLength, true);
     if (id && !is_valid_id(*id)) {
@@ -217,7 +122,7 @@ inline ProductInput read_product(const nlohmann::json& body, const std::string& 
                       "must be a product object"});
     return input;
   }
-  detail::FieldReader reader(body, prefix, errors);
+  sdk::FieldReader reader(body, prefix, errors);
   if (allow_stock) {
     reader.refuse_unknown({"id", "sku", "name", "description", "category", "price", "status",
                            "attributes", "updated_at", "inventory"});
@@ -240,7 +145,7 @@ inline ProductInput read_product(const nlohmann::json& body, const std::string& 
   if (const auto* price = reader.member("price"); !price || !price->is_object()) {
     reader.fail("price", "is required: {\"amount\": <integer minor units>, \"currency\": \"KRW\"}");
   } else {
-    detail::FieldReader money(*price, prefix + "price.", errors);
+    sdk::FieldReader money(*price, prefix + "price.", errors);
     money.refuse_unknown({"amount", "currency"});
     p.price.amount = money.integer("amount", 0, kMaxAmount).value_or(0);
     auto currency = money.text("currency", 3, true);
@@ -276,7 +181,7 @@ inline Adjustment read_adjustment(const nlohmann::json& body, std::vector<FieldE
     errors.push_back({"body", "must be an object {\"warehouse\", \"delta\", \"reason\"}"});
     return adjustment;
   }
-  detail::FieldReader reader(body, "", errors);
+  sdk::FieldReader reader(body, "", errors);
   reader.refuse_unknown({"warehouse", "delta", "reason"});
   auto warehouse = reader.text("warehouse", kMaxIdLength, true);
   if (warehouse && !is_valid_id(*warehouse)) {

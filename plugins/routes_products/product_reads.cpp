@@ -1,7 +1,7 @@
 // Rendering product views and the stamp-checked read-through cache (see product_reads.hpp).
 #include "product_reads.hpp"
 
-#include "crypto.hpp"
+#include "portico/sdk/sodium.hpp"
 
 namespace portico::routes_products {
 
@@ -9,9 +9,9 @@ std::shared_ptr<const RenderedProduct> render(const ProductView& view) {
   auto rendered = std::make_shared<RenderedProduct>();
   rendered->stamp = view.stamp;
   rendered->detail_body = product_with_inventory_json(view.product, totals_of(view.stock)).dump();
-  rendered->detail_etag = strong_etag(rendered->detail_body);
+  rendered->detail_etag = sdk::strong_etag(rendered->detail_body);
   rendered->inventory_body = inventory_json(view.product.id, view.stock).dump();
-  rendered->inventory_etag = strong_etag(rendered->inventory_body);
+  rendered->inventory_etag = sdk::strong_etag(rendered->inventory_body);
   return rendered;
 }
 

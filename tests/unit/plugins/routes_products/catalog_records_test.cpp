@@ -8,7 +8,7 @@
 
 #include "plugins/routes_products/catalog_records.hpp"
 #include "plugins/routes_products/product_cache.hpp"
-#include "plugins/routes_products/rfc3339.hpp"
+#include "portico/sdk/time.hpp"
 
 namespace {
 
@@ -80,18 +80,18 @@ TEST(Stamp, NewerMeansNothingOlderAndSomethingNewer) {
 }
 
 TEST(Timestamps, FixedWidthUtcWithMilliseconds) {
-  auto t = rp::parse_timestamp("2026-11-26T19:00:00.1234+09:00");
+  auto t = portico::sdk::parse_timestamp("2026-11-26T19:00:00.1234+09:00");
   ASSERT_TRUE(t);
-  EXPECT_EQ(rp::format_timestamp(*t), "2026-11-26T10:00:00.123Z");
-  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("2026-01-02T03:04:05Z")),
+  EXPECT_EQ(portico::sdk::format_timestamp(*t), "2026-11-26T10:00:00.123Z");
+  EXPECT_EQ(portico::sdk::format_timestamp(*portico::sdk::parse_timestamp("2026-01-02T03:04:05Z")),
             "2026-01-02T03:04:05.000Z");
-  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("2999-12-31T23:59:59.999Z")),
+  EXPECT_EQ(portico::sdk::format_timestamp(*portico::sdk::parse_timestamp("2999-12-31T23:59:59.999Z")),
             "2999-12-31T23:59:59.999Z");  // beyond the nanosecond clock's 2262
-  EXPECT_EQ(rp::format_timestamp(*rp::parse_timestamp("0001-01-01T00:00:00Z")),
+  EXPECT_EQ(portico::sdk::format_timestamp(*portico::sdk::parse_timestamp("0001-01-01T00:00:00Z")),
             "0001-01-01T00:00:00.000Z");
   for (const char* bad : {"2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T10:00:00",
                           "2026-11-26 10:00:00Z", "2026-11-26T10:00:00.Z", "yesterday"}) {
-    EXPECT_FALSE(rp::parse_timestamp(bad)) << bad;
+    EXPECT_FALSE(portico::sdk::parse_timestamp(bad)) << bad;
   }
 }
 

@@ -1,4 +1,4 @@
-// RFC 3339 timestamps as the catalog stores and shows them: UTC with milliseconds and a fixed
+// RFC 3339 timestamps as Portico stores and shows them: UTC with milliseconds and a fixed
 // width ("2026-11-26T10:00:00.123Z"), so text order is time order and `updated_at >= ?` in SQL
 // compares correctly. Parsing accepts any RFC 3339 offset and fraction.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace portico::routes_products {
+namespace portico::sdk {
 
 // Milliseconds since the epoch: wide enough for any four-digit year (the clock's nanoseconds
 // end in 2262).
@@ -86,4 +86,4 @@ inline std::optional<Timestamp> parse_timestamp(std::string_view text) {
                    offset);
 }
 
-}  // namespace portico::routes_products
+}  // namespace portico::sdk

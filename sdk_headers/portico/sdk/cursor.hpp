@@ -1,11 +1,11 @@
-// Opaque, tamper-evident page cursors. A cursor names the last product of the page it ended
-// (keyset pagination on the immutable id) and the filters it was issued for, signed with a MAC
-// under a secret only the gateway knows:
+// Opaque, tamper-evident page cursors for keyset pagination. A cursor carries the position where
+// the page ended (the last item's sort key, e.g. its immutable id) and the filters it was issued
+// for, signed with a MAC under a secret only the gateway knows:
 //
-//   base64url( "c1" 0x1f fnv64(filters) 0x1f last_id || MAC(that text)[0..16) )
+//   base64url( "c1" 0x1f fnv64(filters) 0x1f position || MAC(that text)[0..16) )
 //
-// The MAC itself is injected (the plugin uses HMAC-SHA256 from libsodium), so this file is pure
-// logic that unit tests drive with any keyed function.
+// The MAC itself is injected (plugins use HMAC-SHA256, sdk/sodium.hpp), so this file is pure logic
+// that unit tests drive with any keyed function.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <variant>
 
-namespace portico::routes_products {
+namespace portico::sdk {
 
 // Raw MAC bytes of `message` (at least kCursorTagBytes of them).
 using MacFunction = std::function<std::string(std::string_view message)>;
@@ -104,13 +104,13 @@ class CursorCodec {
  public:
   explicit CursorCodec(MacFunction mac) : mac_(std::move(mac)) {}
 
-  std::string encode(std::string_view last_id, std::string_view filter_key) const {
-    std::string message = payload(last_id, filter_key);
+  std::string encode(std::string_view position, std::string_view filter_key) const {
+    std::string message = payload(position, filter_key);
     std::string tag = mac_(message).substr(0, kCursorTagBytes);
     return detail::base64url_encode(message + tag);
   }
 
-  // The last id of the previous page, or why the cursor is refused.
+  // The position where the previous page ended, or why the cursor is refused.
   std::variant<std::string, CursorError> decode(std::string_view cursor,
                                                 std::string_view filter_key) const {
     if (cursor.size() > 512) return CursorError::malformed;
@@ -131,15 +131,15 @@ class CursorCodec {
   }
 
  private:
-  static std::string payload(std::string_view last_id, std::string_view filter_key) {
+  static std::string payload(std::string_view position, std::string_view filter_key) {
     std::string out = "c1\x1f";
     out += detail::fnv64_hex(filter_key);
     out.push_back('\x1f');
-    out += last_id;
+    out += position;
     return out;
   }
 
   MacFunction mac_;
 };
 
-}  // namespace portico::routes_products
+}  // namespace portico::sdk

@@ -6,16 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "plugins/routes_products/cursor_codec.hpp"
+#include "portico/sdk/cursor.hpp"
 
 namespace {
 
-using portico::routes_products::CursorCodec;
-using portico::routes_products::CursorError;
-namespace detail = portico::routes_products::detail;
+using portico::sdk::CursorCodec;
+using portico::sdk::CursorError;
+namespace detail = portico::sdk::detail;
 
 // A keyed function good enough to exercise the codec (the plugin injects HMAC-SHA256).
-portico::routes_products::MacFunction keyed(std::string key) {
+portico::sdk::MacFunction keyed(std::string key) {
   return [key](std::string_view message) {
     std::string tag;
     std::size_t h = std::hash<std::string>{}(key + std::string(message));

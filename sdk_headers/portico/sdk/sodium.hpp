@@ -1,0 +1,72 @@
+// The cryptographic pieces plugins keep needing, from libsodium: HMAC-SHA256 (cursor MACs,
+// webhook signatures), random secrets and ids, BLAKE2b digests and strong ETags.
+// Header-only; a plugin that includes it links libsodium (`LIBS PkgConfig::SODIUM`).
+#pragma once
+
+#include <sodium.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace portico::sdk {
+
+// Throws std::runtime_error when libsodium cannot initialise. Idempotent, thread-safe; call it in
+// init() before anything below.
+inline void initialise_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+inline std::string hmac_sha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::string tag(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(tag.data()));
+  return tag;
+}
+
+inline std::string random_bytes(std::size_t count) {
+  std::string bytes(count, '\0');
+  randombytes_buf(bytes.data(), bytes.size());
+  return bytes;
+}
+
+inline std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+// prefix + `length` base62 characters (24 of them carry 142 random bits): "prod_…", "ord_…".
+inline std::string random_id(std::string_view prefix, std::size_t length = 24) {
+  static constexpr char alphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string id(prefix);
+  id.reserve(prefix.size() + length);
+  for (std::size_t i = 0; i < length; ++i) id.push_back(alphabet[randombytes_uniform(62)]);
+  return id;
+}
+
+// BLAKE2b of `data` with a digest of `bytes` bytes (16–64), raw.
+inline std::string blake2b(std::string_view data, std::size_t bytes = 32) {
+  std::string digest(bytes, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(digest.data()), digest.size(),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+  return digest;
+}
+
+// "\"<32 hex digits>\"": BLAKE2b-128 of the body. Strong: equal tags mean equal bytes.
+inline std::string strong_etag(std::string_view body) {
+  return "\"" + to_hex(blake2b(body, 16)) + "\"";
+}
+
+}  // namespace portico::sdk
