@@ -35,9 +35,6 @@ struct CatalogContext {
   std::size_t max_import_items;
 };
 
-// The MAC key of cursors: made once per database and kept in products_secrets.
-std::string cursor_secret(Database& db);
-
 // GET /v1/products, /v1/products/{id}, /v1/products/{id}/inventory (scope products:read).
 std::vector<Route> partner_routes(CatalogContext& context);
 // /admin/v1/products/import, /{id}, /{id}/inventory, /{id}/inventory/adjustments.

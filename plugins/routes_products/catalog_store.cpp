@@ -112,13 +112,4 @@ std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::strin
   return out;
 }
 
-std::string cursor_secret(Database& db) {
-  // OR IGNORE: two processes starting on one fresh database agree on whichever key won.
-  db.execute("INSERT OR IGNORE INTO products_secrets(name, value) VALUES ('cursor_mac_key', ?)",
-             {sdk::to_hex(sdk::random_bytes(32))});
-  Rows rows = db.query("SELECT value FROM products_secrets WHERE name = 'cursor_mac_key'");
-  if (rows.empty()) throw DatabaseError("products_secrets holds no cursor_mac_key");
-  return rows.front().text(0);
-}
-
 }  // namespace portico::routes_products

@@ -8,6 +8,7 @@
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
 #include "portico/sdk/schema.hpp"
+#include "portico/sdk/sodium.hpp"
 
 namespace {
 
@@ -59,8 +60,9 @@ class RoutesProductsPlugin final : public portico::Plugin {
     rp::CatalogSettings settings;
     settings.cache_entries = config.value("cache_entries", settings.cache_entries);
     settings.max_import_items = config.value("max_import_items", settings.max_import_items);
-    context_ =
-        std::make_unique<rp::CatalogContext>(host, rp::cursor_secret(host.database()), settings);
+    context_ = std::make_unique<rp::CatalogContext>(
+        host, portico::sdk::stored_secret(host.database(), "products_secrets", "cursor_mac_key"),
+        settings);
     routes_ = std::make_unique<ProductRoutes>(*context_);
   }
   portico::RouteProvider* routes() override { return routes_.get(); }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "portico/database.hpp"
+
 namespace portico::sdk {
 
 // Throws std::runtime_error when libsodium cannot initialise. Idempotent, thread-safe; call it in
@@ -67,6 +69,18 @@ inline std::string blake2b(std::string_view data, std::size_t bytes = 32) {
 // "\"<32 hex digits>\"": BLAKE2b-128 of the body. Strong: equal tags mean equal bytes.
 inline std::string strong_etag(std::string_view body) {
   return "\"" + to_hex(blake2b(body, 16)) + "\"";
+}
+
+// A random secret made once per database and kept in the plugin's own `table(name TEXT PRIMARY
+// KEY, value TEXT NOT NULL)`: 32 random bytes as hex (so cursors and MACs survive restarts and
+// agree across processes on one database). Two processes starting on a fresh database agree on
+// whichever insert won.
+inline std::string stored_secret(Database& db, const std::string& table, const std::string& name) {
+  db.execute("INSERT OR IGNORE INTO " + table + "(name, value) VALUES (?, ?)",
+             {name, to_hex(random_bytes(32))});
+  Rows rows = db.query("SELECT value FROM " + table + " WHERE name = ?", {name});
+  if (rows.empty()) throw DatabaseError(table + " holds no " + name);
+  return rows.front().text(0);
 }
 
 }  // namespace portico::sdk
