@@ -99,7 +99,7 @@ Runtime open_runtime(const config::Config& config,
   for (const auto& step : migrate_all(*runtime.db, plugins)) {
     if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
   }
-  runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.clock);
+  runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.db, runtime.clock);
   try {
     runtime.partners = partners::open_partners(runtime.db, config, std::move(tiers), runtime.clock);
   } catch (const partners::KeySecretError& e) {

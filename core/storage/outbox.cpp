@@ -7,7 +7,8 @@
 
 namespace portico::storage {
 
-SqlOutbox::SqlOutbox(Clock clock) : clock_(std::move(clock)) {
+SqlOutbox::SqlOutbox(std::shared_ptr<Database> db, Clock clock)
+    : db_(std::move(db)), clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
 }
 
@@ -40,30 +41,60 @@ std::string SqlOutbox::append(Session& tx, const Event& event) {
   return id;
 }
 
-std::vector<StoredEvent> read_events_after(Session& db, std::int64_t after, int limit) {
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT sequence, id, type, partner_id, subject, created_at, payload FROM outbox_events";
+
+std::vector<StoredEvent> events_of(const Rows& rows) {
   std::vector<StoredEvent> events;
-  if (limit <= 0) return events;
-  auto rows = db.query(
-      "SELECT sequence, id, type, partner_id, subject, created_at, payload FROM outbox_events"
-      " WHERE sequence > ? ORDER BY sequence LIMIT ?",
-      {after, std::int64_t{limit}});
   events.reserve(rows.size());
   for (const auto& row : rows) {
-    StoredEvent event;
-    event.sequence = row.integer(0);
-    event.id = row.text(1);
-    event.type = row.text(2);
-    event.partner_id = row.text(3);
-    event.subject = row.text(4);
-    event.created_at = row.text(5);
-    try {
-      event.payload = nlohmann::json::parse(row.text(6));
-    } catch (const nlohmann::json::exception& error) {
-      throw DatabaseError("outbox event " + event.id + " has a malformed payload: " + error.what());
-    }
-    events.push_back(std::move(event));
+    events.push_back({row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4),
+                      row.text(5), row.text(6)});
   }
   return events;
+}
+
+}  // namespace
+
+std::vector<StoredEvent> SqlOutbox::read_after(std::int64_t after, int limit) {
+  if (limit <= 0) return {};
+  return events_of(
+      db_->query(std::string(kColumns) + " WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                 {after, std::int64_t{limit}}));
+}
+
+std::optional<StoredEvent> SqlOutbox::find(std::string_view id) {
+  auto events = events_of(db_->query(std::string(kColumns) + " WHERE id = ?", {std::string(id)}));
+  if (events.empty()) return std::nullopt;
+  return std::move(events.front());
+}
+
+std::vector<StoredEvent> SqlOutbox::feed(const EventFeedQuery& query) {
+  if (query.limit <= 0) return {};
+  // Two index range scans (the partner's own events, the catalog's), merged newest first.
+  std::string sql = std::string(kColumns) + " WHERE partner_id IN (?, '')";
+  Params params{query.partner_id};
+  if (query.before_sequence > 0) {
+    sql += " AND sequence < ?";
+    params.emplace_back(query.before_sequence);
+  }
+  if (!query.created_since.empty()) {
+    sql += " AND created_at >= ?";
+    params.emplace_back(query.created_since);
+  }
+  if (!query.types.empty()) {
+    sql += " AND type IN (";
+    for (std::size_t i = 0; i < query.types.size(); ++i) {
+      sql += i == 0 ? "?" : ", ?";
+      params.emplace_back(query.types[i]);
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY sequence DESC LIMIT ?";
+  params.emplace_back(std::int64_t{query.limit});
+  return events_of(db_->query(sql, params));
 }
 
 }  // namespace portico::storage

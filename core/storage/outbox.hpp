@@ -7,35 +7,29 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "portico/event.hpp"
 
 namespace portico::storage {
 
-struct StoredEvent {
-  std::int64_t sequence = 0;  // strictly increasing in commit order
-  std::string id;             // "evt_..."
-  std::string type;
-  std::string partner_id;
-  std::string subject;
-  std::string created_at;  // RFC 3339
-  nlohmann::json
-      payload;  // the full Standard Webhooks body: {id, type, created, api_version, data}
-};
-
 class SqlOutbox final : public Outbox {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
-  explicit SqlOutbox(Clock clock);
+  // Reads go to `db` (its reader pool); appends go through the caller's transaction.
+  SqlOutbox(std::shared_ptr<Database> db, Clock clock);
   std::string append(Session& tx, const Event& event) override;
+  std::vector<StoredEvent> read_after(std::int64_t after, int limit) override;
+  std::optional<StoredEvent> find(std::string_view id) override;
+  std::vector<StoredEvent> feed(const EventFeedQuery& query) override;
 
  private:
+  std::shared_ptr<Database> db_;
   Clock clock_;
 };
-
-// Events with sequence > after, oldest first, at most `limit`.
-std::vector<StoredEvent> read_events_after(Session& db, std::int64_t after, int limit);
 
 }  // namespace portico::storage

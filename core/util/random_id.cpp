@@ -19,8 +19,18 @@ std::string random_id(std::string_view prefix, std::size_t chars) {
   ensure_sodium();
   static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string out(prefix);
-  out.reserve(prefix.size() + chars);
-  for (std::size_t i = 0; i < chars; ++i) out.push_back(alphabet[randombytes_uniform(36)]);
+  const std::size_t size = prefix.size() + chars;
+  out.reserve(size);
+  // One draw of random bytes, not one system call per character: bytes below 252 = 7 × 36 map
+  // onto the alphabet without bias, the rest are skipped.
+  std::vector<unsigned char> raw(chars + 8);
+  while (out.size() < size) {
+    randombytes_buf(raw.data(), raw.size());
+    for (unsigned char byte : raw) {
+      if (byte < 252) out.push_back(alphabet[byte % 36]);
+      if (out.size() == size) break;
+    }
+  }
   return out;
 }
 

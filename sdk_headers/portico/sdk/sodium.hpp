@@ -49,12 +49,20 @@ inline std::string to_hex(std::string_view bytes) {
 }
 
 // prefix + `length` base62 characters (24 of them carry 142 random bits): "prod_…", "ord_…".
+// Drawn from one buffer of random bytes (one system call, not one per character); bytes below
+// 248 = 4 × 62 map onto the alphabet without bias, the rest (3 %) are skipped.
 inline std::string random_id(std::string_view prefix, std::size_t length = 24) {
   static constexpr char alphabet[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string id(prefix);
-  id.reserve(prefix.size() + length);
-  for (std::size_t i = 0; i < length; ++i) id.push_back(alphabet[randombytes_uniform(62)]);
+  const std::size_t size = prefix.size() + length;
+  id.reserve(size);
+  while (id.size() < size) {
+    for (unsigned char byte : random_bytes(length + 8)) {
+      if (byte < 248) id.push_back(alphabet[byte % 62]);
+      if (id.size() == size) break;
+    }
+  }
   return id;
 }
 

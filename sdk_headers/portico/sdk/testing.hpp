@@ -37,6 +37,15 @@ class RefusingOutbox final : public Outbox {
   std::string append(Session&, const Event&) override {
     throw std::logic_error("no outbox in this test");
   }
+  std::vector<StoredEvent> read_after(std::int64_t, int) override {
+    throw std::logic_error("no outbox in this test");
+  }
+  std::optional<StoredEvent> find(std::string_view) override {
+    throw std::logic_error("no outbox in this test");
+  }
+  std::vector<StoredEvent> feed(const EventFeedQuery&) override {
+    throw std::logic_error("no outbox in this test");
+  }
 };
 
 class RecordingLog final : public Log {

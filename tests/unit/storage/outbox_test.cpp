@@ -30,22 +30,23 @@ class OutboxTest : public ::testing::Test {
     db = open_sqlite({.path = (dir / "portico.db").string()});
     apply_migrations(*db, "core", core_migrations());
     db->execute("CREATE TABLE orders(id TEXT PRIMARY KEY, status TEXT NOT NULL)");
+    outbox_ptr = std::make_shared<SqlOutbox>(db, [this] { return now; });
   }
 
   test::TempDir dir;
   std::shared_ptr<Database> db;
   std::chrono::system_clock::time_point now = *util::parse_rfc3339("2026-11-26T10:00:00Z");
-  SqlOutbox outbox{[this] { return now; }};
+  std::shared_ptr<SqlOutbox> outbox_ptr;
 };
 
 TEST_F(OutboxTest, RolledBackTransactionLeavesNoEvent) {
   EXPECT_THROW(db->transaction([&](Session& tx) {
     tx.execute("INSERT INTO orders VALUES ('ord_1', 'created')");
-    outbox.append(tx, make_event("order.created", "prt_1", "ord_1", {{"id", "ord_1"}}));
+    outbox_ptr->append(tx, make_event("order.created", "prt_1", "ord_1", {{"id", "ord_1"}}));
     throw std::runtime_error("payment declined");
   }),
                std::runtime_error);
-  EXPECT_TRUE(read_events_after(*db, 0, 100).empty());
+  EXPECT_TRUE(outbox_ptr->read_after(0, 100).empty());
   EXPECT_TRUE(db->query("SELECT * FROM orders").empty());
 }
 
@@ -53,20 +54,20 @@ TEST_F(OutboxTest, CommittedEventsReadBackInOrderWithTheWebhookBody) {
   std::string created_id, changed_id;
   db->transaction([&](Session& tx) {
     tx.execute("INSERT INTO orders VALUES ('ord_1', 'created')");
-    created_id = outbox.append(tx, make_event("order.created", "prt_1", "ord_1",
-                                              {{"id", "ord_1"}, {"status", "created"}}));
+    created_id = outbox_ptr->append(tx, make_event("order.created", "prt_1", "ord_1",
+                                                   {{"id", "ord_1"}, {"status", "created"}}));
   });
   now += std::chrono::seconds(90);
   db->transaction([&](Session& tx) {
     tx.execute("UPDATE orders SET status = 'shipped' WHERE id = 'ord_1'");
-    changed_id = outbox.append(
+    changed_id = outbox_ptr->append(
         tx, make_event("order.updated", "prt_1", "ord_1", {{"id", "ord_1"}, {"status", "shipped"}},
                        {{"status", "created"}}));
   });
   EXPECT_EQ(created_id.rfind("evt_", 0), 0u);
   EXPECT_NE(created_id, changed_id);
 
-  auto events = read_events_after(*db, 0, 10);
+  auto events = outbox_ptr->read_after(0, 10);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_LT(events[0].sequence, events[1].sequence);
   EXPECT_EQ(events[0].id, created_id);
@@ -74,14 +75,14 @@ TEST_F(OutboxTest, CommittedEventsReadBackInOrderWithTheWebhookBody) {
   EXPECT_EQ(events[0].partner_id, "prt_1");
   EXPECT_EQ(events[0].subject, "ord_1");
   EXPECT_EQ(events[0].created_at, "2026-11-26T10:00:00Z");
-  EXPECT_EQ(events[0].payload, nlohmann::json::parse(R"({
+  EXPECT_EQ(nlohmann::json::parse(events[0].payload), nlohmann::json::parse(R"({
     "id": ")" + created_id + R"(",
     "type": "order.created",
     "created": "2026-11-26T10:00:00Z",
     "api_version": "v1",
     "data": {"object": {"id": "ord_1", "status": "created"}}
   })"));
-  EXPECT_EQ(events[1].payload, nlohmann::json::parse(R"({
+  EXPECT_EQ(nlohmann::json::parse(events[1].payload), nlohmann::json::parse(R"({
     "id": ")" + changed_id + R"(",
     "type": "order.updated",
     "created": "2026-11-26T10:01:30Z",
@@ -91,23 +92,66 @@ TEST_F(OutboxTest, CommittedEventsReadBackInOrderWithTheWebhookBody) {
   })"));
 
   // Reading after a cursor, with a limit.
-  auto after_first = read_events_after(*db, events[0].sequence, 10);
+  auto after_first = outbox_ptr->read_after(events[0].sequence, 10);
   ASSERT_EQ(after_first.size(), 1u);
   EXPECT_EQ(after_first[0].id, changed_id);
-  EXPECT_EQ(read_events_after(*db, 0, 1).size(), 1u);
-  EXPECT_TRUE(read_events_after(*db, events[1].sequence, 10).empty());
-  EXPECT_TRUE(read_events_after(*db, 0, 0).empty());
+  EXPECT_EQ(outbox_ptr->read_after(0, 1).size(), 1u);
+  EXPECT_TRUE(outbox_ptr->read_after(events[1].sequence, 10).empty());
+  EXPECT_TRUE(outbox_ptr->read_after(0, 0).empty());
 }
 
 TEST_F(OutboxTest, CatalogEventsHaveEmptyPartnerAndSubject) {
   db->transaction([&](Session& tx) {
-    outbox.append(tx, make_event("inventory.changed", "", "", {{"sku", "A-1"}, {"on_hand", 4}}));
+    outbox_ptr->append(tx,
+                       make_event("inventory.changed", "", "", {{"sku", "A-1"}, {"on_hand", 4}}));
   });
-  auto events = read_events_after(*db, 0, 10);
+  auto events = outbox_ptr->read_after(0, 10);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].partner_id, "");
   EXPECT_EQ(events[0].subject, "");
-  EXPECT_FALSE(events[0].payload["data"].contains("previous_attributes"));
+  EXPECT_FALSE(nlohmann::json::parse(events[0].payload)["data"].contains("previous_attributes"));
+}
+
+TEST_F(OutboxTest, FindsOneEventById) {
+  std::string id;
+  db->transaction([&](Session& tx) {
+    id = outbox_ptr->append(tx, make_event("order.created", "prt_1", "ord_1", {{"id", "ord_1"}}));
+  });
+  auto found = outbox_ptr->find(id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->type, "order.created");
+  EXPECT_EQ(nlohmann::json::parse(found->payload)["id"], id);
+  EXPECT_FALSE(outbox_ptr->find("evt_missing"));
+}
+
+TEST_F(OutboxTest, AFeedShowsAPartnersOwnAndCatalogEventsNewestFirst) {
+  db->transaction([&](Session& tx) {
+    outbox_ptr->append(tx, make_event("order.created", "prt_1", "ord_1", {{"id", "ord_1"}}));
+    outbox_ptr->append(tx, make_event("order.created", "prt_2", "ord_2", {{"id", "ord_2"}}));
+  });
+  now += std::chrono::hours(1);
+  db->transaction([&](Session& tx) {
+    outbox_ptr->append(tx, make_event("inventory.changed", "", "prod_1", {{"available", 1}}));
+    outbox_ptr->append(tx, make_event("order.cancelled", "prt_1", "ord_1", {{"id", "ord_1"}}));
+  });
+
+  auto feed = outbox_ptr->feed({.partner_id = "prt_1"});
+  ASSERT_EQ(feed.size(), 3u);  // never prt_2's
+  EXPECT_EQ(feed[0].type, "order.cancelled");
+  EXPECT_EQ(feed[1].type, "inventory.changed");
+  EXPECT_EQ(feed[2].type, "order.created");
+
+  auto page = outbox_ptr->feed({.partner_id = "prt_1", .before_sequence = feed[1].sequence});
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].subject, "ord_1");
+
+  auto typed =
+      outbox_ptr->feed({.partner_id = "prt_1", .types = {"order.created", "order.cancelled"}});
+  EXPECT_EQ(typed.size(), 2u);
+  auto recent = outbox_ptr->feed({.partner_id = "prt_1", .created_since = "2026-11-26T10:30:00Z"});
+  EXPECT_EQ(recent.size(), 2u);
+  EXPECT_EQ(outbox_ptr->feed({.partner_id = "prt_1", .limit = 1}).size(), 1u);
+  EXPECT_TRUE(outbox_ptr->feed({.partner_id = "prt_3", .types = {"order.created"}}).empty());
 }
 
 }  // namespace
