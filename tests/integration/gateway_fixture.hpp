@@ -34,7 +34,16 @@ class Gateway {
     std::vector<std::string> args{"-c", demo_config()};
     for (auto& a : scratch_overrides(dir, port, admin_port)) args.push_back(a);
     for (auto& a : extra_args) args.push_back(a);
+    args_ = args;
     process = std::make_unique<PorticoProcess>(args, dir.path());
+    process->wait_ready(port);
+  }
+
+  // Starts the gateway again with the same arguments, ports and database (after a stop or a
+  // kill; a process still running is killed first).
+  void restart() {
+    process.reset();
+    process = std::make_unique<PorticoProcess>(args_, dir.path());
     process->wait_ready(port);
   }
 
@@ -47,6 +56,9 @@ class Gateway {
   std::uint16_t port;
   std::uint16_t admin_port;
   std::unique_ptr<PorticoProcess> process;
+
+ private:
+  std::vector<std::string> args_;
 };
 
 }  // namespace portico::test
