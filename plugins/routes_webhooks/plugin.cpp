@@ -1,0 +1,81 @@
+// routes_webhooks: partner-facing webhook endpoint management (/v1/webhooks) and the events API
+// (/v1/events). Metadata, schema, migrations and the factory; the logic lives in endpoint_routes
+// and event_routes. The tables (webhook_schema.hpp) are shared with the webhook_delivery plugin,
+// which reads the endpoints and works the delivery queue.
+#include <memory>
+#include <vector>
+
+#include "portico/plugin.hpp"
+#include "portico/sdk/export.hpp"
+#include "portico/sdk/schema.hpp"
+#include "portico/sdk/sodium.hpp"
+#include "webhook_schema.hpp"
+#include "webhooks_context.hpp"
+
+namespace {
+
+namespace rw = portico::routes_webhooks;
+
+class WebhookRoutes final : public portico::RouteProvider {
+ public:
+  explicit WebhookRoutes(rw::WebhooksContext& context) : context_(context) {}
+  std::vector<portico::Route> routes() override {
+    std::vector<portico::Route> all = rw::endpoint_routes(context_);
+    for (auto& route : rw::event_routes(context_)) all.push_back(std::move(route));
+    return all;
+  }
+
+ private:
+  rw::WebhooksContext& context_;
+};
+
+class RoutesWebhooksPlugin final : public portico::Plugin {
+ public:
+  static constexpr const char* kName = "routes_webhooks";
+  static constexpr const char* kVersion = "1.0.0";
+
+  portico::PluginInfo info() const override {
+    namespace sdk = portico::sdk;
+    return {.name = kName,
+            .version = kVersion,
+            .description =
+                "Webhook endpoints (/v1/webhooks: CRUD, secret rotation, test events, the attempt "
+                "log) and the events API (/v1/events: the last 30 days, redelivery)",
+            .priority = 0,
+            .kinds = {portico::PluginKind::routes},
+            .schema = sdk::schema(
+                {sdk::boolean("allow_private_targets")
+                     .describe("Accept endpoint URLs on loopback, private, link-local and reserved "
+                               "addresses (tests, internal receivers); the webhook_delivery plugin "
+                               "checks its own key again at delivery time")
+                     .fallback(false),
+                 sdk::integer("max_endpoints_per_partner")
+                     .describe("Most webhook endpoints one partner may have")
+                     .min(1)
+                     .max(100)
+                     .fallback(16)})};
+  }
+  std::vector<portico::Migration> migrations() const override { return rw::webhook_migrations(); }
+  void init(portico::Host& host) override {
+    portico::sdk::initialise_sodium();
+    const nlohmann::json& config = host.config();
+    rw::WebhooksSettings settings;
+    settings.allow_private_targets =
+        config.value("allow_private_targets", settings.allow_private_targets);
+    settings.max_endpoints_per_partner =
+        config.value("max_endpoints_per_partner", settings.max_endpoints_per_partner);
+    context_ = std::make_unique<rw::WebhooksContext>(
+        host, portico::sdk::stored_secret(host.database(), "webhooks_secrets", "cursor_mac_key"),
+        settings);
+    routes_ = std::make_unique<WebhookRoutes>(*context_);
+  }
+  portico::RouteProvider* routes() override { return routes_.get(); }
+
+ private:
+  std::unique_ptr<rw::WebhooksContext> context_;
+  std::unique_ptr<WebhookRoutes> routes_;
+};
+
+}  // namespace
+
+PORTICO_PLUGIN(RoutesWebhooksPlugin);

@@ -1,0 +1,334 @@
+#include "plugins/webhook_delivery/delivery_engine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+#include "plugins/webhook_delivery/signed_request.hpp"
+#include "webhooks_common/signing.hpp"
+#include "webhooks_common/target_guard.hpp"
+
+namespace portico::webhook_delivery {
+
+namespace {
+
+constexpr std::size_t kPayloadCacheSize = 4096;
+constexpr std::size_t kSigningKeyCacheSize = 1024;
+constexpr int kFanOutBatchesPerStep = 4;
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
+    : host_(host), settings_(std::move(settings)) {
+  require_webhook_tables(host_.database());
+  ensure_delivery_indexes(host_.database());
+  webhooks::ClientOptions options;
+  options.threads = std::max(1, settings_.client_threads);
+  options.ca_file = settings_.ca_file;
+  options.max_concurrency_per_pool =
+      static_cast<std::size_t>(std::max(1, settings_.max_in_flight_per_endpoint));
+  options.max_idle_per_pool = options.max_concurrency_per_pool;
+  // Checked on the addresses the client itself resolved, at every connection (DNS rebinding).
+  // Unspecified and multicast addresses are refused even with allow_private_targets.
+  options.refuse_address = [allow = settings_.allow_private_targets](const std::string& ip) {
+    return webhooks::address_refusal(ip, ip, allow);
+  };
+  client_ = std::make_unique<webhooks::HttpClient>(std::move(options));
+}
+
+DeliveryEngine::~DeliveryEngine() {
+  {
+    std::lock_guard lock(mutex_);
+    abandoning_ = true;
+  }
+  client_.reset();
+}
+
+std::size_t DeliveryEngine::fan_out_once() {
+  if (draining_) return 0;
+  Database& db = host_.database();
+  if (!position_) position_ = load_position(db);
+  const auto events = host_.outbox().read_after(*position_, settings_.fan_out_batch);
+  if (events.empty()) return 0;
+  const auto now = host_.now();
+  const std::int64_t now_ms = unix_ms(now);
+  std::unordered_set<std::string> touched;
+  std::vector<const StoredEvent*> wanted;
+  try {
+    // Rows and position in one transaction: a crash neither loses an event nor fans it out twice.
+    db.transaction([&](Session& tx) {
+      touched.clear();
+      wanted.clear();
+      const EndpointDirectory directory(enabled_endpoints(tx));
+      // An ordered row is due no sooner than the pending rows of its key (one waiting for a
+      // retry holds the later ones back); looked up once per endpoint and key per batch.
+      std::map<std::pair<std::string, std::string>, std::int64_t> key_due;
+      for (const auto& event : events) {
+        const auto targets = directory.targets(event);
+        for (const auto* endpoint : targets) {
+          std::int64_t due = now_ms;
+          if (!event.subject.empty()) {
+            auto [it, fresh] = key_due.try_emplace({endpoint->id, event.subject}, now_ms);
+            if (fresh) {
+              auto latest = latest_pending_of_key(tx, endpoint->id, event.subject);
+              if (latest && *latest > now_ms) it->second = *latest;
+            }
+            due = it->second;
+          }
+          insert_delivery(tx, endpoint->id, event, due, now);
+          touched.insert(endpoint->id);
+        }
+        if (!targets.empty()) wanted.push_back(&event);
+      }
+      advance_position(tx, *position_, events.back().sequence);
+    });
+  } catch (const PositionMoved& e) {
+    host_.log().warn(std::string(e.what()) + "; reloading it");
+    position_.reset();
+    return 0;
+  }
+  position_ = events.back().sequence;
+  for (const auto* event : wanted) remember_payload(event->id, event->payload);
+  for (const auto& id : touched) slots_[id].dirty = true;
+  return events.size();
+}
+
+std::size_t DeliveryEngine::dispatch_once() {
+  if (draining_) return 0;
+  Database& db = host_.database();
+  const auto now = host_.now();
+  const std::int64_t now_ms = unix_ms(now);
+
+  const auto steady = std::chrono::steady_clock::now();
+  if (steady - last_sweep_ >= settings_.sweep_interval) {
+    last_sweep_ = steady;
+    std::erase_if(slots_, [](const auto& entry) {
+      const EndpointSlot& slot = entry.second;
+      return slot.in_flight == 0 && !slot.dirty && !slot.recheck_at;
+    });
+    for (const auto& id : enabled_endpoint_ids(db)) slots_[id].dirty = true;
+  }
+  std::vector<std::string> candidates;
+  for (const auto& [id, slot] : slots_) {
+    if (slot.dirty || (slot.recheck_at && *slot.recheck_at <= now_ms)) candidates.push_back(id);
+  }
+  // When the total cap binds, a different endpoint goes first each round.
+  if (!candidates.empty()) {
+    const auto first = static_cast<std::ptrdiff_t>(rounds_++ % candidates.size());
+    std::rotate(candidates.begin(), candidates.begin() + first, candidates.end());
+  }
+
+  std::size_t started = 0;
+  const int cap = std::max(1, settings_.max_in_flight_per_endpoint);
+  for (const auto& id : candidates) {
+    if (flights_.size() >= settings_.max_in_flight_total) break;
+    EndpointSlot& slot = slots_[id];
+    const int total_free = static_cast<int>(settings_.max_in_flight_total - flights_.size());
+    const int free = std::min(cap - slot.in_flight, total_free);
+    if (free <= 0) {
+      slot.dirty = false;  // a completion marks it again
+      continue;
+    }
+    // Its rows on the wire are still pending (and due): ask for enough to see past them.
+    const auto rows = due_deliveries(db, id, now_ms, free + slot.in_flight);
+    int fresh = 0;
+    for (const auto& row : rows) {
+      if (fresh == free) break;
+      if (flights_.contains(row.id)) continue;
+      launch(row, now);
+      ++fresh;
+    }
+    started += static_cast<std::size_t>(fresh);
+    slot.dirty = fresh == free;  // perhaps more is due
+    slot.recheck_at = fresh == free ? std::nullopt : next_due_at(db, id, now_ms);
+  }
+  return started;
+}
+
+void DeliveryEngine::launch(const DueDelivery& row, std::chrono::system_clock::time_point now) {
+  flights_.emplace(row.id, Flight{row.endpoint_id, row.event_id, row.ordering_key,
+                                  row.event_sequence, row.attempts + 1, now});
+  ++slots_[row.endpoint_id].in_flight;
+  {
+    std::lock_guard lock(mutex_);
+    on_wire_ = flights_.size();
+  }
+  auto fail = [&](std::string error, bool permanent) {
+    Completion completion;
+    completion.delivery_id = row.id;
+    completion.result.error = std::move(error);
+    completion.permanent = permanent;
+    complete(std::move(completion));
+  };
+  const auto payload = payload_of(row.event_id);
+  if (!payload) return fail("the event " + row.event_id + " is no longer stored", true);
+  EndpointKeys keys{row.url, row.secret, row.previous_secret, row.previous_secret_expires_at, {}};
+  if (row.signing_key) {
+    keys.signing_key = signing_key(*row.signing_key);
+    if (!keys.signing_key) return fail("the endpoint's signing key is malformed", false);
+  }
+  auto built = signed_request(keys, row.event_id, *payload, now, settings_.request_timeout);
+  if (!built.request) return fail(built.error, false);
+  built.request->pool_key = row.endpoint_id;  // its own connections and concurrency cap
+  client_->post(std::move(*built.request), [this, id = row.id](webhooks::DeliveryResult result) {
+    complete({id, std::move(result), false});
+  });
+}
+
+void DeliveryEngine::complete(Completion completion) {
+  std::lock_guard lock(mutex_);
+  if (abandoning_) return;  // stays pending in the database
+  completed_.push_back(std::move(completion));
+  signal_.notify_all();
+}
+
+std::size_t DeliveryEngine::record_results() {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& completion : completed_) unrecorded_.push_back(std::move(completion));
+    completed_.clear();
+  }
+  if (unrecorded_.empty()) return 0;
+  const auto now = host_.now();
+  std::vector<FinishedAttempt> attempts;
+  attempts.reserve(unrecorded_.size());
+  for (const auto& completion : unrecorded_) {
+    auto it = flights_.find(completion.delivery_id);
+    if (it == flights_.end()) continue;
+    const Flight& flight = it->second;
+    FinishedAttempt attempt;
+    attempt.delivery_id = completion.delivery_id;
+    attempt.endpoint_id = flight.endpoint_id;
+    attempt.event_id = flight.event_id;
+    attempt.ordering_key = flight.ordering_key;
+    attempt.event_sequence = flight.event_sequence;
+    attempt.attempt = flight.attempt;
+    attempt.at = flight.started_at;
+    attempt.latency = completion.result.latency;
+    attempt.outcome =
+        judge_attempt(completion.result, flight.attempt, jitter(), now, completion.permanent);
+    attempts.push_back(std::move(attempt));
+  }
+  std::vector<RecordEffect> effects(attempts.size());
+  try {
+    host_.database().transaction([&](Session& tx) {
+      for (std::size_t i = 0; i < attempts.size(); ++i) {
+        effects[i] = record_attempt(tx, host_.outbox(), attempts[i], now);
+      }
+    });
+  } catch (const std::exception& e) {
+    // Kept in memory (and their rows stay excluded) until a later round commits them.
+    host_.log().warn(std::string("recording webhook delivery results failed; retrying: ") +
+                     e.what());
+    return 0;
+  }
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    if (!effects[i].endpoint_disabled.empty()) {
+      host_.log().warn("webhook endpoint " + attempts[i].endpoint_id +
+                       " disabled: " + effects[i].endpoint_disabled);
+    }
+  }
+  for (const auto& completion : unrecorded_) {
+    auto it = flights_.find(completion.delivery_id);
+    if (it == flights_.end()) continue;
+    EndpointSlot& slot = slots_[it->second.endpoint_id];
+    --slot.in_flight;
+    slot.dirty = true;
+    flights_.erase(it);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    on_wire_ = flights_.size();
+  }
+  const std::size_t recorded = unrecorded_.size();
+  unrecorded_.clear();
+  return recorded;
+}
+
+void DeliveryEngine::step() {
+  record_results();
+  for (int i = 0; i < kFanOutBatchesPerStep; ++i) {
+    if (fan_out_once() < static_cast<std::size_t>(settings_.fan_out_batch)) break;
+  }
+  dispatch_once();
+}
+
+bool DeliveryEngine::wait_idle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    record_results();
+    if (flights_.empty()) return true;
+    std::unique_lock lock(mutex_);
+    if (!signal_.wait_until(lock, deadline, [this] { return !completed_.empty(); })) return false;
+  }
+}
+
+void DeliveryEngine::wait_for_work(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  signal_.wait_for(lock, timeout, [this] { return woken_ || !completed_.empty(); });
+  woken_ = false;
+}
+
+void DeliveryEngine::wake() {
+  std::lock_guard lock(mutex_);
+  woken_ = true;
+  signal_.notify_all();
+}
+
+void DeliveryEngine::shutdown(std::chrono::milliseconds grace) {
+  draining_ = true;
+  if (!flights_.empty()) wait_idle(grace);
+  {
+    std::lock_guard lock(mutex_);
+    abandoning_ = true;
+    completed_.clear();
+  }
+  client_.reset();  // closes what is still on the wire; those completions are dropped
+  flights_.clear();
+  unrecorded_.clear();
+  slots_.clear();
+  std::lock_guard lock(mutex_);
+  on_wire_ = 0;
+}
+
+std::size_t DeliveryEngine::in_flight() const {
+  std::lock_guard lock(mutex_);
+  return on_wire_;
+}
+
+std::optional<std::string> DeliveryEngine::payload_of(const std::string& event_id) {
+  if (auto it = payloads_.find(event_id); it != payloads_.end()) return it->second;
+  auto event = host_.outbox().find(event_id);
+  if (!event) return std::nullopt;
+  remember_payload(event_id, event->payload);
+  return event->payload;
+}
+
+void DeliveryEngine::remember_payload(const std::string& event_id, const std::string& payload) {
+  if (!payloads_.emplace(event_id, payload).second) return;
+  payload_order_.push_back(event_id);
+  while (payload_order_.size() > kPayloadCacheSize) {
+    payloads_.erase(payload_order_.front());
+    payload_order_.pop_front();
+  }
+}
+
+std::optional<std::string> DeliveryEngine::signing_key(const std::string& text) {
+  if (auto it = signing_keys_.find(text); it != signing_keys_.end()) return it->second;
+  auto raw = webhooks::decode_signing_key(text);
+  if (!raw) return std::nullopt;
+  if (signing_keys_.size() >= kSigningKeyCacheSize) signing_keys_.clear();
+  signing_keys_.emplace(text, *raw);
+  return raw;
+}
+
+double DeliveryEngine::jitter() {
+  if (settings_.jitter) return std::clamp(settings_.jitter(), 0.0, 0.999999);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+}
+
+}  // namespace portico::webhook_delivery
