@@ -14,6 +14,7 @@
 #include "order_store.hpp"
 #include "orders_context.hpp"
 #include "portico/sdk/problems.hpp"
+#include "portico/sdk/routes.hpp"
 #include "update_input.hpp"
 
 namespace portico::routes_orders {
@@ -63,10 +64,10 @@ Response json_answer(int status, const nlohmann::ordered_json& body) {
 // --- POST /admin/v1/orders/{id}/status ----------------------------------------------------------
 
 Response set_status(OrdersContext& context, const Request& request) {
-  nlohmann::json body = parse_update_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request.body);
   std::vector<FieldError> errors;
   const StatusUpdate update = read_status_update(body, errors);
-  refuse_invalid_update(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   const std::string& to = update.status;
   const std::string now = context.now();
@@ -119,10 +120,10 @@ void insert_shipment(Session& tx, const Shipment& s) {
 }
 
 Response record_shipment(OrdersContext& context, const Request& request) {
-  nlohmann::json body = parse_update_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request.body);
   std::vector<FieldError> errors;
   ShipmentUpdate update = read_shipment_update(body, errors);
-  refuse_invalid_update(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   const std::string now = context.now();
   int status = 200;
@@ -210,25 +211,16 @@ Response record_shipment(OrdersContext& context, const Request& request) {
   return response;
 }
 
-Route admin_route(std::string method, std::string path, Handler handler) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(path);
-  route.handler = std::move(handler);
-  route.admin = true;
-  return route;
-}
-
 }  // namespace
 
 std::vector<Route> admin_routes(OrdersContext& context) {
   OrdersContext* c = &context;
   const std::string base = "/admin/v1/orders";
   return {
-      admin_route("POST", base + "/{id}/status",
-                  [c](const Request& r) { return set_status(*c, r); }),
-      admin_route("POST", base + "/{id}/shipment",
-                  [c](const Request& r) { return record_shipment(*c, r); }),
+      sdk::admin_route("POST", base + "/{id}/status",
+                       [c](const Request& r) { return set_status(*c, r); }),
+      sdk::admin_route("POST", base + "/{id}/shipment",
+                       [c](const Request& r) { return record_shipment(*c, r); }),
   };
 }
 

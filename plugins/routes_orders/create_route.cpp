@@ -53,7 +53,6 @@ namespace portico::routes_orders {
 namespace {
 
 constexpr const char* kScope = "orders:write";
-constexpr std::size_t kMaxListedErrors = 100;
 constexpr int kMaxAttempts = 3;
 constexpr std::int64_t kPruneBatch = 1000;
 
@@ -86,31 +85,6 @@ class KeyClaim {
   std::string key_;
   bool claimed_;
 };
-
-ProblemError invalid(std::vector<FieldError> errors) {
-  std::string detail = errors.size() == 1
-                           ? errors.front().field + " " + errors.front().message + "."
-                           : std::to_string(errors.size()) + " fields are not valid.";
-  if (errors.size() > kMaxListedErrors) {
-    detail += " The first " + std::to_string(kMaxListedErrors) + " are listed.";
-    errors.resize(kMaxListedErrors);
-  }
-  return sdk::invalid_request(detail + " No order was created.", std::move(errors));
-}
-
-nlohmann::json parse_body(const Request& request) {
-  if (request.body.empty()) {
-    throw sdk::invalid_request("The request needs a JSON body: {\"items\", \"shipping_address\"}.",
-                               {{"body", "is empty"}});
-  }
-  try {
-    return nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw sdk::invalid_request(
-        "The body is not valid JSON.",
-        {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
-  }
-}
 
 std::optional<StoredAnswer> find_answer(Session& session, const std::string& partner_id,
                                         const std::string& key) {
@@ -254,7 +228,7 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   const CatalogProducts catalog = read_catalog(tx, input.items);
   std::vector<FieldError> errors;
   PricedOrder priced = price_order(input.items, catalog, errors);
-  if (!errors.empty()) throw invalid(std::move(errors));
+  if (!errors.empty()) throw sdk::invalid_fields(std::move(errors), "No order was created.");
 
   const std::string order_id = sdk::random_id("ord_");
   insert_order_row(tx, order_id, partner_id, input, priced, now);
@@ -318,7 +292,8 @@ Response create_order(OrdersContext& context, const Request& request) {
         "UUID), sent again unchanged when retrying. No order was created.",
         {{kIdempotencyKeyHeader, key_error}});
   }
-  const nlohmann::json body = parse_body(request);
+  const nlohmann::json body =
+      sdk::parse_json_body(request.body, false, "{\"items\", \"shipping_address\"}");
   const std::string fingerprint = sdk::to_hex(sdk::blake2b(canonical_body(body)));
 
   KeyClaim claim(context.in_flight, in_flight_key(partner_id, *key));
@@ -336,7 +311,7 @@ Response create_order(OrdersContext& context, const Request& request) {
       return replay(*stored, fingerprint);
     }
     add_product_problems(context.db, body, errors);
-    throw invalid(std::move(errors));
+    throw sdk::invalid_fields(std::move(errors), "No order was created.");
   }
 
   for (int attempt = 1;; ++attempt) {

@@ -216,10 +216,10 @@ Response list(OrdersContext& context, const Request& request) {
 // --- PATCH /v1/orders/{id} ----------------------------------------------------------------------
 
 Response patch(OrdersContext& context, const Request& request) {
-  nlohmann::json body = parse_update_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request.body);
   std::vector<FieldError> errors;
   OrderPatch change = read_order_patch(body, errors);
-  refuse_invalid_update(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   const auto if_match = request.header("If-Match");
   const std::string now = context.now();
@@ -246,7 +246,7 @@ Response patch(OrdersContext& context, const Request& request) {
     if (change.metadata) {
       nlohmann::json merged = merge_metadata(before.metadata, *change.metadata);
       if (auto problem = merged_metadata_problem(merged)) {
-        refuse_invalid_update({std::move(*problem)});
+        sdk::refuse_invalid_fields({std::move(*problem)});
       }
       if (merged != before.metadata) {
         previous["metadata"] = before.metadata;

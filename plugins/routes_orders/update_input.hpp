@@ -30,39 +30,8 @@ inline constexpr std::size_t kMaxTrackingEvents = 100;
 inline constexpr std::size_t kMaxTrackingStatusLength = 64;
 inline constexpr std::size_t kMaxTrackingDescriptionLength = 500;
 inline constexpr std::size_t kMaxTrackingLocationLength = 200;
-inline constexpr std::size_t kMaxListedUpdateErrors = 100;
 
 // The request body as a JSON object, or a 400 saying what is wrong with it.
-inline nlohmann::json parse_update_body(std::string_view text) {
-  if (text.empty()) {
-    throw sdk::invalid_request("The request needs a JSON body.", {{"body", "is empty"}});
-  }
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw sdk::invalid_request(
-        "The body is not valid JSON.",
-        {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
-  }
-  if (!body.is_object()) {
-    throw sdk::invalid_request("The body must be a JSON object.", {{"body", "must be an object"}});
-  }
-  return body;
-}
-
-// Throws the 400 listing `errors` (the first 100), if there are any.
-inline void refuse_invalid_update(std::vector<FieldError> errors) {
-  if (errors.empty()) return;
-  std::string detail = errors.size() == 1
-                           ? errors.front().field + " " + errors.front().message + "."
-                           : std::to_string(errors.size()) + " fields are not valid.";
-  if (errors.size() > kMaxListedUpdateErrors) {
-    detail += " The first " + std::to_string(kMaxListedUpdateErrors) + " are listed.";
-    errors.resize(kMaxListedUpdateErrors);
-  }
-  throw sdk::invalid_request(detail + " Nothing was changed.", std::move(errors));
-}
 
 inline const char* const kStatusChoices =
     "must be one of \"pending\", \"confirmed\", \"shipped\", \"delivered\", \"cancelled\"";

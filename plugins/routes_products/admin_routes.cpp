@@ -7,37 +7,11 @@
 
 #include "catalog_context.hpp"
 #include "portico/sdk/problems.hpp"
+#include "portico/sdk/routes.hpp"
 #include "product_input.hpp"
 
 namespace portico::routes_products {
 namespace {
-
-constexpr std::size_t kMaxListedErrors = 100;
-
-nlohmann::json parse_body(const Request& request) {
-  if (request.body.empty()) {
-    throw sdk::invalid_request("The request needs a JSON body.", {{"body", "is empty"}});
-  }
-  try {
-    return nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw sdk::invalid_request(
-        "The body is not valid JSON.",
-        {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
-  }
-}
-
-void refuse_invalid(std::vector<FieldError> errors) {
-  if (errors.empty()) return;
-  std::string detail = errors.size() == 1
-                           ? errors.front().field + " " + errors.front().message + "."
-                           : std::to_string(errors.size()) + " fields are not valid.";
-  if (errors.size() > kMaxListedErrors) {
-    detail += " The first " + std::to_string(kMaxListedErrors) + " are listed.";
-    errors.resize(kMaxListedErrors);
-  }
-  throw sdk::invalid_request(detail + " Nothing was changed.", std::move(errors));
-}
 
 const std::string& path_id(const Request& request) {
   const std::string& id = request.param("id");
@@ -54,7 +28,7 @@ Response inventory_response(CatalogContext& context, const ProductView& view) {
 }
 
 Response import_products(CatalogContext& context, const Request& request) {
-  nlohmann::json body = parse_body(request);
+  nlohmann::json body = sdk::parse_json_body(request.body, false);
   if (!body.is_array()) {
     throw sdk::invalid_request("The body must be a JSON array of products.",
                                {{"body", "must be an array"}});
@@ -81,7 +55,7 @@ Response import_products(CatalogContext& context, const Request& request) {
           {at + "sku", "repeats item [" + std::to_string(first_sku[item.product.sku]) + "]"});
     }
   }
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   ImportOutcome outcome = context.store.import_products(items);
   nlohmann::ordered_json ids = nlohmann::ordered_json::array();
@@ -102,11 +76,11 @@ Response import_products(CatalogContext& context, const Request& request) {
 
 Response put_product(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = parse_body(request);
+  nlohmann::json body = sdk::parse_json_body(request.body, false);
   std::vector<FieldError> errors;
   ProductInput input = read_product(body, "", false, errors);
   if (input.id && *input.id != id) errors.push_back({"id", "must match the id in the path"});
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
   PutOutcome outcome = context.store.put_product(id, input);
   context.reads.remember(outcome.view);
   Response response;
@@ -118,29 +92,20 @@ Response put_product(CatalogContext& context, const Request& request) {
 
 Response set_stock(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = parse_body(request);
+  nlohmann::json body = sdk::parse_json_body(request.body, false);
   std::vector<FieldError> errors;
   std::vector<StockSetting> settings = read_stock_settings(body, "", errors);
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
   return inventory_response(context, context.store.set_stock(id, settings));
 }
 
 Response adjust_stock(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = parse_body(request);
+  nlohmann::json body = sdk::parse_json_body(request.body, false);
   std::vector<FieldError> errors;
   Adjustment adjustment = read_adjustment(body, errors);
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
   return inventory_response(context, context.store.adjust_stock(id, adjustment));
-}
-
-Route admin_route(std::string method, std::string path, Handler handler) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(path);
-  route.handler = std::move(handler);
-  route.admin = true;
-  return route;
 }
 
 }  // namespace
@@ -149,13 +114,13 @@ std::vector<Route> admin_routes(CatalogContext& context) {
   CatalogContext* c = &context;
   const std::string base = "/admin/v1/products";
   return {
-      admin_route("POST", base + "/import",
-                  [c](const Request& r) { return import_products(*c, r); }),
-      admin_route("PUT", base + "/{id}", [c](const Request& r) { return put_product(*c, r); }),
-      admin_route("PUT", base + "/{id}/inventory",
-                  [c](const Request& r) { return set_stock(*c, r); }),
-      admin_route("POST", base + "/{id}/inventory/adjustments",
-                  [c](const Request& r) { return adjust_stock(*c, r); }),
+      sdk::admin_route("POST", base + "/import",
+                       [c](const Request& r) { return import_products(*c, r); }),
+      sdk::admin_route("PUT", base + "/{id}", [c](const Request& r) { return put_product(*c, r); }),
+      sdk::admin_route("PUT", base + "/{id}/inventory",
+                       [c](const Request& r) { return set_stock(*c, r); }),
+      sdk::admin_route("POST", base + "/{id}/inventory/adjustments",
+                       [c](const Request& r) { return adjust_stock(*c, r); }),
   };
 }
 

@@ -31,7 +31,6 @@ inline constexpr std::size_t kMaxUrlLength = 2048;  // = webhooks::kMaxTargetLen
 inline constexpr std::size_t kMaxDescriptionLength = 500;
 inline constexpr std::size_t kMaxFilters = 32;
 inline constexpr std::size_t kMaxFilterLength = 64;
-inline constexpr std::size_t kMaxListedErrors = 100;
 
 inline constexpr const char* kEnabled = "enabled";
 inline constexpr const char* kDisabled = "disabled";
@@ -76,36 +75,6 @@ inline std::string with_own_config_hint(std::string message) {
 }
 
 // The request body as a JSON object, or a 400 saying what is wrong with it.
-inline nlohmann::json parse_body(std::string_view text) {
-  if (text.empty()) {
-    throw sdk::invalid_request("The request needs a JSON body.", {{"body", "is empty"}});
-  }
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw sdk::invalid_request(
-        "The body is not valid JSON.",
-        {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
-  }
-  if (!body.is_object()) {
-    throw sdk::invalid_request("The body must be a JSON object.", {{"body", "must be an object"}});
-  }
-  return body;
-}
-
-// Throws the 400 listing `errors` (the first 100), if there are any.
-inline void refuse_invalid(std::vector<FieldError> errors) {
-  if (errors.empty()) return;
-  std::string detail = errors.size() == 1
-                           ? errors.front().field + " " + errors.front().message + "."
-                           : std::to_string(errors.size()) + " fields are not valid.";
-  if (errors.size() > kMaxListedErrors) {
-    detail += " The first " + std::to_string(kMaxListedErrors) + " are listed.";
-    errors.resize(kMaxListedErrors);
-  }
-  throw sdk::invalid_request(detail + " Nothing was changed.", std::move(errors));
-}
 
 namespace detail {
 

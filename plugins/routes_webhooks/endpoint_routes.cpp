@@ -94,10 +94,10 @@ void write_endpoint(Session& tx, const Endpoint& e) {
 
 Response create(WebhooksContext& context, const Request& request) {
   const std::string& partner_id = partner_of(request);
-  nlohmann::json body = parse_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request.body);
   std::vector<FieldError> errors;
   EndpointCreate input = read_endpoint_create(body, errors, checks_of(context));
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   Endpoint e;
   e.id = sdk::random_id(kEndpointIdPrefix);
@@ -197,10 +197,10 @@ Response list(WebhooksContext& context, const Request& request) {
 // --- PATCH /v1/webhooks/{id} --------------------------------------------------------------------
 
 Response patch(WebhooksContext& context, const Request& request) {
-  nlohmann::json body = parse_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request.body);
   std::vector<FieldError> errors;
   EndpointPatch change = read_endpoint_patch(body, errors, checks_of(context));
-  refuse_invalid(std::move(errors));
+  sdk::refuse_invalid_fields(std::move(errors));
 
   // Keys are made outside the transaction; used only if the endpoint has none yet.
   std::optional<webhooks::Ed25519Keys> keys;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "portico/problem.hpp"
+#include "portico/sdk/problems.hpp"
 
 namespace portico::sdk {
 
@@ -110,5 +111,49 @@ class FieldReader {
   std::string prefix_;
   std::vector<FieldError>& errors_;
 };
+
+// Most field problems one 400 lists; the detail says when more were found.
+inline constexpr std::size_t kMaxListedFieldErrors = 100;
+
+// A request body as JSON, or the 400 naming what is wrong: empty (`hint` says what to send),
+// not JSON (with the byte offset), or — when `object_only` — not a JSON object.
+inline nlohmann::json parse_json_body(std::string_view text, bool object_only = true,
+                                      std::string_view hint = "") {
+  if (text.empty()) {
+    throw invalid_request("The request needs a JSON body" +
+                              (hint.empty() ? std::string(".") : ": " + std::string(hint) + "."),
+                          {{"body", "is empty"}});
+  }
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw invalid_request("The body is not valid JSON.",
+                          {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
+  }
+  if (object_only && !body.is_object()) {
+    throw invalid_request("The body must be a JSON object.", {{"body", "must be an object"}});
+  }
+  return body;
+}
+
+// The 400 for field problems: the detail names the one problem or counts them, lists at most
+// kMaxListedFieldErrors, and ends with `outcome` ("Nothing was changed.").
+inline ProblemError invalid_fields(std::vector<FieldError> errors, std::string_view outcome) {
+  std::string detail = errors.size() == 1
+                           ? errors.front().field + " " + errors.front().message + "."
+                           : std::to_string(errors.size()) + " fields are not valid.";
+  if (errors.size() > kMaxListedFieldErrors) {
+    detail += " The first " + std::to_string(kMaxListedFieldErrors) + " are listed.";
+    errors.resize(kMaxListedFieldErrors);
+  }
+  return invalid_request(detail + " " + std::string(outcome), std::move(errors));
+}
+
+// Throws invalid_fields(errors, outcome) when there are any.
+inline void refuse_invalid_fields(std::vector<FieldError> errors,
+                                  std::string_view outcome = "Nothing was changed.") {
+  if (!errors.empty()) throw invalid_fields(std::move(errors), outcome);
+}
 
 }  // namespace portico::sdk

@@ -26,40 +26,6 @@ std::vector<FieldError> shipment_errors(const json& body) {
   return errors;
 }
 
-// --- body parsing and the 400 ----------------------------------------------------------------
-
-TEST(UpdateBody, RefusesEmptyMalformedAndNonObjectBodies) {
-  for (const char* text : {"", "{", "[1,2]", "\"cancelled\"", "null"}) {
-    try {
-      ro::parse_update_body(text);
-      ADD_FAILURE() << "accepted " << text;
-    } catch (const ProblemError& error) {
-      EXPECT_EQ(error.problem().status, 400);
-      EXPECT_EQ(error.problem().code, "invalid_request");
-      ASSERT_EQ(error.problem().errors.size(), 1u);
-      EXPECT_EQ(error.problem().errors[0].field, "body");
-    }
-  }
-  EXPECT_EQ(ro::parse_update_body(R"({"status":"cancelled"})")["status"], "cancelled");
-}
-
-TEST(UpdateBody, RefusalListsTheErrorsAndSaysNothingChanged) {
-  EXPECT_NO_THROW(ro::refuse_invalid_update({}));
-  try {
-    ro::refuse_invalid_update({{"status", "is required"}});
-    ADD_FAILURE();
-  } catch (const ProblemError& error) {
-    EXPECT_EQ(error.problem().detail, "status is required. Nothing was changed.");
-  }
-  try {
-    ro::refuse_invalid_update({{"carrier", "x"}, {"tracking_number", "y"}});
-    ADD_FAILURE();
-  } catch (const ProblemError& error) {
-    EXPECT_EQ(error.problem().detail, "2 fields are not valid. Nothing was changed.");
-    EXPECT_EQ(error.problem().errors.size(), 2u);
-  }
-}
-
 // --- PATCH /v1/orders/{id} -------------------------------------------------------------------
 
 TEST(OrderPatch, ReadsStatusAndMetadata) {

@@ -214,30 +214,4 @@ TEST(EndpointInput, TheGuardsHintNamesThisPluginsKey) {
             "the URL must use http or https");
 }
 
-TEST(EndpointInput, BodiesThatAreNotJsonObjectsAre400s) {
-  for (const char* text : {"", "not json", "[1, 2]", "\"url\""}) {
-    try {
-      rw::parse_body(text);
-      ADD_FAILURE() << "accepted " << text;
-    } catch (const portico::ProblemError& e) {
-      EXPECT_EQ(e.problem().status, 400);
-      EXPECT_EQ(e.problem().code, "invalid_request");
-      ASSERT_EQ(e.problem().errors.size(), 1u);
-      EXPECT_EQ(e.problem().errors[0].field, "body");
-    }
-  }
-  EXPECT_TRUE(rw::parse_body(R"({"url": "https://a.example/"})").is_object());
-}
-
-TEST(EndpointInput, RefuseInvalidListsEveryError) {
-  EXPECT_NO_THROW(rw::refuse_invalid({}));
-  try {
-    rw::refuse_invalid({{"url", "is required"}, {"events", "is required"}});
-    ADD_FAILURE();
-  } catch (const portico::ProblemError& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    EXPECT_EQ(e.problem().errors.size(), 2u);
-  }
-}
-
 }  // namespace
