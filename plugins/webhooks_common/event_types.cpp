@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "portico/sdk/query.hpp"
+
 namespace portico::webhooks {
 
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
@@ -16,23 +18,6 @@ std::string lowercase(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
 }
 
 // Every valid filter: the types, one prefix wildcard per category, and "*".
@@ -52,7 +37,7 @@ std::string closest_filter(std::string_view filter) {
   std::string best;
   std::size_t best_distance = std::string::npos;
   for (const std::string& candidate : valid_filters()) {
-    const std::size_t distance = edit_distance(word, candidate);
+    const std::size_t distance = sdk::edit_distance(word, candidate);
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;
@@ -67,7 +52,7 @@ std::string closest_filter(std::string_view filter) {
 
 std::string hint(std::string_view filter) {
   const std::string closest = closest_filter(filter);
-  return closest.empty() ? std::string() : "; did you mean " + quoted(closest) + "?";
+  return closest.empty() ? std::string() : "; did you mean " + in_quotes(closest) + "?";
 }
 
 }  // namespace
@@ -112,15 +97,15 @@ std::vector<FieldError> validate_filters(const std::vector<std::string>& filters
     if (filter.empty()) {
       errors.push_back({name, "must not be empty"});
     } else if (filter.find('*') == std::string::npos) {
-      errors.push_back({name, "unknown event type " + quoted(filter) + hint(filter)});
+      errors.push_back({name, "unknown event type " + in_quotes(filter) + hint(filter)});
     } else if (filter.size() >= 3 && filter.ends_with(".*") &&
                filter.substr(0, filter.size() - 1).find('*') == std::string::npos) {
-      errors.push_back({name, quoted(filter) + " matches no event type" + hint(filter)});
+      errors.push_back({name, in_quotes(filter) + " matches no event type" + hint(filter)});
     } else {
-      std::string message = "unsupported pattern " + quoted(filter) +
+      std::string message = "unsupported pattern " + in_quotes(filter) +
                             ": use an exact event type, a prefix wildcard like 'order.*', or '*'";
       const std::string closest = closest_filter(filter);
-      if (!closest.empty()) message += "; did you mean " + quoted(closest) + "?";
+      if (!closest.empty()) message += "; did you mean " + in_quotes(closest) + "?";
       errors.push_back({name, std::move(message)});
     }
   }
