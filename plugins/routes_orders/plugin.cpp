@@ -12,26 +12,13 @@
 #include "orders_context.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
+#include "portico/sdk/routes.hpp"
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
 
 namespace {
 
 namespace ro = portico::routes_orders;
-
-class OrderRoutes final : public portico::RouteProvider {
- public:
-  explicit OrderRoutes(ro::OrdersContext& context) : context_(context) {}
-  std::vector<portico::Route> routes() override {
-    std::vector<portico::Route> all = ro::create_routes(context_);
-    for (auto& route : ro::partner_routes(context_)) all.push_back(std::move(route));
-    for (auto& route : ro::admin_routes(context_)) all.push_back(std::move(route));
-    return all;
-  }
-
- private:
-  ro::OrdersContext& context_;
-};
 
 // Deletes expired idempotency records once a minute (lookups ignore expired ones meanwhile).
 class IdempotencyPruner final : public portico::Service {
@@ -110,7 +97,10 @@ class RoutesOrdersPlugin final : public portico::Plugin {
     context_ = std::make_unique<ro::OrdersContext>(
         host, portico::sdk::stored_secret(host.database(), "orders_secrets", "cursor_mac_key"),
         settings);
-    routes_ = std::make_unique<OrderRoutes>(*context_);
+    auto* c = context_.get();
+    routes_ = std::make_unique<portico::sdk::RouteTable>(portico::sdk::RouteTable{
+        [c] { return ro::create_routes(*c); }, [c] { return ro::partner_routes(*c); },
+        [c] { return ro::admin_routes(*c); }});
     pruner_ = std::make_unique<IdempotencyPruner>(*context_);
   }
   portico::RouteProvider* routes() override { return routes_.get(); }
@@ -129,7 +119,7 @@ class RoutesOrdersPlugin final : public portico::Plugin {
   }
 
   std::unique_ptr<ro::OrdersContext> context_;
-  std::unique_ptr<OrderRoutes> routes_;
+  std::unique_ptr<portico::sdk::RouteTable> routes_;
   std::unique_ptr<IdempotencyPruner> pruner_;
 };
 

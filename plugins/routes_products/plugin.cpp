@@ -7,25 +7,13 @@
 #include "catalog_schema.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
+#include "portico/sdk/routes.hpp"
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
 
 namespace {
 
 namespace rp = portico::routes_products;
-
-class ProductRoutes final : public portico::RouteProvider {
- public:
-  explicit ProductRoutes(rp::CatalogContext& context) : context_(context) {}
-  std::vector<portico::Route> routes() override {
-    std::vector<portico::Route> all = rp::partner_routes(context_);
-    for (auto& route : rp::admin_routes(context_)) all.push_back(std::move(route));
-    return all;
-  }
-
- private:
-  rp::CatalogContext& context_;
-};
 
 class RoutesProductsPlugin final : public portico::Plugin {
  public:
@@ -63,13 +51,15 @@ class RoutesProductsPlugin final : public portico::Plugin {
     context_ = std::make_unique<rp::CatalogContext>(
         host, portico::sdk::stored_secret(host.database(), "products_secrets", "cursor_mac_key"),
         settings);
-    routes_ = std::make_unique<ProductRoutes>(*context_);
+    auto* c = context_.get();
+    routes_ = std::make_unique<portico::sdk::RouteTable>(portico::sdk::RouteTable{
+        [c] { return rp::partner_routes(*c); }, [c] { return rp::admin_routes(*c); }});
   }
   portico::RouteProvider* routes() override { return routes_.get(); }
 
  private:
   std::unique_ptr<rp::CatalogContext> context_;
-  std::unique_ptr<ProductRoutes> routes_;
+  std::unique_ptr<portico::sdk::RouteTable> routes_;
 };
 
 }  // namespace

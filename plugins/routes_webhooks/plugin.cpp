@@ -7,6 +7,7 @@
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
+#include "portico/sdk/routes.hpp"
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
 #include "webhook_schema.hpp"
@@ -15,19 +16,6 @@
 namespace {
 
 namespace rw = portico::routes_webhooks;
-
-class WebhookRoutes final : public portico::RouteProvider {
- public:
-  explicit WebhookRoutes(rw::WebhooksContext& context) : context_(context) {}
-  std::vector<portico::Route> routes() override {
-    std::vector<portico::Route> all = rw::endpoint_routes(context_);
-    for (auto& route : rw::event_routes(context_)) all.push_back(std::move(route));
-    return all;
-  }
-
- private:
-  rw::WebhooksContext& context_;
-};
 
 class RoutesWebhooksPlugin final : public portico::Plugin {
  public:
@@ -67,13 +55,15 @@ class RoutesWebhooksPlugin final : public portico::Plugin {
     context_ = std::make_unique<rw::WebhooksContext>(
         host, portico::sdk::stored_secret(host.database(), "webhooks_secrets", "cursor_mac_key"),
         settings);
-    routes_ = std::make_unique<WebhookRoutes>(*context_);
+    auto* c = context_.get();
+    routes_ = std::make_unique<portico::sdk::RouteTable>(portico::sdk::RouteTable{
+        [c] { return rw::endpoint_routes(*c); }, [c] { return rw::event_routes(*c); }});
   }
   portico::RouteProvider* routes() override { return routes_.get(); }
 
  private:
   std::unique_ptr<rw::WebhooksContext> context_;
-  std::unique_ptr<WebhookRoutes> routes_;
+  std::unique_ptr<portico::sdk::RouteTable> routes_;
 };
 
 }  // namespace

@@ -2,8 +2,11 @@
 //   sdk::admin_route("POST", "/admin/v1/orders/{id}/status", handler)
 #pragma once
 
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "portico/plugin.hpp"
 
@@ -18,5 +21,23 @@ inline Route admin_route(std::string method, std::string path, Handler handler) 
   route.admin = true;
   return route;
 }
+
+// A RouteProvider whose table is the concatenation of route sets, each built on demand, e.g.
+//   sdk::RouteTable({[c] { return partner_routes(*c); }, [c] { return admin_routes(*c); }})
+class RouteTable final : public RouteProvider {
+ public:
+  using Builder = std::function<std::vector<Route>()>;
+  RouteTable(std::initializer_list<Builder> builders) : builders_(builders) {}
+  std::vector<Route> routes() override {
+    std::vector<Route> all;
+    for (const auto& build : builders_) {
+      for (auto& route : build()) all.push_back(std::move(route));
+    }
+    return all;
+  }
+
+ private:
+  std::vector<Builder> builders_;
+};
 
 }  // namespace portico::sdk
