@@ -80,6 +80,19 @@ struct RateLimitDecision {
   std::chrono::milliseconds retry_after{};  // when refused: until one request would pass
 };
 
+// One key's counted requests in a form every policy understands (API 1.2), so a reload that
+// replaces the policy — a new version of it, or another algorithm — carries the counts over
+// instead of granting fresh quota.
+struct RateLimitUsage {
+  struct Hits {
+    std::chrono::system_clock::time_point at;  // when they were counted (a bucket's start at most)
+    std::int64_t count = 0;
+  };
+  std::string key;
+  RateLimitQuota quota;    // the quota they were last counted under
+  std::vector<Hits> hits;  // oldest first; only hits that still count against the quota at export
+};
+
 class RateLimitPolicy {
  public:
   virtual ~RateLimitPolicy() = default;
@@ -93,6 +106,21 @@ class RateLimitPolicy {
                       std::chrono::system_clock::time_point now) {
     (void)key;
     (void)quota;
+    (void)now;
+  }
+  // Since API 1.2; the core calls these only on plugins declaring 1.2 or newer. On a reload that
+  // replaces the policy the core holds requests back for a moment, takes export_usage() from the
+  // outgoing policy and hands it to import_usage() of the incoming one before it counts anything:
+  // no request is lost or counted twice. A policy may describe its state approximately, but only
+  // ever by more hits or later ones (never fresh quota); import_usage() must accept another
+  // algorithm's export (hits at arbitrary times, quotas it has not seen).
+  virtual std::vector<RateLimitUsage> export_usage(std::chrono::system_clock::time_point now) const {
+    (void)now;
+    return {};
+  }
+  virtual void import_usage(const std::vector<RateLimitUsage>& usage,
+                            std::chrono::system_clock::time_point now) {
+    (void)usage;
     (void)now;
   }
 };

@@ -15,7 +15,7 @@ namespace rl = portico::ratelimit_sliding_window;
 class SlidingWindowPlugin final : public portico::Plugin {
  public:
   static constexpr const char* kName = "ratelimit_sliding_window";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
 
   portico::PluginInfo info() const override {
     namespace sdk = portico::sdk;

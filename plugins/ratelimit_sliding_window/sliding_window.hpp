@@ -1,7 +1,8 @@
 // The sliding-window counter: Cloudflare's estimate (the previous window's count weighted by its
 // overlap with the sliding window, plus the current count), taken at 1/60-window granularity so
 // it stays within one bucket of an exact sliding log. WindowCounts is one key's state;
-// SlidingWindowLimiter is the thread-safe RateLimitPolicy over many keys.
+// SlidingWindowLimiter is the thread-safe RateLimitPolicy over many keys, and hands its counts over
+// on a reload (export_usage/import_usage).
 #pragma once
 
 #include <algorithm>
@@ -10,7 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/key_shards.hpp"
@@ -32,6 +36,7 @@ class WindowCounts {
   // Counts one request at `now_ms` against `limit` per `window_ms` (both ≥ 1).
   RateLimitDecision acquire(std::int64_t limit, std::int64_t window_ms, std::int64_t now_ms) {
     if (window_ms != window_ms_) restart(window_ms, now_ms);
+    limit_ = limit;
     // Threads may arrive with slightly older clocks; a key's time never runs backwards.
     latest_ms_ = std::max(latest_ms_, now_ms);
     const std::int64_t lag_ms = latest_ms_ - now_ms;
@@ -77,6 +82,49 @@ class WindowCounts {
     }
   }
 
+  // The hits still counted at `now` — every bucket with a count, from the decaying oldest one on
+  // — into `usage`; false if there are none. Each bucket is stamped at the last instant a request
+  // in it can have been counted (its end, or the end of the key's latest millisecond), so a
+  // reader that counts a hit for a window from its stamp holds it no shorter than this counter.
+  bool describe(std::chrono::system_clock::time_point now, RateLimitUsage& usage) const {
+    using Clock = std::chrono::system_clock;
+    if (window_ms_ == 0) return false;
+    const std::int64_t current = floor_div(std::max(latest_ms_, to_ms(now)) * kBuckets, window_ms_);
+    for (std::int64_t bucket = std::max(head_, current) - kBuckets; bucket <= head_; ++bucket) {
+      const std::uint32_t count = counts_[slot(bucket)];
+      if (count == 0) continue;
+      const std::int64_t end_ms =
+          std::min(ceil_div((bucket + 1) * window_ms_, kBuckets), latest_ms_ + 1);
+      usage.hits.push_back(
+          {Clock::time_point(std::chrono::milliseconds(end_ms)) - Clock::duration(1), count});
+    }
+    if (usage.hits.empty()) return false;
+    usage.quota.limit = limit_;
+    usage.quota.window = std::chrono::milliseconds(window_ms_);
+    return true;
+  }
+
+  // Takes over hits counted elsewhere for `limit` per `window_ms` (both ≥ 1), at `now`: each goes
+  // into the bucket its stamp falls in, as if acquire() had counted it then. Hits that have left
+  // the window are dropped; a stamp after `now` (another thread's clock ran ahead) moves the key's
+  // clock forward as such a request would have. From another instance of this counter that
+  // rebuilds its buckets exactly. A key counted under another window length starts afresh, as
+  // with acquire().
+  void import(std::int64_t limit, std::int64_t window_ms,
+              const std::vector<RateLimitUsage::Hits>& hits,
+              std::chrono::system_clock::time_point now) {
+    if (window_ms != window_ms_) restart(window_ms, to_ms(now));
+    limit_ = limit;
+    move_clock_to(to_ms(now));
+    for (const RateLimitUsage::Hits& hit : hits) {
+      if (hit.count <= 0) continue;
+      const std::int64_t at_ms = to_ms(hit.at);
+      move_clock_to(at_ms);
+      const std::int64_t bucket = floor_div(at_ms * kBuckets, window_ms_);
+      if (bucket >= head_ - kBuckets) add(bucket, hit.count);  // else it has left the window
+    }
+  }
+
   // Nothing counted any more: every bucket up to head_ has slid out of the window.
   bool idle_at(std::int64_t now_ms) const {
     return window_ms_ == 0 ||
@@ -91,9 +139,13 @@ class WindowCounts {
     const std::int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
   }
+  static std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
   static std::size_t slot(std::int64_t bucket) {
     const std::int64_t ring = kBuckets + 1;
     return static_cast<std::size_t>(((bucket % ring) + ring) % ring);
+  }
+  static std::int64_t to_ms(std::chrono::system_clock::time_point at) {
+    return std::chrono::floor<std::chrono::milliseconds>(at.time_since_epoch()).count();
   }
 
   // A new window length makes the old buckets meaningless; the key starts afresh.
@@ -119,6 +171,22 @@ class WindowCounts {
       recent_ -= counts_[slot(head_ - kBuckets)];  // now the oldest, decaying bucket
       counts_[slot(head_)] = 0;                    // reuses the slot of the bucket that left
     }
+  }
+
+  // A key's time never runs backwards (see acquire()).
+  void move_clock_to(std::int64_t ms) {
+    if (ms <= latest_ms_) return;
+    latest_ms_ = ms;
+    advance_to(floor_div(ms * kBuckets, window_ms_));
+  }
+
+  // Adds `count` to a bucket of the ring, saturating like acquire() (which refuses at the top).
+  void add(std::int64_t bucket, std::int64_t count) {
+    std::uint32_t& counted = counts_[slot(bucket)];
+    const std::int64_t room = std::numeric_limits<std::uint32_t>::max() - counted;
+    const std::int64_t added = std::min(count, room);
+    counted += static_cast<std::uint32_t>(added);
+    if (bucket > head_ - kBuckets) recent_ += added;  // the oldest bucket is not part of recent_
   }
 
   Wide weighted_used(std::int64_t offset) const {
@@ -163,6 +231,7 @@ class WindowCounts {
   }
 
   std::int64_t window_ms_ = 0;
+  std::int64_t limit_ = 0;  // the last limit counted under, for describe()
   std::int64_t latest_ms_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t head_ = 0;
   std::int64_t recent_ = 0;
@@ -192,6 +261,38 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
     const std::int64_t now_ms =
         std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
     keys_.with(key, now_ms, [&](WindowCounts& counts) { counts.refund(window_ms, now_ms); });
+  }
+
+  // Every key with hits still in its window, as WindowCounts::describe() stamps them. The quota is
+  // the last limit and window the key was counted under (tiers are not kept: no policy needs them).
+  std::vector<RateLimitUsage> export_usage(
+      std::chrono::system_clock::time_point now) const override {
+    std::vector<RateLimitUsage> usage;
+    keys_.for_each([&](const std::string& key, const WindowCounts& counts) {
+      RateLimitUsage entry;
+      if (!counts.describe(now, entry)) return;
+      entry.key = key;
+      usage.push_back(std::move(entry));
+    });
+    return usage;
+  }
+
+  // Under each entry's own window (WindowCounts::import()); max_keys still bounds the keys kept.
+  void import_usage(const std::vector<RateLimitUsage>& usage,
+                    std::chrono::system_clock::time_point now) override {
+    const std::int64_t now_ms =
+        std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    for (const RateLimitUsage& entry : usage) {
+      const std::int64_t window_ms = entry.quota.window.count();
+      if (entry.quota.limit < 1 || window_ms < 1) continue;  // such quotas keep no state
+      if (std::none_of(entry.hits.begin(), entry.hits.end(),
+                       [](const RateLimitUsage::Hits& hit) { return hit.count > 0; })) {
+        continue;
+      }
+      keys_.with(entry.key, now_ms, [&](WindowCounts& counts) {
+        counts.import(entry.quota.limit, window_ms, entry.hits, now);
+      });
+    }
   }
 
   std::size_t tracked_keys() const { return keys_.size(); }

@@ -16,7 +16,7 @@ namespace rl = portico::ratelimit_token_bucket;
 class TokenBucketPlugin final : public portico::Plugin {
  public:
   static constexpr const char* kName = "ratelimit_token_bucket";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
 
   portico::PluginInfo info() const override {
     namespace sdk = portico::sdk;

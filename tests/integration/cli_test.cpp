@@ -76,7 +76,7 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.1, core speaks 1.1 (major versions must match)"),
+                               ": plugin API 99.2, core speaks 1.2 (major versions must match)"),
             std::string::npos)
       << result.output;
 }
@@ -124,7 +124,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "1.1");
+  EXPECT_EQ(v["plugin_api"], "1.2");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

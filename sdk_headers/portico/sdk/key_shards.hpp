@@ -47,6 +47,16 @@ class KeyShards {
     return std::forward<Use>(use)(it->second);
   }
 
+  // Runs `visit(const std::string& key, const State&)` for every entry, holding one shard's lock
+  // at a time: each entry is seen whole, but the shards are not one snapshot. Not for the hot path.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (const Shard& shard : shards_) {
+      std::lock_guard lock(shard.mutex);
+      for (const auto& [key, state] : shard.states) visit(key, state);
+    }
+  }
+
   // Not for the hot path: locks every shard in turn.
   std::size_t size() const {
     std::size_t total = 0;

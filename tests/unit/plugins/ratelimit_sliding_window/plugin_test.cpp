@@ -22,7 +22,7 @@ TEST(SlidingWindowPlugin, LoadsAndDescribesItself) {
   std::unique_ptr<portico::Plugin> plugin = library.create();
   const portico::PluginInfo info = plugin->info();
   EXPECT_EQ(info.name, "ratelimit_sliding_window");
-  EXPECT_EQ(info.version, "1.0.0");
+  EXPECT_EQ(info.version, "1.1.0");
   EXPECT_EQ(info.priority, 100);
   ASSERT_EQ(info.kinds.size(), 1u);
   EXPECT_EQ(info.kinds[0], portico::PluginKind::ratelimit);

@@ -22,7 +22,7 @@ TEST(TokenBucketPlugin, LoadsAndDescribesItself) {
   std::unique_ptr<portico::Plugin> plugin = library.create();
   const portico::PluginInfo info = plugin->info();
   EXPECT_EQ(info.name, "ratelimit_token_bucket");
-  EXPECT_EQ(info.version, "1.0.0");
+  EXPECT_EQ(info.version, "1.1.0");
   EXPECT_EQ(info.priority, 50);
   ASSERT_EQ(info.kinds.size(), 1u);
   EXPECT_EQ(info.kinds[0], portico::PluginKind::ratelimit);
