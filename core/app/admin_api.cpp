@@ -40,8 +40,9 @@ Problem admin_unauthorized() {
 
 AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
                    std::shared_ptr<partners::PartnerService> partners,
-                   std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics)
-    : holder_(holder), db_(std::move(db)) {
+                   std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics,
+                   Reloader* reloader)
+    : holder_(holder), db_(std::move(db)), reloader_(reloader) {
   router_.add(route("GET", "/healthz", false,
                     [](const Request&) {
                       return Response::json(200, {{"status", "ok"}});
@@ -52,6 +53,10 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
   router_.add(
       route("GET", "/admin/v1/plugins", true, [this](const Request&) { return list_plugins(); }),
       "core");
+  if (reloader_) {
+    router_.add(route("POST", "/admin/v1/reload", true, [this](const Request&) { return reload(); }),
+                "core");
+  }
   if (metrics) {
     router_.add(route("GET", "/metrics", true,
                       [this, metrics = std::move(metrics)](const Request&) {
@@ -115,18 +120,25 @@ Response AdminApi::handle(Request& request) const {
 Response AdminApi::list_plugins() const {
   auto snapshot = holder_.load();
   nlohmann::json data = nlohmann::json::array();
-  for (const auto& plugin : snapshot->plugins) {
-    nlohmann::json kinds = nlohmann::json::array();
-    for (auto kind : plugin.info.kinds) kinds.push_back(to_string(kind));
-    data.push_back({{"name", plugin.info.name},
-                    {"version", plugin.info.version},
-                    {"kinds", kinds},
-                    {"priority", plugin.info.priority},
-                    {"file", plugin.file.string()},
-                    {"api_version", plugin.api_version},
-                    {"loaded_at", util::format_rfc3339(plugin.loaded_at)}});
+  for (const auto& plugin : snapshot->plugins) data.push_back(plugin_json(plugin.loaded, true));
+  return Response::json(200, {{"data", data}, {"generation", snapshot->generation}});
+}
+
+Response AdminApi::reload() const {
+  try {
+    ReloadResult result = reloader_->reload();
+    return Response::json(200, result.to_json(*holder_.load()));
+  } catch (const StartupError& e) {
+    Problem p;
+    p.status = 422;
+    p.code = "reload_refused";
+    p.title = "Reload refused";
+    p.detail = "Nothing changed: the gateway keeps running generation " +
+               std::to_string(holder_.load()->generation) + ". " + e.lines().front();
+    // Each line already names where the problem is (file:line key, or the plugin file).
+    for (const auto& line : e.lines()) p.errors.push_back({"config", line});
+    throw ProblemError(std::move(p));
   }
-  return Response::json(200, {{"data", data}});
 }
 
 Response AdminApi::readiness() const {

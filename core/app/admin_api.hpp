@@ -1,11 +1,13 @@
 // The admin listener's handler: bearer-token check, then the operator routes (/admin/v1/...) and
-// GET /metrics, plus the unauthenticated probes /healthz and /readyz.
+// GET /metrics, plus the unauthenticated probes /healthz and /readyz. Runs on its own thread, so a
+// slow operator request (an import, a reload) never holds up partner traffic.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "core/app/reload.hpp"
 #include "core/partners/partner_service.hpp"
 #include "core/pipeline/router.hpp"
 #include "core/pipeline/snapshot.hpp"
@@ -19,17 +21,21 @@ class AdminApi {
   // The Prometheus text of GET /metrics for the snapshot in force; empty = no /metrics route.
   using MetricsText = std::function<std::string(const pipeline::Snapshot&)>;
 
+  // `reloader` null: no POST /admin/v1/reload.
   AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
            std::shared_ptr<partners::PartnerService> partners,
-           std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics = {});
+           std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics = {},
+           Reloader* reloader = nullptr);
   Response handle(Request& request) const;
 
  private:
   Response list_plugins() const;
+  Response reload() const;
   Response readiness() const;
 
   const pipeline::SnapshotHolder& holder_;
   std::shared_ptr<Database> db_;
+  Reloader* reloader_;
   pipeline::Router router_;
 };
 

@@ -27,6 +27,7 @@ constexpr const char* kVersion = observability::kGatewayVersion;
 struct Invocation {
   std::string command;
   std::string config_file;
+  std::string admin_url;  // --admin URL; empty = from the config
   std::vector<std::string> overrides;
   bool json = false;
   bool help = false;
@@ -37,6 +38,7 @@ struct Command {
   std::string summary;
   bool takes_set = false;
   bool takes_json = false;
+  bool takes_admin = false;
   std::function<int(const Invocation&, std::ostream&, std::ostream&)> run;
 };
 
@@ -123,36 +125,101 @@ int cmd_check(const Invocation& inv, std::ostream& out, std::ostream&) {
   return 0;
 }
 
-nlohmann::json plugin_json(const plugin_host::PreparedPlugin& p) {
-  nlohmann::json kinds = nlohmann::json::array();
-  for (auto kind : p.loaded.info.kinds) kinds.push_back(to_string(kind));
-  return {{"name", p.loaded.info.name},
-          {"version", p.loaded.info.version},
-          {"kinds", kinds},
-          {"priority", p.loaded.info.priority},
-          {"file", p.loaded.file.string()},
-          {"api_version", p.loaded.api_version}};
+void print_plugin_table(const nlohmann::json& data, std::ostream& out) {
+  bool with_load_time = false;
+  for (const auto& p : data) with_load_time = with_load_time || p.contains("loaded_at");
+  out << "NAME                 VERSION   PRIORITY  KINDS            API  "
+      << (with_load_time ? "LOADED AT             " : "") << "FILE\n";
+  for (const auto& p : data) {
+    std::string kinds;
+    for (const auto& k : p["kinds"]) kinds += (kinds.empty() ? "" : ",") + k.get<std::string>();
+    char line[1024];
+    std::snprintf(line, sizeof line, "%-20s %-9s %-9d %-16s %-4s ",
+                  p["name"].get<std::string>().c_str(), p["version"].get<std::string>().c_str(),
+                  p["priority"].get<int>(), kinds.c_str(),
+                  p["api_version"].get<std::string>().c_str());
+    out << line;
+    if (with_load_time) {
+      std::snprintf(line, sizeof line, "%-21s ", p.value("loaded_at", "-").c_str());
+      out << line;
+    }
+    out << p["file"].get<std::string>() << "\n";
+  }
 }
 
-int cmd_plugins(const Invocation& inv, std::ostream& out, std::ostream&) {
+// The problem body of an admin API refusal, as lines for stderr.
+void print_problem(const std::string& body, std::ostream& err) {
+  auto problem = nlohmann::json::parse(body, nullptr, false);
+  if (!problem.is_object()) {
+    err << body << "\n";
+    return;
+  }
+  if (problem.contains("errors") && problem["errors"].is_array() && !problem["errors"].empty()) {
+    for (const auto& e : problem["errors"]) err << e.value("message", "") << "\n";
+  } else {
+    err << problem.value("detail", problem.value("title", body)) << "\n";
+  }
+}
+
+// What the config (with its --set overrides) would load, as the admin API lists plugins.
+nlohmann::json configured_plugins(const Invocation& inv) {
   config::Config cfg = load_config(inv.config_file, inv.overrides);
-  auto plugins = prepare_plugins_or_fail(cfg);
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& p : prepare_plugins_or_fail(cfg)) data.push_back(plugin_json(p.loaded, false));
+  return data;
+}
+
+// `portico plugins`: what the running gateway has loaded (with load times). With --set, or when
+// no gateway answers and --admin was not given: what the config would load.
+int cmd_plugins(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  nlohmann::json data;
+  try {
+    if (!inv.overrides.empty()) throw AdminUnreachable("--set describes a config, not the gateway");
+    auto transport = admin_transport({inv.config_file, inv.admin_url});
+    auto reply = transport("GET", "/admin/v1/plugins", "");
+    if (reply.status != 200) {
+      print_problem(reply.body, err);
+      return 1;
+    }
+    data = nlohmann::json::parse(reply.body).at("data");
+  } catch (const AdminUnreachable& e) {
+    if (!inv.admin_url.empty()) throw;
+    data = configured_plugins(inv);
+    if (!inv.json && inv.overrides.empty()) {
+      err << "(" << e.what() << "; listing what " << inv.config_file << " would load)\n";
+    }
+  }
   if (inv.json) {
-    nlohmann::json data = nlohmann::json::array();
-    for (const auto& p : plugins) data.push_back(plugin_json(p));
     out << nlohmann::json{{"data", data}}.dump(2) << "\n";
+  } else {
+    print_plugin_table(data, out);
+  }
+  return 0;
+}
+
+// `portico reload`: POST /admin/v1/reload; prints what changed, or why nothing did (exit 2).
+int cmd_reload(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto transport = admin_transport({inv.config_file, inv.admin_url});
+  auto reply = transport("POST", "/admin/v1/reload", "");
+  if (reply.status != 200) {
+    err << "portico reload: refused, nothing changed\n";
+    print_problem(reply.body, err);
+    return reply.status == 422 ? 2 : 1;
+  }
+  if (inv.json) {
+    out << reply.body << "\n";
     return 0;
   }
-  out << "NAME                 VERSION   PRIORITY  KINDS            FILE\n";
-  for (const auto& p : plugins) {
-    auto j = plugin_json(p);
-    std::string kinds;
-    for (const auto& k : j["kinds"]) kinds += (kinds.empty() ? "" : ",") + k.get<std::string>();
-    char line[512];
-    std::snprintf(line, sizeof line, "%-20s %-9s %-9d %-16s %s\n", p.loaded.info.name.c_str(),
-                  p.loaded.info.version.c_str(), p.loaded.info.priority, kinds.c_str(),
-                  p.loaded.file.string().c_str());
-    out << line;
+  auto result = nlohmann::json::parse(reply.body);
+  const auto generation = result.value("generation", 0);
+  if (result["changes"].empty()) {
+    out << "reloaded: generation " << generation << ", nothing changed\n";
+  } else {
+    out << "reloaded: generation " << generation << "\n";
+    for (const auto& line : result["changes"]) out << "  " << line.get<std::string>() << "\n";
+  }
+  for (const auto& line : result["warnings"]) {
+    err << "warning: " << line.get<std::string>() << "\n";
   }
   return 0;
 }
@@ -192,14 +259,18 @@ int cmd_version(const Invocation& inv, std::ostream& out, std::ostream&) {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
-      {"serve", "Run the gateway until SIGTERM/SIGINT", true, false, cmd_serve},
+      {"serve", "Run the gateway until SIGTERM/SIGINT (SIGHUP reloads)", true, false, false,
+       cmd_serve},
       {"check", "Validate the config and every enabled plugin; exit 2 naming each problem", true,
-       true, cmd_check},
-      {"plugins", "List the plugins the config enables (name, version, kinds, file)", true, true,
-       cmd_plugins},
+       true, false, cmd_check},
+      {"plugins",
+       "List the plugins the running gateway has loaded (else those the config enables)", true,
+       true, true, cmd_plugins},
+      {"reload", "Reload the running gateway's config and plugins (nothing changes on an error)",
+       false, true, true, cmd_reload},
       {"migrate", "Apply the database migrations of the core and every enabled plugin", true, true,
-       cmd_migrate},
-      {"version", "Print the version, plugin API version and build signature", false, true,
+       false, cmd_migrate},
+      {"version", "Print the version, plugin API version and build signature", false, true, false,
        cmd_version},
   };
   return all;
@@ -224,6 +295,9 @@ void print_command_help(const Command& c, std::ostream& out) {
   if (c.takes_set)
     out << "  --set KEY=VALUE     override a config key, e.g. --set server.threads=4 "
            "(repeatable)\n";
+  if (c.takes_admin)
+    out << "  --admin URL         the gateway's admin API (default: http://<admin.listen> of the "
+           "config;\n                      token from $PORTICO_ADMIN_TOKEN, else admin.token)\n";
   if (c.takes_json) out << "  --json              print JSON\n";
   out << "  -h, --help          show this help\n";
 }
@@ -250,10 +324,15 @@ Invocation parse(const std::vector<std::string>& args, const Command& command) {
       inv.overrides.push_back(a.substr(6));
     } else if (a == "--json" && command.takes_json) {
       inv.json = true;
+    } else if (a == "--admin" && command.takes_admin) {
+      inv.admin_url = value_of(i, a);
+    } else if (a.rfind("--admin=", 0) == 0 && command.takes_admin) {
+      inv.admin_url = a.substr(8);
     } else {
       std::vector<std::string> known{"--config", "--help"};
       if (command.takes_set) known.push_back("--set");
       if (command.takes_json) known.push_back("--json");
+      if (command.takes_admin) known.push_back("--admin");
       std::string hint = util::closest_match(a, known);
       throw UsageError("unknown option '" + a + "' for '" + command.name + "'" +
                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -10,6 +11,7 @@
 
 #include "core/app/admin_api.hpp"
 #include "core/app/logging.hpp"
+#include "core/app/reload.hpp"
 #include "core/app/runtime.hpp"
 #include "core/http/http_server.hpp"
 #include "core/storage/outbox.hpp"
@@ -31,13 +33,13 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   return o;
 }
 
-// Closes listeners and idle connections, then stops the io_context once every connection has
+// Closes listeners and idle connections, then stops the io_contexts once every connection has
 // finished its request or the deadline passes. Keeps itself alive through its pending timer.
 class Drain : public std::enable_shared_from_this<Drain> {
  public:
-  Drain(asio::io_context& io, std::vector<http::HttpServer*> servers,
-        std::chrono::milliseconds deadline)
-      : io_(io),
+  Drain(asio::io_context& io, std::vector<asio::io_context*> stop,
+        std::vector<http::HttpServer*> servers, std::chrono::milliseconds deadline)
+      : stop_(std::move(stop)),
         servers_(std::move(servers)),
         timer_(io),
         until_(std::chrono::steady_clock::now() + deadline) {}
@@ -54,7 +56,7 @@ class Drain : public std::enable_shared_from_this<Drain> {
     if (open == 0 || std::chrono::steady_clock::now() >= until_) {
       if (open > 0)
         spdlog::warn("shutdown deadline reached with {} connection(s) still open", open);
-      io_.stop();
+      for (auto* io : stop_) io->stop();
       return;
     }
     timer_.expires_after(std::chrono::milliseconds(20));
@@ -63,7 +65,7 @@ class Drain : public std::enable_shared_from_this<Drain> {
     });
   }
 
-  asio::io_context& io_;
+  std::vector<asio::io_context*> stop_;
   std::vector<http::HttpServer*> servers_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point until_;
@@ -88,28 +90,28 @@ int serve(const ServeOptions& options) {
     return partners::tier_names(snapshot ? *snapshot->config : *config);
   });
 
-  auto first = build_snapshot(config, std::move(prepared), runtime, 1);
+  auto first = build_snapshot(config, fresh_plugins(std::move(prepared)), runtime, 1);
   first->on_internal_error = [](const Request& request, std::string_view what) {
     spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path,
                   what);
   };
-  holder.store(first);
-
-  std::vector<Service*> services;
-  for (const auto& plugin : first->plugins) {
-    if (auto* service = plugin.plugin->service()) services.push_back(service);
-  }
-  first.reset();
+  runtime.ratelimit->replace(ratelimit_candidate(*first), runtime.clock());
+  holder.store(std::move(first));
+  Reloader reloader(options.config_file, options.overrides, holder, runtime);
 
   int threads = cfg.server.threads > 0
                     ? cfg.server.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context io(threads);
+  // The admin listener has its own thread: an import or a reload never holds up partner traffic.
+  asio::io_context admin_io(1);
   auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
-  AdminApi admin(holder, runtime.db, runtime.partners.service, runtime.usage,
-                 [observability = runtime.observability](const pipeline::Snapshot& snapshot) {
-                   return observability->render_metrics(snapshot);
-                 });
+  AdminApi admin(
+      holder, runtime.db, runtime.partners.service, runtime.usage,
+      [observability = runtime.observability](const pipeline::Snapshot& snapshot) {
+        return observability->render_metrics(snapshot);
+      },
+      &reloader);
 
   std::vector<std::unique_ptr<http::HttpServer>> servers;
   servers.push_back(std::make_unique<http::HttpServer>(
@@ -120,7 +122,7 @@ int serve(const ServeOptions& options) {
     servers.push_back(std::make_unique<http::HttpServer>(io, tls_options, partner_handler));
   }
   servers.push_back(std::make_unique<http::HttpServer>(
-      io, listener_options(cfg.server, "admin", cfg.admin.listen),
+      admin_io, listener_options(cfg.server, "admin", cfg.admin.listen),
       [&admin](Request& request) { return admin.handle(request); }));
   try {
     for (auto& server : servers) server->start();
@@ -128,7 +130,7 @@ int serve(const ServeOptions& options) {
     throw StartupError({e.what()}, 1);
   }
 
-  for (auto* service : services) service->start();
+  reloader.start_services();
   runtime.observability->start();  // access-log flushes, spike intervals, log retention
 
   std::vector<http::HttpServer*> raw;
@@ -138,14 +140,23 @@ int serve(const ServeOptions& options) {
     if (ec) return;
     spdlog::info("received {}, draining (deadline {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                  cfg.server.shutdown_timeout.count());
-    std::make_shared<Drain>(io, raw, cfg.server.shutdown_timeout)->start();
+    std::make_shared<Drain>(io, std::vector<asio::io_context*>{&io, &admin_io}, raw,
+                            cfg.server.shutdown_timeout)
+        ->start();
   });
+  // SIGHUP reloads on the admin thread, like POST /admin/v1/reload; the outcome goes to the log.
   asio::signal_set hangup(io, SIGHUP);
   std::function<void()> wait_hangup = [&] {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      spdlog::warn(
-          "SIGHUP received: live reload is not available in this version; config unchanged");
+      spdlog::info("SIGHUP received: reloading {}", options.config_file);
+      asio::post(admin_io, [&reloader] {
+        try {
+          reloader.reload();
+        } catch (const std::exception&) {
+          // Already logged line by line; the gateway keeps running as it was.
+        }
+      });
       wait_hangup();
     });
   };
@@ -171,11 +182,12 @@ int serve(const ServeOptions& options) {
   schedule_flush();
 
   std::vector<std::thread> workers;
+  workers.emplace_back([&admin_io] { admin_io.run(); });
   for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
 
-  for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop();
+  reloader.stop_services();
   runtime.observability->stop();
   runtime.flush();
   spdlog::info("stopped");

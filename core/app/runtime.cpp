@@ -8,6 +8,7 @@
 #include "core/partners/migrations.hpp"
 #include "core/storage/outbox.hpp"
 #include "core/usage/usage_routes.hpp"
+#include "core/util/time.hpp"
 
 #include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_database.hpp"
@@ -145,8 +146,15 @@ Route health_route() {
 
 }  // namespace
 
+std::vector<SnapshotPlugin> fresh_plugins(std::vector<plugin_host::PreparedPlugin> prepared) {
+  std::vector<SnapshotPlugin> plugins;
+  plugins.reserve(prepared.size());
+  for (auto& p : prepared) plugins.push_back({std::move(p), nullptr});
+  return plugins;
+}
+
 std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                                   std::vector<plugin_host::PreparedPlugin> plugins,
+                                                   std::vector<SnapshotPlugin> plugins,
                                                    const Runtime& runtime,
                                                    std::uint64_t generation) {
   auto snapshot = std::make_shared<pipeline::Snapshot>();
@@ -164,22 +172,24 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
   snapshot->on_warning = [](std::string_view warning) { spdlog::warn("{}", warning); };
   snapshot->router.add(health_route(), "core");
   if (runtime.usage) snapshot->router.add(usage::usage_route(runtime.usage), "core");
-  for (auto& prepared : plugins) {
+  for (auto& [prepared, carried_host] : plugins) {
     const auto& loaded = prepared.loaded;
     std::string where = "plugin " + loaded.info.name + " (" + loaded.file.string() + ")";
-    auto host =
-        std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
-                                        runtime.outbox, runtime.partners.keys, runtime.clock);
-    try {
-      loaded.plugin->init(*host);
-    } catch (const std::exception& e) {
-      throw StartupError({where + ": init failed: " + e.what()}, 2);
+    std::shared_ptr<Host> host = carried_host;
+    if (!host) {
+      host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
+                                             runtime.outbox, runtime.partners.keys, runtime.clock);
+      try {
+        loaded.plugin->init(*host);
+      } catch (const std::exception& e) {
+        throw StartupError({where + ": init failed: " + e.what()}, 2);
+      }
     }
-    snapshot->hosts.push_back(host);
     if (auto* scheme = loaded.plugin->auth()) snapshot->auth_schemes.push_back(scheme);
     // Plugins come highest priority first: the first rate-limit policy is the one in force.
-    if (auto* policy = loaded.plugin->ratelimit(); policy && !snapshot->ratelimit) {
-      snapshot->ratelimit = policy;
+    if (loaded.plugin->ratelimit() && !snapshot->ratelimit && runtime.ratelimit) {
+      snapshot->ratelimit = runtime.ratelimit.get();
+      snapshot->ratelimit_owner = runtime.ratelimit;
     }
     if (auto* provider = loaded.plugin->routes()) {
       try {
@@ -191,9 +201,33 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
         throw StartupError({where + ": " + e.what()}, 2);
       }
     }
-    snapshot->plugins.push_back(loaded);
+    snapshot->plugins.push_back({std::move(host), loaded, std::move(prepared.settings)});
   }
   return snapshot;
+}
+
+pipeline::RateLimiterSlot::Candidate ratelimit_candidate(const pipeline::Snapshot& snapshot) {
+  for (const auto& plugin : snapshot.plugins) {
+    if (RateLimitPolicy* policy = plugin.loaded.plugin->ratelimit()) {
+      // Aliases the plugin object, which owns its library: the policy's code stays loaded.
+      return {std::shared_ptr<RateLimitPolicy>(plugin.loaded.plugin, policy),
+              plugin.loaded.api_minor >= 2};
+    }
+  }
+  return {};
+}
+
+nlohmann::json plugin_json(const plugin_host::LoadedPlugin& plugin, bool with_load_time) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (auto kind : plugin.info.kinds) kinds.push_back(to_string(kind));
+  nlohmann::json out{{"name", plugin.info.name},
+                     {"version", plugin.info.version},
+                     {"kinds", kinds},
+                     {"priority", plugin.info.priority},
+                     {"file", plugin.file.string()},
+                     {"api_version", plugin.api_version}};
+  if (with_load_time) out["loaded_at"] = util::format_rfc3339(plugin.loaded_at);
+  return out;
 }
 
 }  // namespace portico::app

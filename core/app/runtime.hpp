@@ -15,10 +15,13 @@
 #include "core/observability/observability.hpp"
 #include "core/partners/partners_module.hpp"
 #include "core/pipeline/client_guard.hpp"
+#include "core/pipeline/ratelimit_slot.hpp"
 #include "core/pipeline/snapshot.hpp"
 #include "core/plugin_host/plugin_set.hpp"
 #include "core/usage/usage_recorder.hpp"
 #include "portico/database.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace portico::app {
 
@@ -61,6 +64,8 @@ struct Runtime {
   // Metrics, access log and anomaly detection; every snapshot's request observer.
   std::shared_ptr<observability::Observability> observability;
   std::shared_ptr<pipeline::ClientGuard> client_guard;
+  // The tier limiter every snapshot uses; its counts move from policy to policy on a reload.
+  std::shared_ptr<pipeline::RateLimiterSlot> ratelimit = std::make_shared<pipeline::RateLimiterSlot>();
   WallClock clock = [] { return std::chrono::system_clock::now(); };
 
   // Writes batched state (usage counts, keys' last use) to the store; logs and keeps it on error.
@@ -73,11 +78,28 @@ Runtime open_runtime(const config::Config& config,
                      const std::vector<plugin_host::PreparedPlugin>& plugins,
                      partners::PartnerService::TierNames tiers);
 
-// Initialises the plugins and assembles the partner pipeline (core routes + plugin routes).
-// Throws StartupError naming the plugin on an init failure or a route conflict.
+// A plugin for a new snapshot. `host` is set when the instance is carried over from the snapshot
+// in force: it is already initialised, and keeps its Host.
+struct SnapshotPlugin {
+  plugin_host::PreparedPlugin prepared;
+  std::shared_ptr<Host> host;
+};
+std::vector<SnapshotPlugin> fresh_plugins(std::vector<plugin_host::PreparedPlugin> prepared);
+
+// Initialises the plugins not carried over and assembles the partner pipeline (core routes +
+// plugin routes). Throws StartupError naming the plugin on an init failure or a route conflict.
+// The snapshot's rate limiter is runtime.ratelimit; make it use the snapshot's policy with
+// runtime.ratelimit->replace(ratelimit_candidate(*snapshot), ...) before publishing the snapshot.
 std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
-                                                   std::vector<plugin_host::PreparedPlugin> plugins,
+                                                   std::vector<SnapshotPlugin> plugins,
                                                    const Runtime& runtime,
                                                    std::uint64_t generation);
+
+// The rate-limit policy of the highest-priority plugin providing one (null policy = none).
+pipeline::RateLimiterSlot::Candidate ratelimit_candidate(const pipeline::Snapshot& snapshot);
+
+// GET /admin/v1/plugins and `portico plugins`: name, version, kinds, priority, file, api_version
+// and, for plugins loaded by a running gateway, loaded_at.
+nlohmann::json plugin_json(const plugin_host::LoadedPlugin& plugin, bool with_load_time);
 
 }  // namespace portico::app

@@ -43,12 +43,14 @@ struct ListenAddress {
   std::string host;  // "0.0.0.0", "127.0.0.1", "::1"
   std::uint16_t port = 0;
   std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
+  bool operator==(const ListenAddress&) const = default;
 };
 
 struct TlsConfig {
   ListenAddress listen;  // default 0.0.0.0:8443
   std::string cert;      // PEM file
   std::string key;       // PEM file
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -61,22 +63,26 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_timeout{10000};  // graceful drain deadline
   std::vector<std::string> trusted_proxies;           // CIDRs
   std::optional<TlsConfig> tls;
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct AdminConfig {
   ListenAddress listen;  // default 127.0.0.1:9901
   std::string token;     // empty = admin API refuses every request
+  bool operator==(const AdminConfig&) const = default;
 };
 
 struct StorageConfig {
   std::string backend = "sqlite";
   std::string path = "var/portico.db";
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct LoggingConfig {
   std::string dir = "var/log";
   int retention_days = 90;
   std::string level = "info";
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct SecurityConfig {
@@ -86,11 +92,13 @@ struct SecurityConfig {
   std::int64_t auth_failure_limit = 20;  // failed authentications per IP per window → lockout
   std::chrono::milliseconds auth_failure_window{60000};
   std::chrono::milliseconds lockout{15 * 60000};
+  bool operator==(const SecurityConfig&) const = default;
 };
 
 struct MonitoringConfig {
   std::string ops_webhook_url;     // anomalies are POSTed here when set (http://)
   std::string ops_webhook_secret;  // whsec_… signs them like partner webhooks; empty = unsigned
+  bool operator==(const MonitoringConfig&) const = default;
 };
 
 struct TierConfig {
@@ -98,6 +106,7 @@ struct TierConfig {
   std::int64_t limit = 0;
   std::chrono::milliseconds window{60000};
   std::int64_t burst = 0;
+  bool operator==(const TierConfig&) const = default;
 };
 
 // One [plugins.<name>] table. `enabled`, `version` and `path` are the core's; the other keys are

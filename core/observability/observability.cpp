@@ -141,7 +141,8 @@ std::string Observability::render_metrics(const pipeline::Snapshot& snapshot) co
   out.family("portico_plugin_info", "gauge", "Always 1 per loaded plugin.");
   for (const auto& plugin : snapshot.plugins) {
     out.sample("portico_plugin_info",
-               {{"name", plugin.info.name}, {"version", plugin.info.version}}, std::uint64_t{1});
+               {{"name", plugin.loaded.info.name}, {"version", plugin.loaded.info.version}},
+               std::uint64_t{1});
   }
 
   auto requests = metrics_.requests();

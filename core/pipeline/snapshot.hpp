@@ -23,14 +23,23 @@
 
 namespace portico::pipeline {
 
+// One plugin instance in a snapshot. A reload that finds the same file (same identity) with the
+// same settings carries the instance over to the new snapshot — initialised once, its service
+// still running, its caches warm — so successive snapshots may share it.
+struct ActivePlugin {
+  std::shared_ptr<Host> host;  // declared first: outlives the plugin it was given to
+  plugin_host::LoadedPlugin loaded;
+  nlohmann::json settings;  // as validated against the plugin's schema
+};
+
 struct Snapshot {
   std::uint64_t generation = 0;
   std::shared_ptr<const config::Config> config;
-  // Declared before `plugins`, so each plugin is destroyed before the Host it was given.
-  std::vector<std::shared_ptr<Host>> hosts;
-  std::vector<plugin_host::LoadedPlugin> plugins;  // highest priority first; keeps code loaded
-  std::vector<AuthScheme*> auth_schemes;           // in priority order
-  RateLimitPolicy* ratelimit = nullptr;            // tier limiter; null = no tier limiting
+  std::vector<ActivePlugin> plugins;      // highest priority first; keeps their code loaded
+  std::vector<AuthScheme*> auth_schemes;  // in priority order
+  // Tier limiter (the gateway's RateLimiterSlot, shared across reloads); null = no tier limiting.
+  RateLimitPolicy* ratelimit = nullptr;
+  std::shared_ptr<RateLimitPolicy> ratelimit_owner;  // keeps `ratelimit` alive; may be null
   Router router;
   Router admin_router;  // plugins' routes with Route::admin, served by the admin listener
   std::vector<std::unique_ptr<Stage>> stages;

@@ -3,6 +3,10 @@
 #include "core/plugin_host/plugin_loader.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -48,17 +52,83 @@ void require_elf_file(const std::filesystem::path& file) {
   }
 }
 
+// A library and, for a private copy, the memfd it was mapped from. Members go in reverse order:
+// the library is unloaded first, then the descriptor closed — its /proc/self/fd path is the
+// library's name for glibc, so it must not be reused by another copy while the library is loaded.
+struct LibraryWithItsCopy {
+  struct Descriptor {
+    int fd = -1;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  } copy;
+  boost::dll::shared_library library;
+};
+
+// True when the process has a library loaded under this path (or from this very inode), in which
+// case dlopen would return it instead of reading the file.
+bool already_loaded(const std::filesystem::path& file) {
+  void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (!handle) {
+    dlerror();  // NOLOAD's miss leaves a message behind; the next dlopen must not report it
+    return false;
+  }
+  ::dlclose(handle);
+  return true;
+}
+
+// Copies `file` into an anonymous memory file; returns its descriptor.
+int private_copy(const std::filesystem::path& file) {
+  const std::string name = "portico:" + file.filename().string();
+  int fd = ::memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (fd < 0) {
+    throw PluginLoadError(file, "cannot make a private copy to load it again: " +
+                                    std::generic_category().message(errno));
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 1 << 16> buffer{};
+  while (in) {
+    in.read(buffer.data(), buffer.size());
+    std::streamsize left = in.gcount();
+    const char* at = buffer.data();
+    while (left > 0) {
+      ssize_t written = ::write(fd, at, static_cast<std::size_t>(left));
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        const int error = errno;
+        ::close(fd);
+        throw PluginLoadError(file, "cannot make a private copy to load it again: " +
+                                        std::generic_category().message(error));
+      }
+      at += written;
+      left -= written;
+    }
+  }
+  if (in.bad()) {
+    ::close(fd);
+    throw PluginLoadError(file, "cannot read it: " + std::generic_category().message(errno));
+  }
+  return fd;
+}
+
 Library open_library(const std::filesystem::path& file) {
   require_elf_file(file);
-  auto library = std::make_shared<boost::dll::shared_library>();
+  auto owner = std::make_shared<LibraryWithItsCopy>();
+  std::filesystem::path target = file;
+  if (already_loaded(file)) {
+    owner->copy.fd = private_copy(file);
+    target = "/proc/self/fd/" + std::to_string(owner->copy.fd);
+  }
   boost::dll::fs::error_code error;
   dlerror();  // drop any stale message so the one read below is about this dlopen
-  library->load(file, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, error);
+  owner->library.load(target, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now,
+                      error);
   if (error) {
     const char* reason = dlerror();
     throw PluginLoadError(file, "cannot load: " + (reason ? std::string(reason) : error.message()));
   }
-  return library;
+  boost::dll::shared_library* library = &owner->library;
+  return Library(std::move(owner), library);
 }
 
 std::string text_or(const char* text, const char* fallback) {
@@ -111,12 +181,25 @@ std::unique_ptr<Plugin> call_factory(const std::filesystem::path& file,
 
 }  // namespace
 
+FileIdentity identify(const std::filesystem::path& file) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) {
+    throw PluginLoadError(file, "cannot examine: " + std::generic_category().message(errno));
+  }
+  return {static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
+          static_cast<std::uint64_t>(info.st_size),
+          static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
+}
+
 PluginDescriptor read_descriptor(const std::filesystem::path& file) {
   Library library = open_library(file);
   return checked_descriptor(file, *library);
 }
 
 LoadedPlugin load_plugin(const std::filesystem::path& file) {
+  require_elf_file(file);
+  // Taken before the file is read: a file replaced while it loads looks changed next time.
+  const FileIdentity identity = identify(file);
   Library library = open_library(file);
   PluginDescriptor descriptor = checked_descriptor(file, *library);
   std::unique_ptr<Plugin> created = call_factory(file, *library);
@@ -124,6 +207,8 @@ LoadedPlugin load_plugin(const std::filesystem::path& file) {
   LoadedPlugin loaded;
   loaded.plugin = owning_its_library(std::move(created), std::move(library));
   loaded.file = file;
+  loaded.identity = identity;
+  loaded.api_minor = descriptor.api_minor;
   loaded.api_version =
       std::to_string(descriptor.api_major) + "." + std::to_string(descriptor.api_minor);
   loaded.loaded_at = std::chrono::system_clock::now();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -23,11 +24,25 @@ class PluginLoadError : public std::runtime_error {
   std::string reason_;
 };
 
+// What tells a rebuilt or replaced file from the one loaded before: a new inode (a file replaced
+// by rename or install), or the same inode written over in place (new size or modification time).
+struct FileIdentity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+// Throws PluginLoadError when the file cannot be examined.
+FileIdentity identify(const std::filesystem::path& file);
+
 struct LoadedPlugin {
   std::shared_ptr<Plugin> plugin;  // its deleter holds the library: never outlives its code
   PluginInfo info;
   std::filesystem::path file;
+  FileIdentity identity;  // of `file` when it was loaded
   std::string api_version;  // "1.0" as declared by the plugin
+  unsigned api_minor = 0;
   std::chrono::system_clock::time_point loaded_at;
 };
 
@@ -43,6 +58,13 @@ PluginDescriptor read_descriptor(const std::filesystem::path& file);
 
 // Loads, checks (API major equal, minor not newer, build signature equal) and instantiates.
 // Throws PluginLoadError.
+//
+// dlopen hands back the library already loaded under the same path (or the same inode) instead
+// of reading the file again, so a plugin rebuilt in place would keep running its old code after a
+// reload. When the process already has `file` loaded, it is therefore loaded from a private copy
+// (a memfd, so nothing is written to disk), which gives the new code its own mapping and its own
+// static state; the copy goes away with the last object of the plugin. read_descriptor() does the
+// same, so version selection sees the file as it is now.
 LoadedPlugin load_plugin(const std::filesystem::path& file);
 
 }  // namespace portico::plugin_host

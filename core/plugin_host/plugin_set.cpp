@@ -45,12 +45,25 @@ struct Candidate {
   SemVer version;
 };
 
+// The descriptor of `file`, from the plugin already loaded from it when it is unchanged.
+PluginDescriptor describe(const fs::path& file, const std::string& name,
+                          const LoadedLookup& loaded) {
+  if (loaded) {
+    if (const LoadedPlugin* plugin = loaded(name, file)) {
+      return {plugin->info.name, plugin->info.version, kPluginApiMajor, plugin->api_minor,
+              kBuildSignature};
+    }
+  }
+  return read_descriptor(file);
+}
+
 // Reads a candidate's descriptor; a file that cannot be read, or that is another plugin, becomes
 // a refusal line instead.
 std::optional<Candidate> read_candidate(const fs::path& file, const config::PluginEntry& entry,
+                                        const LoadedLookup& loaded,
                                         std::vector<PluginLoadError>& refused) {
   try {
-    PluginDescriptor descriptor = read_descriptor(file);
+    PluginDescriptor descriptor = describe(file, entry.name, loaded);
     if (descriptor.name != entry.name) {
       throw PluginLoadError(
           file, "descriptor names the plugin '" + descriptor.name + "', not '" + entry.name + "'");
@@ -91,10 +104,10 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   return out;
 }
 
-fs::path resolve_explicit_path(const config::PluginEntry& entry) {
+fs::path resolve_explicit_path(const config::PluginEntry& entry, const LoadedLookup& loaded) {
   fs::path file = entry.path;
   if (any_version(entry.version_range)) return file;
-  PluginDescriptor descriptor = read_descriptor(file);
+  PluginDescriptor descriptor = describe(file, entry.name, loaded);
   auto version = SemVer::parse(descriptor.version);
   if (!version || !satisfies(*version, entry.version_range)) {
     throw PluginLoadError(
@@ -105,9 +118,10 @@ fs::path resolve_explicit_path(const config::PluginEntry& entry) {
 
 }  // namespace
 
-fs::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& entry) {
+fs::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& entry,
+                             const LoadedLookup& loaded) {
   require_valid_range(entry);
-  if (!entry.path.empty()) return resolve_explicit_path(entry);
+  if (!entry.path.empty()) return resolve_explicit_path(entry, loaded);
 
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
@@ -116,7 +130,9 @@ fs::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& 
   std::vector<Candidate> found;
   std::vector<PluginLoadError> refused;
   for (const fs::path& file : candidate_files(dir, entry.name)) {
-    if (auto candidate = read_candidate(file, entry, refused)) found.push_back(*candidate);
+    if (auto candidate = read_candidate(file, entry, loaded, refused)) {
+      found.push_back(*candidate);
+    }
   }
 
   const Candidate* best = nullptr;
@@ -148,13 +164,14 @@ fs::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& 
                                entry.version_range + "' (" + detail + ")");
 }
 
-PluginSetResult prepare_plugins(const config::Config& config) {
+PluginSetResult prepare_plugins(const config::Config& config, const LoadedLookup& loaded_before) {
   PluginSetResult result;
   for (const config::PluginEntry& entry : config.plugins) {
     if (!entry.enabled) continue;
     try {
-      fs::path file = resolve_plugin_file(config.plugins_dir, entry);
-      LoadedPlugin loaded = load_plugin(file);
+      fs::path file = resolve_plugin_file(config.plugins_dir, entry, loaded_before);
+      const LoadedPlugin* before = loaded_before ? loaded_before(entry.name, file) : nullptr;
+      LoadedPlugin loaded = before ? *before : load_plugin(file);
       if (loaded.info.name != entry.name) {
         throw PluginLoadError(
             file, "the plugin is named '" + loaded.info.name + "', not '" + entry.name + "'");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,16 @@ struct PluginSetResult {
   std::vector<std::string> errors;      // one line per refused plugin
 };
 
+// On a reload: the plugin already loaded from `file` under `name` if the file has not changed
+// since (same identity), else null. Such a file is neither opened nor loaded again.
+using LoadedLookup =
+    std::function<const LoadedPlugin*(const std::string& name, const std::filesystem::path& file)>;
+
 // Finds the file for an entry: `path` if set, else `<dir>/<name>.so` or the newest
 // `<dir>/<name>-<semver>.so` satisfying entry.version_range. Throws PluginLoadError.
-std::filesystem::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& entry);
+std::filesystem::path resolve_plugin_file(const std::string& dir, const config::PluginEntry& entry,
+                                          const LoadedLookup& loaded = {});
 
-PluginSetResult prepare_plugins(const config::Config& config);
+PluginSetResult prepare_plugins(const config::Config& config, const LoadedLookup& loaded = {});
 
 }  // namespace portico::plugin_host

@@ -74,13 +74,13 @@ TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
 }
 
 TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
-  const std::string reason = "plugin API 99.1, core speaks 1.1 (major versions must match)";
+  const std::string reason = "plugin API 99.2, core speaks 1.2 (major versions must match)";
   EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
 }
 
 TEST(PluginLoader, RefusesANewerMinorApiVersion) {
-  const std::string reason = "plugin API 1.99 is newer than the core's 1.1";
+  const std::string reason = "plugin API 1.99 is newer than the core's 1.2";
   EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
@@ -121,7 +121,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "1.1");
+  EXPECT_EQ(loaded.api_version, "1.2");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);
@@ -150,8 +150,8 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
       (nlohmann::json{{"message", "good morning"}, {"plugin", "hello"}, {"version", "1.0.0"}}));
 }
 
-// These use fixtures without STB_GNU_UNIQUE symbols: glibc never unloads the first library that
-// defines one (hello does, through std:: inline statics), which would hide a deleter that leaks.
+// Fixtures and plugins are built with -fno-gnu-unique: glibc never unloads a library that defines
+// an STB_GNU_UNIQUE symbol (std:: inline statics), which would hide a deleter that leaks.
 TEST(PluginLoader, ThePluginObjectKeepsItsLibraryLoaded) {
   const auto file = fixture("alpha.so");
   ASSERT_FALSE(test::library_is_loaded(file));
