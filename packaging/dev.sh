@@ -15,6 +15,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
   prometheus  # promtool, for the alert rules' unit tests
+  wrk nginx-light gnuplot-nox  # tests/bench/run.sh: load generator, the nginx peer, the chart
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
