@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,7 +103,18 @@ int serve(const ServeOptions& options) {
   int threads = cfg.server.threads > 0
                     ? cfg.server.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  asio::io_context io(threads);
+  // One event loop per I/O thread, each with its own epoll set; connections are spread over them
+  // and never change threads, so a connection's handlers need no strand (no lock per step).
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::io_context*> partner_loops;
+  for (int i = 0; i < threads; ++i) {
+    loops.push_back(std::make_unique<asio::io_context>(1));
+    partner_loops.push_back(loops.back().get());
+  }
+  asio::io_context& io = *loops.front();  // signals and timers
+  // A loop without connections yet must keep running: the drain stops them all explicitly.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (auto& loop : loops) keep_running.push_back(asio::make_work_guard(*loop));
   // The admin listener has its own thread: an import or a reload never holds up partner traffic.
   asio::io_context admin_io(1);
   auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
@@ -115,14 +127,16 @@ int serve(const ServeOptions& options) {
 
   std::vector<std::unique_ptr<http::HttpServer>> servers;
   servers.push_back(std::make_unique<http::HttpServer>(
-      io, listener_options(cfg.server, "public", cfg.server.listen), partner_handler));
+      partner_loops, listener_options(cfg.server, "public", cfg.server.listen), partner_handler));
   if (cfg.server.tls) {
     auto tls_options = listener_options(cfg.server, "tls", cfg.server.tls->listen);
     tls_options.tls = cfg.server.tls;
-    servers.push_back(std::make_unique<http::HttpServer>(io, tls_options, partner_handler));
+    servers.push_back(
+        std::make_unique<http::HttpServer>(partner_loops, tls_options, partner_handler));
   }
   servers.push_back(std::make_unique<http::HttpServer>(
-      admin_io, listener_options(cfg.server, "admin", cfg.admin.listen),
+      std::vector<asio::io_context*>{&admin_io},
+      listener_options(cfg.server, "admin", cfg.admin.listen),
       [&admin](Request& request) { return admin.handle(request); }));
   try {
     for (auto& server : servers) server->start();
@@ -140,9 +154,9 @@ int serve(const ServeOptions& options) {
     if (ec) return;
     spdlog::info("received {}, draining (deadline {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                  cfg.server.shutdown_timeout.count());
-    std::make_shared<Drain>(io, std::vector<asio::io_context*>{&io, &admin_io}, raw,
-                            cfg.server.shutdown_timeout)
-        ->start();
+    std::vector<asio::io_context*> all = partner_loops;
+    all.push_back(&admin_io);
+    std::make_shared<Drain>(io, std::move(all), raw, cfg.server.shutdown_timeout)->start();
   });
   // SIGHUP reloads on the admin thread, like POST /admin/v1/reload; the outcome goes to the log.
   asio::signal_set hangup(io, SIGHUP);
@@ -183,7 +197,9 @@ int serve(const ServeOptions& options) {
 
   std::vector<std::thread> workers;
   workers.emplace_back([&admin_io] { admin_io.run(); });
-  for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  for (int i = 1; i < threads; ++i) {
+    workers.emplace_back([loop = partner_loops[static_cast<std::size_t>(i)]] { loop->run(); });
+  }
   io.run();
   for (auto& worker : workers) worker.join();
 

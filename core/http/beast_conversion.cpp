@@ -46,20 +46,40 @@ Request to_plugin_request(BeastRequest&& req, std::string client_ip) {
   return out;
 }
 
-BeastResponse to_beast_response(Response&& res, unsigned version, bool head, bool keep_alive) {
-  BeastResponse out{static_cast<http::status>(res.status), version};
-  out.set(http::field::server, "portico");
-  out.set(http::field::date, http_date());
-  bool bodyless = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
-  if (!bodyless && !res.content_type.empty()) out.set(http::field::content_type, res.content_type);
-  for (auto& [name, value] : res.headers) out.insert(name, value);
-  if (bodyless) {
-    res.body.clear();
-  }
-  std::size_t length = res.body.size();
-  out.body() = head ? std::string() : std::move(res.body);
-  if (!bodyless) out.content_length(length);
-  out.keep_alive(keep_alive);
+namespace {
+
+void append_field_text(std::string& out, std::string_view text) {
+  for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  append_field_text(out, name);
+  out.append(": ");
+  append_field_text(out, value);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
+                              bool keep_alive) {
+  WireResponse out;
+  const bool bodyless =
+      res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
+  std::string& head = out.head;
+  head.reserve(256 + 64 * res.headers.size());
+  head.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  head.append(std::to_string(res.status)).push_back(' ');
+  head.append(http::obsolete_reason(static_cast<http::status>(res.status)));
+  head.append("\r\nServer: portico\r\nDate: ").append(http_date()).append("\r\n");
+  if (!bodyless && !res.content_type.empty()) append_field(head, "Content-Type", res.content_type);
+  for (const auto& [name, value] : res.headers) append_field(head, name, value);
+  if (!bodyless) head.append("Content-Length: ").append(std::to_string(res.body.size()));
+  if (!bodyless) head.append("\r\n");
+  if (version == 10 && keep_alive) head.append("Connection: keep-alive\r\n");
+  if (version != 10 && !keep_alive) head.append("Connection: close\r\n");
+  head.append("\r\n");
+  if (!bodyless && !head_request) out.body = std::move(res.body);
   return out;
 }
 

@@ -15,7 +15,18 @@ using BeastResponse = boost::beast::http::response<boost::beast::http::string_bo
 
 Request to_plugin_request(BeastRequest&& req, std::string client_ip);
 
-// `head`: a HEAD request (headers of the GET, no body). `keep_alive` decides Connection.
-BeastResponse to_beast_response(Response&& res, unsigned version, bool head, bool keep_alive);
+// A response as bytes on the wire: the status line and header block in `head`, the body apart so
+// it is sent from where it is, not copied. Written directly rather than through Beast's
+// serializer, which costs an allocation per header field and an iterator walk per buffer.
+struct WireResponse {
+  std::string head;
+  std::string body;
+};
+
+// `head_request`: a HEAD request (headers of the GET, no body). `keep_alive` decides Connection
+// (HTTP/1.1: `close` when not kept; HTTP/1.0: `keep-alive` when kept). CR and LF inside a header
+// name or value become spaces: no handler can split a response.
+WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
+                              bool keep_alive);
 
 }  // namespace portico::http

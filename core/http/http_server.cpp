@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -32,10 +33,24 @@ class SessionControl {
 };
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io, HttpServerOptions opts, RequestHandler h)
-      : io(io), options(std::move(opts)), handler(std::move(h)), acceptor(asio::make_strand(io)) {}
+  Impl(std::vector<asio::io_context*> contexts, bool single_threaded, HttpServerOptions opts,
+       RequestHandler h)
+      : contexts(std::move(contexts)),
+        single_threaded(single_threaded),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        acceptor(asio::make_strand(*this->contexts.front())) {}
 
-  asio::io_context& io;
+  // Where the next connection lives: round-robin over the contexts.
+  asio::any_io_executor next_executor() {
+    asio::io_context& io = *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+    if (single_threaded) return io.get_executor();
+    return asio::make_strand(io);
+  }
+
+  std::vector<asio::io_context*> contexts;
+  bool single_threaded;
+  std::atomic<std::size_t> next{0};
   HttpServerOptions options;
   RequestHandler handler;
   tcp::acceptor acceptor;
@@ -163,7 +178,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::string id = pipeline::new_request_id();
     Response response = pipeline::problem_response(problem, id);
     response.set_header("X-Request-Id", id);
-    write(to_beast_response(std::move(response), 11, false, false), false);
+    write(to_wire_response(std::move(response), 11, false, false), false);
   }
 
   void dispatch() {
@@ -174,16 +189,18 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     Request plain = to_plugin_request(std::move(request), client_ip_);
     Response response = server_->handler(plain);
     keep_alive = keep_alive && !server_->draining;
-    write(to_beast_response(std::move(response), version, head, keep_alive), keep_alive);
+    write(to_wire_response(std::move(response), version, head, keep_alive), keep_alive);
   }
 
-  void write(BeastResponse&& response, bool keep_alive) {
-    response_ = std::make_unique<BeastResponse>(std::move(response));
+  void write(WireResponse&& response, bool keep_alive) {
+    response_ = std::move(response);
     tcp_layer(stream_).expires_after(options().idle_timeout);
-    bhttp::async_write(
-        stream_, *response_,
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
+                                                    asio::buffer(response_.body)};
+    asio::async_write(
+        stream_, buffers,
         [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-          self->response_.reset();
+          self->response_ = {};
           if (ec || !keep_alive) return self->close();
           self->wait_for_request();
         });
@@ -202,7 +219,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::unique_ptr<BeastResponse> response_;
+  WireResponse response_;  // kept alive until its write completes
   bool idle_ = true;
   bool closed_ = false;
 };
@@ -222,7 +239,7 @@ std::string peer_address(const tcp::socket& socket) {
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(
-      asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      next_executor(), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
         if (!self->acceptor.is_open()) return;
         if (!ec) {
           beast::error_code ignored;
@@ -248,7 +265,14 @@ void HttpServer::Impl::accept() {
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, RequestHandler handler)
-    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+    : impl_(std::make_shared<Impl>(std::vector<asio::io_context*>{&io}, false, std::move(options),
+                                   std::move(handler))) {}
+
+HttpServer::HttpServer(const std::vector<asio::io_context*>& contexts, HttpServerOptions options,
+                       RequestHandler handler) {
+  if (contexts.empty()) throw std::invalid_argument("HttpServer needs at least one io_context");
+  impl_ = std::make_shared<Impl>(contexts, true, std::move(options), std::move(handler));
+}
 
 HttpServer::~HttpServer() {
   beast::error_code ignored;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config/config.hpp"
 #include "portico/http_types.hpp"
@@ -28,12 +29,19 @@ struct HttpServerOptions {
   std::optional<config::TlsConfig> tls;  // cert and key PEM files
 };
 
-// Called on the connection's strand with a complete request; returns the response.
+// Called on the connection's thread (or strand) with a complete request; returns the response.
 using RequestHandler = std::function<Response(Request&)>;
 
 class HttpServer {
  public:
+  // Every connection on `io`, each on a strand of its own (any number of threads may run `io`).
   HttpServer(boost::asio::io_context& io, HttpServerOptions options, RequestHandler handler);
+  // Connections spread round-robin over `contexts`, each of which must be run by exactly one
+  // thread: a connection's handlers then run on that thread without a strand, and each thread
+  // waits on its own epoll set (the way nginx runs one event loop per worker). The acceptor runs
+  // on the first context.
+  HttpServer(const std::vector<boost::asio::io_context*>& contexts, HttpServerOptions options,
+             RequestHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

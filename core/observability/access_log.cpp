@@ -1,11 +1,11 @@
 #include "core/observability/access_log.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
+#include <spdlog/details/log_msg.h>
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 
 #include "core/observability/daily_file_sink.hpp"
@@ -137,30 +137,71 @@ std::string format_access_line(const AccessRecord& r) {
   return out;
 }
 
-AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t queue_size) {
-  auto sink = make_daily_file_sink(dir, "access", ".jsonl");
-  sink->set_pattern("%v");
-  pool_ = std::make_shared<spdlog::details::thread_pool>(queue_size, 1);
-  logger_ = std::make_shared<spdlog::async_logger>("access", std::move(sink), pool_,
-                                                   spdlog::async_overflow_policy::block);
-  logger_->set_level(spdlog::level::info);
-  logger_->set_error_handler(
-      [](const std::string& message) { spdlog::error("access log: {}", message); });
+AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_bytes)
+    : sink_(make_daily_file_sink(dir, "access", ".jsonl")),
+      max_pending_bytes_(std::max<std::size_t>(max_pending_bytes, 1)) {
+  sink_->set_pattern("%v");
+  writer_ = std::thread([this] { run(); });
 }
 
 AccessLog::~AccessLog() {
-  logger_.reset();  // queued lines hold the logger; the pool's threads write them, then stop
-  pool_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  writer_.join();
+  drain();  // anything written after the writer's last batch
 }
 
 void AccessLog::write(const AccessRecord& record) {
   std::string line = format_access_line(record);
-  logger_->log(record.time, spdlog::source_loc{}, spdlog::level::info,
-               spdlog::string_view_t(line.data(), line.size()));
+  std::unique_lock lock(mutex_);
+  if (pending_bytes_ >= max_pending_bytes_) {
+    wake_writer_.notify_one();
+    room_.wait(lock, [this] { return pending_bytes_ < max_pending_bytes_ || stopping_; });
+  }
+  pending_bytes_ += line.size() + 1;
+  pending_.push_back({record.time, std::move(line)});
 }
 
 void AccessLog::flush() {
-  logger_->flush();
+  drain();
+}
+
+void AccessLog::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_writer_.wait_for(lock, std::chrono::milliseconds(100), [this] {
+      return stopping_ || pending_bytes_ >= max_pending_bytes_;
+    });
+    lock.unlock();
+    drain();
+    lock.lock();
+  }
+}
+
+void AccessLog::drain() {
+  std::lock_guard writing(write_mutex_);
+  std::vector<Line> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+    pending_bytes_ = 0;
+  }
+  room_.notify_all();
+  if (batch.empty()) return;
+  try {
+    for (const Line& line : batch) {
+      spdlog::details::log_msg message(line.time, spdlog::source_loc{}, "access",
+                                       spdlog::level::info,
+                                       spdlog::string_view_t(line.text.data(), line.text.size()));
+      sink_->log(message);
+    }
+    sink_->flush();
+  } catch (const std::exception& e) {
+    spdlog::error("access log: {} line(s) not written: {}", batch.size(), e.what());
+  }
 }
 
 }  // namespace portico::observability

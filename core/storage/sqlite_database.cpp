@@ -79,6 +79,18 @@ class SqliteDatabase final : public Database {
           options.path, SqliteConnection::Mode::read_only, options.busy_timeout));
       idle_readers_.push_back(readers_.back().get());
     }
+    checkpointer_ = std::make_unique<SqliteConnection>(
+        options.path, SqliteConnection::Mode::read_write, options.busy_timeout);
+    checkpoint_thread_ = std::thread([this] { checkpoint_while_open(); });
+  }
+
+  ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      closing_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    checkpoint_thread_.join();
   }
 
   Rows query(std::string_view sql, const Params& params) override {
@@ -93,6 +105,7 @@ class SqliteDatabase final : public Database {
     }
     // Writing statements (INSERT ... RETURNING) go to the writer.
     std::lock_guard lock(writer_mutex_);
+    WriteDone done(write_generation_);
     Rows rows = writer_->query(sql, params);
     refuse_stray_transaction(*writer_, sql);
     return rows;
@@ -101,6 +114,7 @@ class SqliteDatabase final : public Database {
   std::int64_t execute(std::string_view sql, const Params& params) override {
     if (in_own_transaction()) return writer_->execute(sql, params);
     std::lock_guard lock(writer_mutex_);
+    WriteDone done(write_generation_);
     std::int64_t changed = writer_->execute(sql, params);
     refuse_stray_transaction(*writer_, sql);
     return changed;
@@ -109,6 +123,7 @@ class SqliteDatabase final : public Database {
   void execute_script(std::string_view sql) override {
     if (in_own_transaction()) return writer_->execute_script(sql);
     std::lock_guard lock(writer_mutex_);
+    WriteDone done(write_generation_);
     try {
       writer_->execute_script(sql);
     } catch (...) {
@@ -124,6 +139,7 @@ class SqliteDatabase final : public Database {
       throw DatabaseError("nested transaction: Database::transaction() called inside a body");
     }
     std::lock_guard lock(writer_mutex_);
+    WriteDone done(write_generation_);  // declared after the lock: bumped before it is released
     writer_->execute("BEGIN IMMEDIATE", {});
     TransactionOwner owner(transaction_thread_);
     TransactionSession session(*writer_);
@@ -150,7 +166,25 @@ class SqliteDatabase final : public Database {
 
   std::string backend_name() const override { return "sqlite"; }
 
+  std::uint64_t write_generation() const override {
+    return write_generation_.load(std::memory_order_acquire);
+  }
+
  private:
+  // Bumps the write generation when a write call ends, whatever its outcome: after the commit,
+  // so a reader that sees the old value read data from before the write or a moment after it,
+  // and one that sees the new value reads everything the write committed.
+  class WriteDone {
+   public:
+    explicit WriteDone(std::atomic<std::uint64_t>& generation) : generation_(generation) {}
+    ~WriteDone() { generation_.fetch_add(1, std::memory_order_release); }
+    WriteDone(const WriteDone&) = delete;
+    WriteDone& operator=(const WriteDone&) = delete;
+
+   private:
+    std::atomic<std::uint64_t>& generation_;
+  };
+
   // Marks the calling thread as the one inside a transaction, for as long as it lives.
   class TransactionOwner {
    public:
@@ -200,6 +234,35 @@ class SqliteDatabase final : public Database {
     // commits, and the database is never corrupted.
     writer_->execute("PRAGMA synchronous=NORMAL", {});
     writer_->execute("PRAGMA foreign_keys=ON", {});
+    // Checkpoints (copying the WAL into the database, with an fsync) are the checkpointer's job:
+    // done by the committing connection they would run inside a commit, holding up every writer.
+    writer_->execute("PRAGMA wal_autocheckpoint=0", {});
+  }
+
+  // Every 100 ms, on a connection of its own: when anything was committed since the last round
+  // (PRAGMA data_version of this connection moves with every other connection's commit, another
+  // process's included), the write generation moves too — so a writer outside the process is
+  // seen within a round — and a PASSIVE checkpoint runs, which never waits for readers or the
+  // writer and keeps the WAL short enough to restart from the top.
+  void checkpoint_while_open() {
+    std::int64_t seen_version = -1;
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!closing_) {
+      checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return closing_; });
+      if (closing_) break;
+      lock.unlock();
+      try {
+        const std::int64_t version = checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
+        if (version != seen_version) {
+          if (seen_version != -1) write_generation_.fetch_add(1, std::memory_order_release);
+          seen_version = version;
+          checkpointer_->query("PRAGMA wal_checkpoint(PASSIVE)", {});
+        }
+      } catch (const std::exception&) {
+        // Busy or failing: the WAL keeps every commit; the next round tries again.
+      }
+      lock.lock();
+    }
   }
 
   // Only the thread itself ever stores its own id here, so another thread's transaction can
@@ -209,8 +272,15 @@ class SqliteDatabase final : public Database {
   }
 
   std::mutex writer_mutex_;
+  std::atomic<std::uint64_t> write_generation_{0};
   std::unique_ptr<SqliteConnection> writer_;
   std::atomic<std::thread::id> transaction_thread_{};
+
+  std::unique_ptr<SqliteConnection> checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool closing_ = false;
+  std::thread checkpoint_thread_;  // joined by the destructor before any connection closes
 
   std::mutex readers_mutex_;
   std::condition_variable reader_idle_;

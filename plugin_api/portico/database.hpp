@@ -2,6 +2,7 @@
 // transactions, typed rows. SQLite is built in; other backends arrive as `store` plugins.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -109,6 +110,18 @@ class Database : public Session {
   // exception is rethrown). Write transactions are serialized by the backend.
   virtual void transaction(const std::function<void(Session&)>& body) = 0;
   virtual std::string backend_name() const = 0;
+
+  // Since API 1.2. A number that changes after every write through this handle — any plugin's,
+  // any transaction, committed or not — and before the write call returns. Read it *before* a
+  // query: a result kept together with the value read is still current while write_generation()
+  // returns that same value, so a cache can skip the database entirely until something was
+  // written. A commit by a writer outside this process moves it within a short interval (SQLite:
+  // 100 ms). The default changes on every call (a backend that cannot tell makes every cached
+  // result look changed, never stale).
+  virtual std::uint64_t write_generation() const {
+    static std::atomic<std::uint64_t> calls{0};
+    return calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
 };
 
 // One schema step of a plugin. Versions start at 1 and grow by one; the host records what ran.

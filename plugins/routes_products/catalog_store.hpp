@@ -45,6 +45,8 @@ class CatalogStore {
       : db_(db), outbox_(outbox), clock_(std::move(clock)) {}
 
   // --- reads: each one statement, so one consistent snapshot even while writers commit ---------
+  // Database::write_generation(): read before a read, it tells whether anything was written since.
+  std::uint64_t write_generation() const { return db_.write_generation(); }
   // The product's current Stamp (a primary-key lookup), or nullopt when it does not exist.
   std::optional<Stamp> stamp(std::string_view id) const;
   std::optional<ProductView> view(std::string_view id) const;

@@ -1,7 +1,9 @@
-// Product reads served from memory without ever being stale. Every read first asks the database
-// for the product's Stamp (one primary-key lookup on a reader connection); the cached rendering
-// is served only if it was made from that very Stamp, otherwise the product is read (one
-// statement), rendered, cached and served. Writers of this plugin put the fresh rendering in the
+// Product reads served from memory without ever being stale. While nothing has been written to
+// the database since a cached rendering was confirmed (Database::write_generation() unchanged),
+// it is served without a query. Otherwise the read asks the database for the product's Stamp
+// (one primary-key lookup on a reader connection); the cached rendering is served only if it was
+// made from that very Stamp, otherwise the product is read (one statement), rendered, cached and
+// served. Writers of this plugin put the fresh rendering in the
 // cache before their call returns; any other writer of the stock table (an orders plugin) bumps
 // the Stamp through the table's triggers, so its change is visible from the next read on.
 #pragma once

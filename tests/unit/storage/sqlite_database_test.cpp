@@ -1,7 +1,11 @@
 // The SQLite backend's statements: pragmas, Value round-trips, Row access, error mapping.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <limits>
+#include <thread>
 
 #include "core/storage/sqlite_database.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -203,6 +207,63 @@ TEST(OpenSqliteTest, WorksWithoutReaders) {
   db->execute("CREATE TABLE t(x)");
   db->execute("INSERT INTO t VALUES (7)");
   EXPECT_EQ(db->query("SELECT x FROM t").at(0).integer(0), 7);
+}
+
+}  // namespace
+}  // namespace portico::storage
+
+namespace portico::storage {
+namespace {
+
+// What lets a cache skip the database: the write generation moves with every write call (after
+// it has committed), including failed ones, and never with a read.
+TEST(SqliteWriteGeneration, MovesWithEveryWriteAndNeverWithARead) {
+  test::TempDir dir;
+  auto db = open_sqlite({.path = (dir / "g.db").string()});
+  auto g = db->write_generation();
+  db->execute_script("CREATE TABLE t(x INTEGER PRIMARY KEY)");
+  EXPECT_GT(db->write_generation(), g);
+  g = db->write_generation();
+  db->query("SELECT count(*) FROM t");
+  EXPECT_EQ(db->write_generation(), g) << "a read is not a write";
+  db->execute("INSERT INTO t(x) VALUES (1)");
+  EXPECT_GT(db->write_generation(), g);
+  g = db->write_generation();
+  db->transaction([&](Session& s) {
+    s.execute("INSERT INTO t(x) VALUES (2)");
+    EXPECT_EQ(db->write_generation(), g) << "not before the commit";
+  });
+  EXPECT_GT(db->write_generation(), g);
+  g = db->write_generation();
+  EXPECT_THROW(db->transaction([](Session& s) {
+    s.execute("INSERT INTO t(x) VALUES (3)");
+    throw std::runtime_error("changed my mind");
+  }),
+               std::runtime_error);
+  EXPECT_GT(db->write_generation(), g) << "counted even when rolled back: never too few";
+  g = db->write_generation();
+  db->query("INSERT INTO t(x) VALUES (4) RETURNING x");
+  EXPECT_GT(db->write_generation(), g) << "a writing query goes to the writer and counts";
+}
+
+TEST(SqliteWriteGeneration, ACommitFromAnotherConnectionIsSeenWithinARound) {
+  test::TempDir dir;
+  const std::string path = (dir / "g.db").string();
+  auto db = open_sqlite({.path = path});
+  db->execute_script("CREATE TABLE t(x INTEGER PRIMARY KEY)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // the checkpointer's first look
+  const auto g = db->write_generation();
+  // Another writer of the same file (another process, for the gateway).
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "INSERT INTO t(x) VALUES (7)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(other);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (db->write_generation() == g && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(db->write_generation(), g);
 }
 
 }  // namespace

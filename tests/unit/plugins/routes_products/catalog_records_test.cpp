@@ -104,30 +104,48 @@ std::shared_ptr<const rp::RenderedProduct> rendered(rp::Stamp stamp, std::string
 
 TEST(ProductCache, ServesAnEntryOnlyForTheStampItWasRenderedFrom) {
   rp::ProductCache cache(1000);
-  EXPECT_EQ(cache.find("p", {1, 0}), nullptr);
-  cache.store("p", rendered({1, 0}, "v1"));
-  ASSERT_NE(cache.find("p", {1, 0}), nullptr);
-  EXPECT_EQ(cache.find("p", {1, 0})->detail_body, "v1");
-  EXPECT_EQ(cache.find("p", {1, 1}), nullptr);  // stock changed since: not served
-  EXPECT_EQ(cache.find("p", {2, 0}), nullptr);
+  EXPECT_EQ(cache.find("p", {1, 0}, 1), nullptr);
+  cache.store("p", rendered({1, 0}, "v1"), 0);
+  ASSERT_NE(cache.find("p", {1, 0}, 1), nullptr);
+  EXPECT_EQ(cache.find("p", {1, 0}, 1)->detail_body, "v1");
+  EXPECT_EQ(cache.find("p", {1, 1}, 1), nullptr);  // stock changed since: not served
+  EXPECT_EQ(cache.find("p", {2, 0}, 1), nullptr);
+}
+
+TEST(ProductCache, WithoutAWriteSinceItsCheckAnEntryNeedsNoStamp) {
+  rp::ProductCache cache(1000);
+  cache.store("p", rendered({1, 0}, "v1"), 0);
+  EXPECT_EQ(cache.find_unchanged("p", 0), nullptr) << "0: stored unconfirmed";
+  EXPECT_EQ(cache.find_unchanged("p", 7), nullptr) << "never checked at generation 7";
+  ASSERT_NE(cache.find("p", {1, 0}, 7), nullptr);  // the Stamp check confirms it at 7
+  ASSERT_NE(cache.find_unchanged("p", 7), nullptr);
+  EXPECT_EQ(cache.find_unchanged("p", 8), nullptr) << "something was written since";
+  EXPECT_EQ(cache.find("p", {1, 1}, 8), nullptr);
+  ASSERT_NE(cache.find_unchanged("p", 7), nullptr);  // a failed check confirms nothing new
+  cache.store("p", rendered({1, 1}, "v2"), 8);
+  EXPECT_EQ(cache.find_unchanged("p", 8)->detail_body, "v2");
+  EXPECT_EQ(cache.find_unchanged("p", 7), nullptr);
+  cache.find("p", {1, 1}, 5);  // an older check never moves the confirmation back
+  EXPECT_NE(cache.find_unchanged("p", 8), nullptr);
 }
 
 TEST(ProductCache, ASlowReaderNeverReplacesANewerRendering) {
   rp::ProductCache cache(1000);
-  cache.store("p", rendered({3, 4}, "new"));
-  cache.store("p", rendered({3, 3}, "old"));
-  EXPECT_EQ(cache.find("p", {3, 4})->detail_body, "new");
-  cache.store("p", rendered({3, 5}, "newer"));
-  EXPECT_EQ(cache.find("p", {3, 5})->detail_body, "newer");
+  cache.store("p", rendered({3, 4}, "new"), 1);
+  cache.store("p", rendered({3, 3}, "old"), 2);
+  EXPECT_EQ(cache.find("p", {3, 4}, 2)->detail_body, "new");
+  cache.store("p", rendered({3, 5}, "newer"), 3);
+  EXPECT_EQ(cache.find("p", {3, 5}, 3)->detail_body, "newer");
   cache.forget("p");
-  EXPECT_EQ(cache.find("p", {3, 5}), nullptr);
+  EXPECT_EQ(cache.find("p", {3, 5}, 3), nullptr);
+  EXPECT_EQ(cache.find_unchanged("p", 3), nullptr);
 }
 
 TEST(ProductCache, StaysWithinItsBound) {
   rp::ProductCache cache(64 * 4);
-  for (int i = 0; i < 5000; ++i) cache.store("p" + std::to_string(i), rendered({1, 0}, "x"));
+  for (int i = 0; i < 5000; ++i) cache.store("p" + std::to_string(i), rendered({1, 0}, "x"), 1);
   EXPECT_LE(cache.size(), cache.capacity());
-  for (int i = 0; i < 5000; ++i) cache.find("missing" + std::to_string(i), {1, 0});
+  for (int i = 0; i < 5000; ++i) cache.find("missing" + std::to_string(i), {1, 0}, 1);
   EXPECT_LE(cache.size(), cache.capacity());
 }
 

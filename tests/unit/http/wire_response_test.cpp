@@ -1,0 +1,77 @@
+// The response bytes the server writes itself (no Beast serializer): status line, the fixed and
+// the handler's headers, Content-Length, Connection by version and keep-alive, HEAD and bodyless
+// statuses, and no way for a header to split the response.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/http/beast_conversion.hpp"
+
+namespace portico::http {
+namespace {
+
+Response sample() {
+  Response r;
+  r.status = 200;
+  r.content_type = "application/json";
+  r.body = "{\"ok\":true}";
+  r.headers = {{"ETag", "\"abc\""}, {"X-Request-Id", "req_1"}};
+  return r;
+}
+
+// The head without the Date line, which changes every second.
+std::string without_date(const std::string& head) {
+  auto at = head.find("Date: ");
+  return head.substr(0, at) + head.substr(head.find("\r\n", at) + 2);
+}
+
+TEST(WireResponse, AKeptHttp11Answer) {
+  auto wire = to_wire_response(sample(), 11, false, true);
+  EXPECT_EQ(without_date(wire.head),
+            "HTTP/1.1 200 OK\r\nServer: portico\r\nContent-Type: application/json\r\n"
+            "ETag: \"abc\"\r\nX-Request-Id: req_1\r\nContent-Length: 11\r\n\r\n");
+  EXPECT_NE(wire.head.find("\r\nDate: "), std::string::npos);
+  EXPECT_EQ(wire.body, "{\"ok\":true}");
+}
+
+TEST(WireResponse, ConnectionFollowsVersionAndKeepAlive) {
+  EXPECT_NE(to_wire_response(sample(), 11, false, false).head.find("\r\nConnection: close\r\n"),
+            std::string::npos);
+  EXPECT_NE(to_wire_response(sample(), 10, false, true).head.find("Connection: keep-alive"),
+            std::string::npos);
+  auto closed_10 = to_wire_response(sample(), 10, false, false).head;
+  EXPECT_EQ(closed_10.rfind("HTTP/1.0 200 OK\r\n", 0), 0u);
+  EXPECT_EQ(closed_10.find("Connection:"), std::string::npos) << "1.0 closes by default";
+}
+
+TEST(WireResponse, HeadKeepsTheLengthAndDropsTheBody) {
+  auto wire = to_wire_response(sample(), 11, true, true);
+  EXPECT_NE(wire.head.find("Content-Length: 11\r\n"), std::string::npos);
+  EXPECT_TRUE(wire.body.empty());
+}
+
+TEST(WireResponse, BodylessStatusesHaveNoBodyNorLength) {
+  for (int status : {204, 304}) {
+    Response r = sample();
+    r.status = status;
+    auto wire = to_wire_response(std::move(r), 11, false, true);
+    EXPECT_EQ(wire.head.find("Content-Length"), std::string::npos) << status;
+    EXPECT_EQ(wire.head.find("Content-Type"), std::string::npos) << status;
+    EXPECT_TRUE(wire.body.empty()) << status;
+  }
+  EXPECT_EQ(to_wire_response(Response{}, 11, false, true).head.rfind("HTTP/1.1 200 OK", 0), 0u);
+}
+
+TEST(WireResponse, NoHeaderCanSplitTheResponse) {
+  Response r = sample();
+  r.headers = {{"X-Evil", "a\r\nSet-Cookie: stolen=1"}, {"X-Name\r\nInjected", "v"}};
+  r.status = 404;
+  auto head = to_wire_response(std::move(r), 11, false, true).head;
+  EXPECT_EQ(head.find("\r\nSet-Cookie"), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\nInjected"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Evil: a  Set-Cookie: stolen=1\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
+}
+
+}  // namespace
+}  // namespace portico::http
