@@ -184,7 +184,7 @@ int serve(const ServeOptions& options) {
                holder.load()->plugins.size());
 
   // Batched state (usage counts, keys' last use) reaches the store every few seconds.
-  asio::steady_timer flush_timer(io);
+  asio::steady_timer flush_timer(admin_io);  // off the partner loops: a flush writes to SQLite
   std::function<void()> schedule_flush = [&] {
     flush_timer.expires_after(std::chrono::seconds(5));
     flush_timer.async_wait([&](const boost::system::error_code& ec) {

@@ -39,8 +39,9 @@ class ReloadGateway {
  public:
   ReloadGateway() : port(free_port()), admin_port(free_port()) {
     fs::create_directories(plugins_dir());
-    for (const char* name : {"auth_api_key.so", "ratelimit_sliding_window.so",
-                             "ratelimit_token_bucket.so", "routes_products.so"}) {
+    for (const char* name :
+         {"auth_api_key.so", "ratelimit_sliding_window.so", "ratelimit_token_bucket.so",
+          "routes_products.so", "routes_webhooks.so", "webhook_delivery.so"}) {
       fs::create_symlink(fs::path(PORTICO_PLUGIN_DIR) / name, plugins_dir() / name);
     }
   }

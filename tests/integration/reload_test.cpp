@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/products_helpers.hpp"
 #include "tests/integration/reload_helpers.hpp"
 
 namespace portico::test::reload {
@@ -273,6 +274,57 @@ TEST(Reload, RateLimitCountsCarryOverToANewPolicy) {
   gw.reload();
   EXPECT_EQ(remaining(), "0");
   EXPECT_EQ(remaining(), "429") << "a reload never grants fresh quota";
+}
+
+TEST(Reload, PendingWebhookRetriesCarryOnWithTheNewDeliveryService) {
+  ReloadGateway gw;
+  const std::string webhooks =
+      "[plugins.auth_api_key]\n[plugins.routes_webhooks]\nallow_private_targets = true\n";
+  gw.write_config(webhooks + "[plugins.webhook_delivery]\nallow_private_targets = true\n");
+  gw.start();
+  auto partner =
+      json::parse(gw.admin("POST", "/partners", R"({"name":"Shop","tier":"premium"})").body);
+  auto key = json::parse(gw.admin("POST", "/partners/" + partner["id"].get<std::string>() + "/keys",
+                                  "{}")
+                             .body)["key"]
+                 .get<std::string>();
+  // An endpoint nobody listens on: every attempt fails and is retried on the schedule (+5 s).
+  const std::string url = "http://127.0.0.1:" + std::to_string(free_port()) + "/hooks";
+  auto created = http_request(gw.port, "POST", "/v1/webhooks",
+                              {{"X-API-Key", key}, {"Content-Type", "application/json"}},
+                              json{{"url", url}, {"events", {"*"}}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string endpoint = json::parse(created.body)["id"];
+  ASSERT_EQ(http_request(gw.port, "POST", "/v1/webhooks/" + endpoint + "/test",
+                         {{"X-API-Key", key}})
+                .status,
+            202);
+  auto attempts = [&] {
+    return std::stoi(
+        products::query_db(gw.dir / "portico.db", "SELECT count(*) FROM webhook_attempts")[0][0]);
+  };
+  for (int wait = 0; wait < 100 && attempts() < 1; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(attempts(), 1);
+
+  // New settings: a new instance of the delivery service replaces the old one.
+  gw.write_config(webhooks +
+                  "[plugins.webhook_delivery]\nallow_private_targets = true\n"
+                  "max_in_flight_per_endpoint = 4\n");
+  auto result = gw.reload();
+  EXPECT_NE(result.dump().find("plugin settings changed: webhook_delivery (new instance)"),
+            std::string::npos)
+      << result.dump();
+  // The retry the old service scheduled is made by the new one, from the database.
+  for (int wait = 0; wait < 200 && attempts() < 2; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(attempts(), 2);
+  auto state = products::query_db(gw.dir / "portico.db",
+                                  "SELECT state, attempts FROM webhook_deliveries");
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state[0][0], "pending") << "still queued for its next retry";
 }
 
 }  // namespace
