@@ -21,24 +21,6 @@ void RateLimiterSlot::refund(std::string_view key, const RateLimitQuota& quota,
   if (current_.policy) current_.policy->refund(key, quota, now);
 }
 
-std::vector<RateLimitUsage> RateLimiterSlot::export_usage(
-    std::chrono::system_clock::time_point now) const {
-  std::unique_lock lock(mutex_);
-  if (!current_.policy) return parked_;
-  return current_.speaks_handoff ? current_.policy->export_usage(now)
-                                 : std::vector<RateLimitUsage>{};
-}
-
-void RateLimiterSlot::import_usage(const std::vector<RateLimitUsage>& usage,
-                                   std::chrono::system_clock::time_point now) {
-  std::unique_lock lock(mutex_);
-  if (!current_.policy) {
-    parked_.insert(parked_.end(), usage.begin(), usage.end());
-  } else if (current_.speaks_handoff) {
-    current_.policy->import_usage(usage, now);
-  }
-}
-
 RateLimiterSlot::Handover RateLimiterSlot::replace(Candidate next,
                                                    std::chrono::system_clock::time_point now) {
   Handover handover;

@@ -35,9 +35,6 @@ class RateLimiterSlot final : public RateLimitPolicy {
                             std::chrono::system_clock::time_point now) override;
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override;
-  std::vector<RateLimitUsage> export_usage(std::chrono::system_clock::time_point now) const override;
-  void import_usage(const std::vector<RateLimitUsage>& usage,
-                    std::chrono::system_clock::time_point now) override;
 
   // Makes `next` the policy in force (a no-op when it already is). Exceptions from the plugins
   // propagate and leave the policy in force unchanged.

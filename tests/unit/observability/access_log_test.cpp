@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
+#include <thread>
+#include <vector>
 #include <sstream>
 
 #include "core/observability/observability.hpp"
@@ -111,6 +114,39 @@ TEST(AccessLog, LinesGoToOneFilePerUtcDay) {
   ASSERT_EQ(day2.size(), 1u);
   EXPECT_EQ(json::parse(day1[0])["request_id"], "late");
   EXPECT_EQ(json::parse(day2[0])["request_id"], "early");
+}
+
+TEST(AccessLog, AFullBatchMakesWritersWaitAndLosesNothing) {
+  test::TempDir dir;
+  constexpr int kThreads = 4;
+  constexpr int kLines = 2'000;
+  {
+    AccessLog log(dir.path() / "log", 4096);  // a dozen lines: writers wait for the writer often
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+      writers.emplace_back([&log, t] {
+        for (int i = 0; i < kLines; ++i) {
+          std::string id = "req_" + std::to_string(t) + "_" + std::to_string(i);
+          AccessRecord r;
+          r.request_id = id;
+          r.method = "GET";
+          r.path = "/";
+          r.time = at("2026-03-05T10:00:00.000Z");
+          log.write(r);
+        }
+      });
+    }
+    for (auto& writer : writers) writer.join();
+    log.flush();
+    EXPECT_EQ(lines_of(dir / "log/access-2026-03-05.jsonl").size(),
+              static_cast<std::size_t>(kThreads * kLines))
+        << "flush() returns once every line written so far is in the file";
+  }
+  std::set<std::string> ids;
+  for (const auto& line : lines_of(dir / "log/access-2026-03-05.jsonl")) {
+    ids.insert(json::parse(line)["request_id"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kLines));
 }
 
 TEST(AccessLog, UnwritableDirectoryFailsAtConstruction) {
