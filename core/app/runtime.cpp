@@ -110,6 +110,8 @@ Runtime open_runtime(const config::Config& config,
   }
   runtime.usage = std::make_shared<usage::UsageRecorder>(runtime.db, runtime.clock);
   runtime.observability = open_observability(config);
+  runtime.observability->set_webhook_stats(
+      [db = runtime.db, clock = runtime.clock] { return read_webhook_stats(*db, clock()); });
   // A lockout is also the auth-failure-burst detector's signal.
   runtime.client_guard = std::make_shared<pipeline::ClientGuard>(
       std::chrono::steady_clock::now,
@@ -118,6 +120,29 @@ Runtime open_runtime(const config::Config& config,
         observability->on_lockout(warning);
       });
   return runtime;
+}
+
+observability::WebhookStats read_webhook_stats(Database& db,
+                                               std::chrono::system_clock::time_point now) {
+  observability::WebhookStats stats;
+  try {
+    // The pending rows through the (state, next_attempt_at) index; attempts with an error are
+    // the failures (error is NULL exactly on a 2xx).
+    Rows pending = db.query(
+        "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE state = 'pending'");
+    stats.queue_depth = static_cast<std::uint64_t>(pending.at(0).integer(0));
+    if (auto oldest = pending.at(0).optional_text(1)) {
+      if (auto at = util::parse_rfc3339(*oldest); at && *at < now) {
+        stats.oldest_pending_seconds = std::chrono::duration<double>(now - *at).count();
+      }
+    }
+    Rows attempts = db.query("SELECT count(*) - count(error), count(error) FROM webhook_attempts");
+    stats.succeeded = static_cast<std::uint64_t>(attempts.at(0).integer(0));
+    stats.failed = static_cast<std::uint64_t>(attempts.at(0).integer(1));
+  } catch (const DatabaseError&) {
+    return {};  // no webhook tables: routes_webhooks has never been enabled on this database
+  }
+  return stats;
 }
 
 void Runtime::flush() const {

@@ -86,6 +86,12 @@ struct SnapshotPlugin {
 };
 std::vector<SnapshotPlugin> fresh_plugins(std::vector<plugin_host::PreparedPlugin> prepared);
 
+// portico_webhook_* metrics, read at scrape time from the tables routes_webhooks owns and
+// webhook_delivery fills (a shared-table contract, docs/architecture.md): attempts by result,
+// pending deliveries and the age of the oldest. All zero while those tables do not exist.
+observability::WebhookStats read_webhook_stats(Database& db,
+                                               std::chrono::system_clock::time_point now);
+
 // Initialises the plugins not carried over and assembles the partner pipeline (core routes +
 // plugin routes). Throws StartupError naming the plugin on an init failure or a route conflict.
 // The snapshot's rate limiter is runtime.ratelimit; make it use the snapshot's policy with

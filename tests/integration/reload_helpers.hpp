@@ -78,6 +78,10 @@ class ReloadGateway {
                          {"Content-Type", "application/json"}},
                         body);
   }
+  // GET of an admin-listener path outside /admin/v1 (/metrics).
+  HttpResponse admin_get(const std::string& path) {
+    return http_request(admin_port, "GET", path, {{"Authorization", "Bearer test-admin-token"}});
+  }
   // POST /admin/v1/reload, expecting success; returns its answer.
   json reload() {
     auto res = admin("POST", "/reload");

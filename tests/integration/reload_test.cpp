@@ -325,6 +325,17 @@ TEST(Reload, PendingWebhookRetriesCarryOnWithTheNewDeliveryService) {
                                   "SELECT state, attempts FROM webhook_deliveries");
   ASSERT_EQ(state.size(), 1u);
   EXPECT_EQ(state[0][0], "pending") << "still queued for its next retry";
+
+  // The same story in /metrics, read from the delivery tables.
+  auto metrics = gw.admin_get("/metrics").body;
+  EXPECT_NE(metrics.find("\nportico_webhook_deliveries_total{result=\"failure\"} 2\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\nportico_webhook_deliveries_total{result=\"success\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("\nportico_webhook_queue_depth 1\n"), std::string::npos);
+  EXPECT_EQ(metrics.find("\nportico_webhook_oldest_pending_seconds 0\n"), std::string::npos)
+      << "the pending delivery is several seconds old";
 }
 
 }  // namespace
