@@ -246,11 +246,8 @@ TEST(Reload, RateLimitCountsCarryOverToANewPolicy) {
   const std::string auth = "[plugins.auth_api_key]\n";
   gw.write_config(auth + "[plugins.ratelimit_sliding_window]\n");
   gw.start();
-  auto partner = json::parse(gw.admin("POST", "/partners", R"({"name":"Shop","tier":"basic"})").body);
-  auto key = json::parse(gw.admin("POST", "/partners/" + partner["id"].get<std::string>() + "/keys",
-                                  "{}")
-                             .body)["key"]
-                 .get<std::string>();
+  products::Admin admin{gw.admin_port};
+  const std::string key = admin.key(admin.partner("basic"));
   auto remaining = [&]() -> std::string {
     auto res = http_request(gw.port, "GET", "/v1/usage", {{"X-API-Key", key}});
     if (res.status == 429) return "429";
@@ -282,12 +279,8 @@ TEST(Reload, PendingWebhookRetriesCarryOnWithTheNewDeliveryService) {
       "[plugins.auth_api_key]\n[plugins.routes_webhooks]\nallow_private_targets = true\n";
   gw.write_config(webhooks + "[plugins.webhook_delivery]\nallow_private_targets = true\n");
   gw.start();
-  auto partner =
-      json::parse(gw.admin("POST", "/partners", R"({"name":"Shop","tier":"premium"})").body);
-  auto key = json::parse(gw.admin("POST", "/partners/" + partner["id"].get<std::string>() + "/keys",
-                                  "{}")
-                             .body)["key"]
-                 .get<std::string>();
+  products::Admin admin{gw.admin_port};
+  const std::string key = admin.key(admin.partner("premium"));
   // An endpoint nobody listens on: every attempt fails and is retried on the schedule (+5 s).
   const std::string url = "http://127.0.0.1:" + std::to_string(free_port()) + "/hooks";
   auto created = http_request(gw.port, "POST", "/v1/webhooks",
