@@ -2,6 +2,7 @@
 # The README's two commands (and a third for builders):
 #   packaging/dev.sh run    install what is missing, build, start the demo gateway
 #   packaging/dev.sh test   install what is missing, build, run every test
+#                           (--sanitize address,undefined | thread: in build-sanitize-*/)
 #   packaging/dev.sh build  install what is missing, build
 set -euo pipefail
 
@@ -33,11 +34,13 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+cmake_extra=()  # more -D options for a new build directory (test --sanitize)
+
 build() {
   install_missing
   if [ ! -f "$build_dir/build.ninja" ]; then
     say "configuring $build_dir"
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_extra[@]}" >/dev/null
   fi
   say "building"
   cmake --build "$build_dir"
@@ -47,7 +50,15 @@ build() {
 # (created once, kept in var/), prints a ready curl, and stays in the foreground until Ctrl-C.
 run() {
   build
-  export PORTICO_ADMIN_TOKEN=${PORTICO_ADMIN_TOKEN:-dev-admin-token}
+  # Without PORTICO_ADMIN_TOKEN the demo config's fallback token is in force (serve warns about it);
+  # the CLI below reads the same token from the config.
+  local admin_token=${PORTICO_ADMIN_TOKEN:-} token_note
+  if [ -z "$admin_token" ]; then
+    admin_token=dev-admin-token
+    token_note="$admin_token — the demo fallback from configs/portico.toml, because PORTICO_ADMIN_TOKEN is not set; set it for anything but a local demo"
+  else
+    token_note="from PORTICO_ADMIN_TOKEN"
+  fi
   export PORTICO_CONFIG=configs/portico.toml
   local portico="$build_dir/bin/portico"
   mkdir -p var/log
@@ -87,7 +98,10 @@ Portico is running on http://127.0.0.1:8080 (admin API on 127.0.0.1:9901). Try:
 
   curl -s -H 'X-API-Key: $key' 'http://127.0.0.1:8080/v1/products?limit=3'
   curl -s -H 'X-API-Key: $key' http://127.0.0.1:8080/v1/usage
-  curl -s -H 'Authorization: Bearer $PORTICO_ADMIN_TOKEN' http://127.0.0.1:9901/admin/v1/plugins
+  curl -s -H 'Authorization: Bearer $admin_token' http://127.0.0.1:9901/admin/v1/plugins
+
+Admin token: $token_note.
+Admin actions are audited in var/log/audit-$(date -u +%F).log.
 
 The demo key is kept in $key_file. Stop with Ctrl-C (in-flight requests are drained first).
 
@@ -95,15 +109,104 @@ MSG
   wait $pid
 }
 
+# test [--sanitize address,undefined | --sanitize thread]: with a sanitizer, everything is built in
+# a build directory of its own (build-sanitize-<list>) and any report fails the test that made it.
 run_tests() {
+  local sanitize="" timeout=300
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --sanitize) sanitize=${2:-}; shift 2 || { echo "test: --sanitize needs a value" >&2; exit 2; } ;;
+      --sanitize=*) sanitize=${1#*=}; shift ;;
+      *) echo "test: unknown option '$1' (usage: packaging/dev.sh test [--sanitize address,undefined|thread])" >&2; exit 2 ;;
+    esac
+  done
+  case "$sanitize" in
+    "") ;;
+    address|undefined|address,undefined|undefined,address|thread)
+      build_dir=${PORTICO_BUILD_DIR:-build-sanitize-${sanitize//,/-}}
+      cmake_extra=(-DPORTICO_SANITIZE="$sanitize")
+      timeout=900
+      export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1}
+      export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+      export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+      ;;
+    *) echo "test: --sanitize takes address,undefined or thread, not '$sanitize'" >&2; exit 2 ;;
+  esac
   build
-  say "running tests"
-  ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 300
+  say "running tests${sanitize:+ with -fsanitize=$sanitize}"
+  ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout "$timeout"
+}
+
+# Debian 12 packages only `fuzz` needs: clang with libFuzzer and the sanitizer runtimes.
+fuzz_packages=(clang-14 libclang-rt-14-dev)
+
+# fuzz [SECONDS] [libFuzzer options...]: builds the fuzz targets (tests/fuzz, docs/security.md
+# "Fuzzing") with clang, libFuzzer, ASan and UBSan in build-fuzz/ and runs each for SECONDS
+# (default 600) from its committed corpus; new inputs go to build-fuzz/fuzz-work/<target>/corpus.
+# Stops at the first crash, naming the reproducer; ends with a table of executions, speed,
+# coverage (libFuzzer's cov: and ft:) and crashes. FUZZ_TARGETS="json_bodies cursor" runs only
+# those. Extra options go to every run, e.g. `fuzz 600 -runs=1000000`.
+run_fuzz() {
+  local seconds=${1:-600}
+  [ $# -gt 0 ] && shift
+  case "$seconds" in
+    '' | *[!0-9]* | 0) echo "usage: packaging/dev.sh fuzz [SECONDS] [libFuzzer options...]" >&2; exit 2 ;;
+  esac
+  packages+=("${fuzz_packages[@]}")
+  install_missing
+  local dir=${PORTICO_FUZZ_BUILD_DIR:-build-fuzz}
+  if [ ! -f "$dir/build.ninja" ]; then
+    say "configuring $dir (clang-14, libFuzzer, ASan, UBSan)"
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DPORTICO_FUZZ=ON >/dev/null
+  fi
+  say "building the fuzz targets"
+  cmake --build "$dir" --target portico_fuzz_targets
+
+  local -a rows=()
+  local name binary max_len
+  while read -r name binary max_len; do
+    [ -n "$name" ] || continue
+    if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then continue; fi
+    local work="$dir/fuzz-work/$name" dict="tests/fuzz/$name/$name.dict"
+    mkdir -p "$work/corpus" "$work/artifacts"
+    local -a options=(-max_total_time="$seconds" -max_len="$max_len" -timeout=10
+                      -print_final_stats=1 -artifact_prefix="$work/artifacts/")
+    [ -f "$dict" ] && options+=(-dict="$dict")
+    say "fuzzing $name for ${seconds}s (log: $work/fuzz.log)"
+    local status=0
+    nice "$binary" "${options[@]}" "$@" "$work/corpus" "tests/fuzz/$name/corpus" \
+      >"$work/fuzz.log" 2>&1 || status=$?
+    local runs speed cov ft
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log" | tail -1)
+    cov=$(grep -o ' cov: [0-9]*' "$work/fuzz.log" | tail -1 | tr -dc 0-9 || true)
+    ft=$(grep -o ' ft: [0-9]*' "$work/fuzz.log" | tail -1 | tr -dc 0-9 || true)
+    if [ "$status" -ne 0 ]; then
+      local reproducer
+      reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$work/fuzz.log" | tail -1)
+      grep -E 'FUZZ FINDING|ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|SUMMARY:' \
+        "$work/fuzz.log" | head -5 >&2 || true
+      say "$name: CRASH (exit $status); reproducer: ${reproducer:-none written, see $work/fuzz.log}"
+      echo "Replay it: $binary ${reproducer:-<input>}" >&2
+      exit 1
+    fi
+    rows+=("$name|${runs:-?}|${speed:-?}|${cov:-?}|${ft:-?}|0")
+  done <"$dir/fuzz_targets.txt"
+
+  [ ${#rows[@]} -gt 0 ] || { echo "fuzz: no target matches FUZZ_TARGETS='${FUZZ_TARGETS:-}'" >&2; exit 2; }
+  printf '\n%-18s %12s %8s %7s %8s %8s\n' target executions exec/s cov ft crashes
+  local row
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name runs speed cov ft crashes <<<"$row"
+    printf '%-18s %12s %8s %7s %8s %8s\n' "$name" "$runs" "$speed" "$cov" "$ft" "$crashes"
+  done
 }
 
 case "${1:-}" in
   build) build ;;
   run) run ;;
-  test) run_tests ;;
-  *) echo "usage: packaging/dev.sh build|run|test" >&2; exit 2 ;;
+  test) shift; run_tests "$@" ;;
+  fuzz) shift; run_fuzz "$@" ;;
+  *) echo "usage: packaging/dev.sh build|run|test|fuzz" >&2; exit 2 ;;
 esac

@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
 #include "core/observability/prometheus_text.hpp"
 #include "core/partners/admin_routes.hpp"
 #include "core/pipeline/problems.hpp"
@@ -36,13 +40,31 @@ Problem admin_unauthorized() {
   return p;
 }
 
+bool changes_state(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// The "id" member of a 201 JSON answer: what the request created (never any other member).
+std::string created_id(const Response& response) {
+  if (response.status != 201 || response.content_type.rfind("application/json", 0) != 0) return {};
+  auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (!body.is_object()) return {};
+  auto id = body.find("id");
+  return id != body.end() && id->is_string() ? id->get<std::string>() : std::string{};
+}
+
 }  // namespace
 
 AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Database> db,
                    std::shared_ptr<partners::PartnerService> partners,
                    std::shared_ptr<usage::UsageRecorder> usage, MetricsText metrics,
-                   Reloader* reloader)
-    : holder_(holder), db_(std::move(db)), reloader_(reloader) {
+                   Reloader* reloader, std::shared_ptr<pipeline::ClientGuard> guard,
+                   std::shared_ptr<observability::AuditLog> audit)
+    : holder_(holder),
+      db_(std::move(db)),
+      reloader_(reloader),
+      guard_(std::move(guard)),
+      audit_(std::move(audit)) {
   router_.add(route("GET", "/healthz", false,
                     [](const Request&) {
                       return Response::json(200, {{"status", "ok"}});
@@ -54,8 +76,9 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
       route("GET", "/admin/v1/plugins", true, [this](const Request&) { return list_plugins(); }),
       "core");
   if (reloader_) {
-    router_.add(route("POST", "/admin/v1/reload", true, [this](const Request&) { return reload(); }),
-                "core");
+    router_.add(
+        route("POST", "/admin/v1/reload", true, [this](const Request&) { return reload(); }),
+        "core");
   }
   if (metrics) {
     router_.add(route("GET", "/metrics", true,
@@ -81,22 +104,40 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
 }
 
 Response AdminApi::handle(Request& request) const {
+  const auto received_at = std::chrono::system_clock::now();
   request.request_id = pipeline::request_id_for(request.header("X-Request-Id"));
   Response response;
   // Held to the end of the request: a plugin's admin route runs on the snapshot it came from.
   auto snapshot = holder_.load();
+  const pipeline::RouteEntry* matched = nullptr;
+  std::string refusal;  // the audit action of a request refused before its route: see below
   try {
     auto match = router_.match(request.method, request.path);
     if (!match.entry) {
       auto from_plugins = snapshot->admin_router.match(request.method, request.path);
       if (from_plugins.entry || match.allowed_methods.empty()) match = std::move(from_plugins);
     }
+    matched = match.entry;
+    request.path_params = std::move(match.params);
     // Everything but the open probes needs the token, unknown paths included (no route probing).
+    // The probes are never locked out.
     if (!match.entry || match.entry->route.authenticated) {
+      const config::SecurityConfig& settings = pipeline::security_settings(*snapshot);
+      // A locked-out address is refused before its token is even compared.
+      if (guard_) {
+        pipeline::GuardDecision decision = guard_->check_lockout(request.client_ip);
+        if (decision.outcome != pipeline::GuardDecision::Outcome::allowed) {
+          refusal = "locked_out";
+          throw ProblemError(pipeline::guard_refusal(decision, settings));
+        }
+      }
       auto header = request.header("Authorization");
       std::string_view presented;
       if (header && header->substr(0, 7) == "Bearer ") presented = header->substr(7);
       if (!token_matches(presented, snapshot->config->admin.token)) {
+        // Counts towards the lockout like a failed partner authentication (which logs it).
+        if (guard_) guard_->record_auth_failure(request.client_ip, settings);
+        refusal = "unauthorized";
         throw ProblemError(admin_unauthorized());
       }
     }
@@ -106,15 +147,48 @@ Response AdminApi::handle(Request& request) const {
       }
       throw ProblemError(pipeline::route_not_found(request.method, request.path));
     }
-    request.path_params = std::move(match.params);
     response = match.entry->route.handler(request);
   } catch (const ProblemError& e) {
     response = pipeline::problem_response(e.problem(), request.request_id);
-  } catch (const std::exception&) {
-    response = pipeline::problem_response(pipeline::internal_error(), request.request_id);
+  } catch (const std::exception& error) {
+    response = pipeline::problem_response(pipeline::error_problem(error), request.request_id);
   }
   response.set_header("X-Request-Id", request.request_id);
+
+  // Audited: every state-changing request whatever its outcome, and every refusal for the token
+  // or a lockout whatever the method (so that guessing is visible).
+  if (audit_ && (changes_state(request.method) || !refusal.empty())) {
+    observability::AuditRecord record;
+    record.time = received_at;
+    record.method = request.method;
+    if (matched) record.route = matched->route.path;
+    if (!refusal.empty()) {
+      record.action = refusal;
+    } else if (matched) {
+      record.action = observability::admin_action(request.method, matched->route.path,
+                                                  has_routes_below(*snapshot, matched->route.path));
+    } else {
+      record.action = "no_route";
+    }
+    if (matched) record.target.assign(request.path_params.begin(), request.path_params.end());
+    record.request_id = request.request_id;
+    record.caller = request.client_ip;
+    record.status = response.status;
+    if (refusal.empty()) record.created = created_id(response);
+    audit_->write(record);
+  }
   return response;
+}
+
+bool AdminApi::has_routes_below(const pipeline::Snapshot& snapshot,
+                                const std::string& pattern) const {
+  // A parameter segment matches any segment, so "_" stands for every possible child.
+  std::string child = pattern + "/_";
+  for (const pipeline::Router* router : {&router_, &snapshot.admin_router}) {
+    auto match = router->match("GET", child);
+    if (match.entry || !match.allowed_methods.empty()) return true;
+  }
+  return false;
 }
 
 Response AdminApi::list_plugins() const {
@@ -146,6 +220,14 @@ Response AdminApi::readiness() const {
   bool ready = true;
   try {
     db_->query("SELECT 1");
+    // While writes fail (full disk, a lock held by another process, I/O errors), try one: it is
+    // how readiness comes back once the store takes writes again, with or without traffic.
+    if (!db_->write_failure().empty()) {
+      db_->execute(
+          "INSERT INTO core_store_probe(id, written_at) VALUES (1, ?)"
+          " ON CONFLICT(id) DO UPDATE SET written_at = excluded.written_at",
+          {util::format_rfc3339(std::chrono::system_clock::now())});
+    }
     checks["store"] = "ok";
   } catch (const std::exception& e) {
     checks["store"] = std::string("failing: ") + e.what();
@@ -155,8 +237,10 @@ Response AdminApi::readiness() const {
   checks["plugins"] =
       snapshot ? std::to_string(snapshot->plugins.size()) + " loaded" : "not loaded";
   if (!snapshot) ready = false;
-  return Response::json(ready ? 200 : 503,
-                        {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+  Response response = Response::json(
+      ready ? 200 : 503, {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+  if (!ready) response.set_header("Retry-After", "5");
+  return response;
 }
 
 }  // namespace portico::app

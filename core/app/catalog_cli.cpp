@@ -9,6 +9,7 @@
 
 #include "core/partners/cli_args.hpp"
 #include "core/partners/cli_context.hpp"
+#include "portico/sdk/json.hpp"
 
 namespace portico::app::catalog_cli {
 namespace {
@@ -223,14 +224,18 @@ const pcli::SubCommandSpec& import_spec() {
 
 CatalogFile parse_catalog_json(std::string_view text, const std::string& name) {
   CatalogFile file;
-  try {
-    file.items = json::parse(text);
-  } catch (const json::parse_error& error) {
-    std::string what = error.what();
-    if (auto at = what.find("syntax error"); at != std::string::npos) what = what.substr(at);
-    throw CatalogFileError(name + ":" + line_and_column(text, error.byte ? error.byte - 1 : 0) +
-                           ": not valid JSON: " + what);
+  sdk::JsonParse parsed = sdk::parse_json(text, sdk::kDefaultMaxJsonDepth);
+  if (!parsed.ok()) {
+    const sdk::JsonError& error = *parsed.error;
+    const std::string where =
+        name + ":" + line_and_column(text, error.byte ? error.byte - 1 : 0) + ": ";
+    if (error.kind == sdk::JsonError::Kind::syntax) {
+      throw CatalogFileError(where + "not valid JSON");
+    }
+    throw CatalogFileError(where + (error.field.empty() ? "the document" : error.field) + " " +
+                           error.message);
   }
+  file.items = std::move(parsed.value);
   if (!file.items.is_array()) throw CatalogFileError(name + ": must hold a JSON array of products");
   for (std::size_t i = 0; i < file.items.size(); ++i) {
     if (!file.items[i].is_object())
@@ -279,9 +284,12 @@ CatalogFile parse_catalog_csv(std::string_view text, const std::string& name) {
       } else if (column == "currency") {
         item["price"]["currency"] = cell;
       } else if (column == "attributes") {
-        json attributes = json::parse(cell, nullptr, false);
-        if (!attributes.is_object()) throw CatalogFileError(at + ": not a JSON object");
-        item["attributes"] = std::move(attributes);
+        sdk::JsonParse attributes = sdk::parse_json(cell, sdk::kDefaultMaxJsonDepth);
+        if (!attributes.ok() || !attributes.value.is_object()) {
+          throw CatalogFileError(at + ": not a JSON object" +
+                                 (attributes.ok() ? "" : " (" + attributes.error->message + ")"));
+        }
+        item["attributes"] = std::move(attributes.value);
       } else if (column.starts_with("stock.")) {
         stock.push_back({{"id", column.substr(6)}, {"available", csv_integer(cell, at)}});
       } else {

@@ -18,6 +18,7 @@
 #include "core/partners/partner_cli.hpp"
 #include "core/util/strings.hpp"
 #include "portico/api_version.hpp"
+#include "portico/sdk/json.hpp"
 
 namespace portico::app {
 namespace {
@@ -112,13 +113,20 @@ int cmd_serve(const Invocation& inv, std::ostream&, std::ostream&) {
   return serve({inv.config_file, inv.overrides});
 }
 
-int cmd_check(const Invocation& inv, std::ostream& out, std::ostream&) {
+int cmd_check(const Invocation& inv, std::ostream& out, std::ostream& err) {
   config::Config cfg = load_config(inv.config_file, inv.overrides);
   auto plugins = prepare_plugins_or_fail(cfg);
+  // Accepted but risky settings (a short admin token on loopback, the demo fallback token).
+  for (const auto& warning : cfg.warnings) err << "warning: " << warning << "\n";
   if (inv.json) {
     nlohmann::json names = nlohmann::json::array();
     for (const auto& p : plugins) names.push_back(p.loaded.info.name + "@" + p.loaded.info.version);
-    out << nlohmann::json{{"config", cfg.file}, {"ok", true}, {"plugins", names}}.dump() << "\n";
+    out << nlohmann::json{{"config", cfg.file},
+                          {"ok", true},
+                          {"plugins", names},
+                          {"warnings", cfg.warnings}}
+               .dump()
+        << "\n";
   } else {
     out << cfg.file << ": ok (" << plugins.size() << " plugin(s) enabled)\n";
   }
@@ -147,9 +155,18 @@ void print_plugin_table(const nlohmann::json& data, std::ostream& out) {
   }
 }
 
+// A successful admin API answer, read like any input from outside (nesting bounded).
+nlohmann::json admin_reply_json(const std::string& body) {
+  sdk::JsonParse parsed = sdk::parse_json(body);
+  if (!parsed.ok() || !parsed.value.is_object()) {
+    throw std::runtime_error("the admin API answered with a body that is not a JSON object");
+  }
+  return std::move(parsed.value);
+}
+
 // The problem body of an admin API refusal, as lines for stderr.
 void print_problem(const std::string& body, std::ostream& err) {
-  auto problem = nlohmann::json::parse(body, nullptr, false);
+  nlohmann::json problem = sdk::parse_json(body).value;
   if (!problem.is_object()) {
     err << body << "\n";
     return;
@@ -181,7 +198,7 @@ int cmd_plugins(const Invocation& inv, std::ostream& out, std::ostream& err) {
       print_problem(reply.body, err);
       return 1;
     }
-    data = nlohmann::json::parse(reply.body).at("data");
+    data = admin_reply_json(reply.body).at("data");
   } catch (const AdminUnreachable& e) {
     if (!inv.admin_url.empty()) throw;
     data = configured_plugins(inv);
@@ -210,7 +227,7 @@ int cmd_reload(const Invocation& inv, std::ostream& out, std::ostream& err) {
     out << reply.body << "\n";
     return 0;
   }
-  auto result = nlohmann::json::parse(reply.body);
+  nlohmann::json result = admin_reply_json(reply.body);
   const auto generation = result.value("generation", 0);
   if (result["changes"].empty()) {
     out << "reloaded: generation " << generation << ", nothing changed\n";
@@ -263,9 +280,8 @@ const std::vector<Command>& commands() {
        cmd_serve},
       {"check", "Validate the config and every enabled plugin; exit 2 naming each problem", true,
        true, false, cmd_check},
-      {"plugins",
-       "List the plugins the running gateway has loaded (else those the config enables)", true,
-       true, true, cmd_plugins},
+      {"plugins", "List the plugins the running gateway has loaded (else those the config enables)",
+       true, true, true, cmd_plugins},
       {"reload", "Reload the running gateway's config and plugins (nothing changes on an error)",
        false, true, true, cmd_reload},
       {"migrate", "Apply the database migrations of the core and every enabled plugin", true, true,

@@ -1,13 +1,17 @@
 #include "core/app/gateway.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/app/admin_api.hpp"
@@ -15,6 +19,9 @@
 #include "core/app/reload.hpp"
 #include "core/app/runtime.hpp"
 #include "core/http/http_server.hpp"
+#include "core/observability/audit_log.hpp"
+#include "core/observability/process_stats.hpp"
+#include "core/pipeline/request_id.hpp"
 #include "core/storage/outbox.hpp"
 
 namespace portico::app {
@@ -31,8 +38,78 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   o.max_header = server.max_header;
   o.header_timeout = server.header_timeout;
   o.idle_timeout = server.idle_timeout;
+  o.max_json_depth = server.max_json_depth;
   return o;
 }
+
+// The soft RLIMIT_NOFILE raised to the hard one (every connection is a descriptor); the limit in
+// force, said in the log either way.
+std::uint64_t raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::info("raised the open-file limit (RLIMIT_NOFILE) from {} to its hard limit {}",
+                   before, limit.rlim_max);
+      return limit.rlim_max;
+    }
+    spdlog::warn("could not raise the open-file limit (RLIMIT_NOFILE) from {} to {}", before,
+                 limit.rlim_max);
+    return before;
+  }
+  spdlog::info("open-file limit (RLIMIT_NOFILE) is {}", limit.rlim_cur);
+  return limit.rlim_cur;
+}
+
+// How many partner connections one public listener may hold: what the open-file limit leaves
+// after the descriptors in use now (store, logs, plugins) and a reserve for the admin listener,
+// webhook deliveries and the store's later needs.
+std::size_t partner_connection_cap(std::uint64_t open_file_limit, int listeners) {
+  const std::uint64_t in_use = observability::read_process_stats().open_fds.value_or(64);
+  const std::uint64_t reserve = 64 + open_file_limit / 20;
+  const std::uint64_t spare =
+      open_file_limit > in_use + reserve ? open_file_limit - in_use - reserve : 0;
+  const std::uint64_t cap = std::max<std::uint64_t>(16, spare / std::max(1, listeners));
+  spdlog::info(
+      "each partner listener accepts at most {} connections at once (open-file limit {}, {} in "
+      "use, {} kept for the admin listener, the store and webhooks)",
+      cap, open_file_limit, in_use, reserve);
+  return static_cast<std::size_t>(cap);
+}
+
+// Accept pauses reach the log at most once per listener and reason every 10 s (with how many
+// happened since), and every one is counted in portico_accept_pauses_total.
+class AcceptPauseReporter {
+ public:
+  explicit AcceptPauseReporter(std::shared_ptr<observability::Observability> observability)
+      : observability_(std::move(observability)) {}
+
+  std::function<void(std::string_view, const std::string&)> for_listener(std::string listener) {
+    return [this, listener](std::string_view reason, const std::string& message) {
+      if (observability_) observability_->count_accept_pause(listener, reason);
+      std::lock_guard lock(mutex_);
+      Seen& seen = seen_[listener + "/" + std::string(reason)];
+      ++seen.since_logged;
+      const auto now = std::chrono::steady_clock::now();
+      if (seen.logged && now - *seen.logged < std::chrono::seconds(10)) return;
+      spdlog::warn("{} ({} time(s) since the last such line; open connections are still served)",
+                   message, seen.since_logged);
+      seen.logged = now;
+      seen.since_logged = 0;
+    };
+  }
+
+ private:
+  struct Seen {
+    std::optional<std::chrono::steady_clock::time_point> logged;
+    std::uint64_t since_logged = 0;
+  };
+  std::shared_ptr<observability::Observability> observability_;
+  std::mutex mutex_;
+  std::map<std::string, Seen> seen_;
+};
 
 // Closes listeners and idle connections, then stops the io_contexts once every connection has
 // finished its request or the deadline passes. Keeps itself alive through its pending timer.
@@ -75,6 +152,8 @@ class Drain : public std::enable_shared_from_this<Drain> {
 }  // namespace
 
 int serve(const ServeOptions& options) {
+  // A write past RLIMIT_FSIZE fails with EFBIG (the store answers 503) instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   config::Config cfg = load_config(options.config_file, options.overrides);
   try {
     setup_process_log(cfg.logging.level, cfg.logging.dir);
@@ -118,25 +197,42 @@ int serve(const ServeOptions& options) {
   // The admin listener has its own thread: an import or a reload never holds up partner traffic.
   asio::io_context admin_io(1);
   auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
+  // Accepted but risky settings (a short admin token on loopback, the demo fallback token).
+  for (const auto& warning : cfg.warnings) spdlog::warn("{}", warning);
+  std::shared_ptr<observability::AuditLog> audit;
+  try {
+    audit = std::make_shared<observability::AuditLog>(cfg.logging.dir);
+  } catch (const std::exception& e) {
+    throw StartupError({cfg.file + " logging.dir: " + e.what()}, 1);
+  }
   AdminApi admin(
       holder, runtime.db, runtime.partners.service, runtime.usage,
       [observability = runtime.observability](const pipeline::Snapshot& snapshot) {
         return observability->render_metrics(snapshot);
       },
-      &reloader);
+      &reloader, runtime.client_guard, audit);
 
+  const std::size_t connection_cap =
+      partner_connection_cap(raise_open_file_limit(), cfg.server.tls ? 2 : 1);
+  AcceptPauseReporter pauses(runtime.observability);
   std::vector<std::unique_ptr<http::HttpServer>> servers;
-  servers.push_back(std::make_unique<http::HttpServer>(
-      partner_loops, listener_options(cfg.server, "public", cfg.server.listen), partner_handler));
+  auto public_options = listener_options(cfg.server, "public", cfg.server.listen);
+  public_options.max_connections = connection_cap;
+  public_options.on_accept_pause = pauses.for_listener("public");
+  servers.push_back(
+      std::make_unique<http::HttpServer>(partner_loops, public_options, partner_handler));
   if (cfg.server.tls) {
     auto tls_options = listener_options(cfg.server, "tls", cfg.server.tls->listen);
     tls_options.tls = cfg.server.tls;
+    tls_options.max_connections = connection_cap;
+    tls_options.on_accept_pause = pauses.for_listener("tls");
     servers.push_back(
         std::make_unique<http::HttpServer>(partner_loops, tls_options, partner_handler));
   }
+  auto admin_options = listener_options(cfg.server, "admin", cfg.admin.listen);
+  admin_options.on_accept_pause = pauses.for_listener("admin");
   servers.push_back(std::make_unique<http::HttpServer>(
-      std::vector<asio::io_context*>{&admin_io},
-      listener_options(cfg.server, "admin", cfg.admin.listen),
+      std::vector<asio::io_context*>{&admin_io}, admin_options,
       [&admin](Request& request) { return admin.handle(request); }));
   try {
     for (auto& server : servers) server->start();
@@ -164,12 +260,22 @@ int serve(const ServeOptions& options) {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       spdlog::info("SIGHUP received: reloading {}", options.config_file);
-      asio::post(admin_io, [&reloader] {
+      asio::post(admin_io, [&reloader, audit] {
+        observability::AuditRecord record;
+        record.time = std::chrono::system_clock::now();
+        record.action = "reload";
+        record.request_id = pipeline::new_request_id();
+        record.caller = "signal:SIGHUP";
+        record.status = 200;
         try {
           reloader.reload();
-        } catch (const std::exception&) {
+        } catch (const StartupError&) {
           // Already logged line by line; the gateway keeps running as it was.
+          record.status = 422;  // as POST /admin/v1/reload answers a refused reload
+        } catch (const std::exception&) {
+          record.status = 500;
         }
+        audit->write(record);
       });
       wait_hangup();
     });

@@ -6,14 +6,41 @@ namespace portico::app {
 
 PluginContext::PluginContext(std::string name, nlohmann::json settings,
                              std::shared_ptr<Database> db, std::shared_ptr<Outbox> outbox,
-                             std::shared_ptr<CredentialDirectory> credentials, WallClock clock)
+                             std::shared_ptr<CredentialDirectory> credentials, WallClock clock,
+                             std::shared_ptr<const sdk::SecretBox> secrets)
     : name_(std::move(name)),
       settings_(std::move(settings)),
       db_(std::move(db)),
       outbox_(std::move(outbox)),
       credentials_(std::move(credentials)),
       clock_(std::move(clock)),
+      secrets_(std::move(secrets)),
       log_(name_) {}
+
+namespace {
+
+const sdk::SecretBox& require(const std::shared_ptr<const sdk::SecretBox>& secrets) {
+  if (!secrets) {
+    throw std::runtime_error(
+        "no data key is configured (security.data_key or PORTICO_DATA_KEY): secrets cannot be "
+        "sealed or opened");
+  }
+  return *secrets;
+}
+
+}  // namespace
+
+std::string PluginContext::seal_secret(std::string_view plaintext) {
+  return require(secrets_).seal(plaintext);
+}
+
+std::string PluginContext::open_secret(std::string_view sealed) {
+  return require(secrets_).open(sealed);
+}
+
+bool PluginContext::sealed_with_current_key(std::string_view stored) const {
+  return secrets_ && secrets_->sealed_with_current_key(stored);
+}
 
 PluginContext::SpdLog::SpdLog(std::string name) : name_(std::move(name)) {}
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "portico/host.hpp"
+#include "portico/sdk/secret_box.hpp"
 
 namespace portico::app {
 
@@ -18,7 +19,7 @@ class PluginContext final : public Host {
  public:
   PluginContext(std::string name, nlohmann::json settings, std::shared_ptr<Database> db,
                 std::shared_ptr<Outbox> outbox, std::shared_ptr<CredentialDirectory> credentials,
-                WallClock clock);
+                WallClock clock, std::shared_ptr<const sdk::SecretBox> secrets);
 
   const std::string& plugin_name() const override { return name_; }
   const nlohmann::json& config() const override { return settings_; }
@@ -27,6 +28,9 @@ class PluginContext final : public Host {
   Log& log() override { return log_; }
   CredentialDirectory& credentials() override { return *credentials_; }
   std::chrono::system_clock::time_point now() const override { return clock_(); }
+  std::string seal_secret(std::string_view plaintext) override;
+  std::string open_secret(std::string_view sealed) override;
+  bool sealed_with_current_key(std::string_view stored) const override;
 
  private:
   class SpdLog final : public Log {
@@ -44,6 +48,7 @@ class PluginContext final : public Host {
   std::shared_ptr<Outbox> outbox_;
   std::shared_ptr<CredentialDirectory> credentials_;
   WallClock clock_;
+  std::shared_ptr<const sdk::SecretBox> secrets_;  // null: no data key configured
   SpdLog log_;
 };
 

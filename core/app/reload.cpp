@@ -89,21 +89,31 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           ms(b.header_timeout));
   d.shown("server.idle_timeout", a.idle_timeout, b.idle_timeout, ms(a.idle_timeout),
           ms(b.idle_timeout));
-  d.shown("server.shutdown_timeout", a.shutdown_timeout, b.shutdown_timeout,
-          ms(a.shutdown_timeout), ms(b.shutdown_timeout));
+  d.shown("server.shutdown_timeout", a.shutdown_timeout, b.shutdown_timeout, ms(a.shutdown_timeout),
+          ms(b.shutdown_timeout));
+  d.shown("server.max_json_depth", a.max_json_depth, b.max_json_depth,
+          std::to_string(a.max_json_depth), std::to_string(b.max_json_depth));
   d.shown("server.tls", a.tls, b.tls, tls_text(a.tls), tls_text(b.tls));
-  d.shown("admin.listen", running.admin.listen, next.admin.listen,
-          running.admin.listen.to_string(), next.admin.listen.to_string());
-  d.shown("storage.backend", running.storage.backend, next.storage.backend,
-          running.storage.backend, next.storage.backend);
+  d.shown("admin.listen", running.admin.listen, next.admin.listen, running.admin.listen.to_string(),
+          next.admin.listen.to_string());
+  d.shown("storage.backend", running.storage.backend, next.storage.backend, running.storage.backend,
+          next.storage.backend);
   d.shown("storage.path", running.storage.path, next.storage.path, running.storage.path,
           next.storage.path);
+  d.shown("storage.busy_timeout", running.storage.busy_timeout, next.storage.busy_timeout,
+          ms(running.storage.busy_timeout), ms(next.storage.busy_timeout));
   d.shown("logging.dir", running.logging.dir, next.logging.dir, running.logging.dir,
           next.logging.dir);
   d.shown("logging.retention_days", running.logging.retention_days, next.logging.retention_days,
           std::to_string(running.logging.retention_days),
           std::to_string(next.logging.retention_days));
   d.hidden("security.key_secret", running.security.key_secret, next.security.key_secret);
+  // The data keys are read once at start-up (open_data_keys); plugins carried over keep theirs.
+  d.hidden("security.data_key", running.security.data_key, next.security.data_key);
+  d.shown("security.data_key_file", running.security.data_key_file, next.security.data_key_file,
+          running.security.data_key_file, next.security.data_key_file);
+  d.hidden("security.previous_data_keys", running.security.previous_data_keys,
+           next.security.previous_data_keys);
   d.shown("monitoring.ops_webhook_url", running.monitoring.ops_webhook_url,
           next.monitoring.ops_webhook_url, running.monitoring.ops_webhook_url,
           next.monitoring.ops_webhook_url);
@@ -197,8 +207,11 @@ std::vector<std::string> plugin_changes(const pipeline::Snapshot& before,
 nlohmann::json ReloadResult::to_json(const pipeline::Snapshot& snapshot) const {
   nlohmann::json plugins = nlohmann::json::array();
   for (const auto& plugin : snapshot.plugins) plugins.push_back(plugin_json(plugin.loaded, true));
-  return {{"generation", generation}, {"changed", !changes.empty()}, {"changes", changes},
-          {"warnings", warnings},     {"plugins", plugins}};
+  return {{"generation", generation},
+          {"changed", !changes.empty()},
+          {"changes", changes},
+          {"warnings", warnings},
+          {"plugins", plugins}};
 }
 
 Reloader::Reloader(std::string config_file, std::vector<std::string> overrides,

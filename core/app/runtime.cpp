@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "core/app/data_keys.hpp"
 #include "core/partners/migrations.hpp"
 #include "core/storage/outbox.hpp"
 #include "core/usage/usage_routes.hpp"
@@ -43,7 +44,10 @@ std::shared_ptr<Database> open_store(const config::Config& config) {
                        2);
   }
   try {
-    return storage::open_sqlite({config.storage.path});
+    storage::SqliteOptions options;
+    options.path = config.storage.path;
+    options.busy_timeout = config.storage.busy_timeout;
+    return storage::open_sqlite(options);
   } catch (const std::exception& e) {
     throw StartupError({std::string("cannot open the database: ") + e.what()}, 1);
   }
@@ -97,6 +101,8 @@ Runtime open_runtime(const config::Config& config,
                      partners::PartnerService::TierNames tiers) {
   Runtime runtime;
   runtime.db = open_store(config);
+  // After the store: the default key file sits in its directory.
+  runtime.secrets = open_data_keys(config);
   for (const auto& step : migrate_all(*runtime.db, plugins)) {
     if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
   }
@@ -203,7 +209,8 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     std::shared_ptr<Host> host = carried_host;
     if (!host) {
       host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
-                                             runtime.outbox, runtime.partners.keys, runtime.clock);
+                                             runtime.outbox, runtime.partners.keys, runtime.clock,
+                                             runtime.secrets);
       try {
         loaded.plugin->init(*host);
       } catch (const std::exception& e) {

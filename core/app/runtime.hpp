@@ -65,8 +65,11 @@ struct Runtime {
   std::shared_ptr<observability::Observability> observability;
   std::shared_ptr<pipeline::ClientGuard> client_guard;
   // The tier limiter every snapshot uses; its counts move from policy to policy on a reload.
-  std::shared_ptr<pipeline::RateLimiterSlot> ratelimit = std::make_shared<pipeline::RateLimiterSlot>();
+  std::shared_ptr<pipeline::RateLimiterSlot> ratelimit =
+      std::make_shared<pipeline::RateLimiterSlot>();
   WallClock clock = [] { return std::chrono::system_clock::now(); };
+  // The data key(s) plugins seal secrets with (Host::seal_secret); null when none is configured.
+  std::shared_ptr<const sdk::SecretBox> secrets;
 
   // Writes batched state (usage counts, keys' last use) to the store; logs and keeps it on error.
   void flush() const;

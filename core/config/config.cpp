@@ -59,6 +59,7 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.server.idle_timeout = duration(server, "idle_timeout");
   config.server.shutdown_timeout = duration(server, "shutdown_timeout");
   config.server.trusted_proxies = server.at("trusted_proxies").get<std::vector<std::string>>();
+  config.server.max_json_depth = server.at("max_json_depth").get<int>();
   if (sections.tls) {
     config.server.tls =
         TlsConfig{listen_address(*sections.tls), sections.tls->at("cert").get<std::string>(),
@@ -69,6 +70,7 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.admin.token = sections.admin.at("token").get<std::string>();
   config.storage.backend = sections.storage.at("backend").get<std::string>();
   config.storage.path = sections.storage.at("path").get<std::string>();
+  config.storage.busy_timeout = duration(sections.storage, "busy_timeout");
   config.logging.dir = sections.logging.at("dir").get<std::string>();
   config.logging.retention_days = sections.logging.at("retention_days").get<int>();
   config.logging.level = sections.logging.at("level").get<std::string>();
@@ -80,6 +82,10 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.security.auth_failure_limit = security.at("auth_failure_limit").get<std::int64_t>();
   config.security.auth_failure_window = duration(security, "auth_failure_window");
   config.security.lockout = duration(security, "lockout");
+  config.security.data_key = security.at("data_key").get<std::string>();
+  config.security.data_key_file = security.at("data_key_file").get<std::string>();
+  config.security.previous_data_keys =
+      security.at("previous_data_keys").get<std::vector<std::string>>();
 
   config.monitoring.ops_webhook_url = sections.monitoring.at("ops_webhook_url").get<std::string>();
   config.monitoring.ops_webhook_secret =
@@ -101,6 +107,17 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   return config;
 }
 
+// "admin.token is the fallback 'dev-admin-token' from configs/portico.toml because
+// PORTICO_ADMIN_TOKEN is not set; …". A long fallback is probably a real secret: not quoted.
+std::string fallback_token_warning(const EnvFallback& fallback) {
+  std::string value = fallback.fallback.size() < 32
+                          ? "'" + fallback.fallback + "'"
+                          : "of " + std::to_string(fallback.fallback.size()) + " characters";
+  return "admin.token is the fallback " + value + " from " + fallback.file + " because " +
+         fallback.variable + (fallback.variable_empty ? " is empty" : " is not set") + "; set " +
+         fallback.variable + " for anything but a local demo";
+}
+
 }  // namespace
 
 Config load(const std::filesystem::path& file, const std::vector<std::string>& overrides,
@@ -117,7 +134,8 @@ Config parse(std::string_view text, std::string_view file_name,
   std::vector<ConfigError> errors;
   apply_overrides(root, overrides, errors);
   std::vector<ConfigError> env_errors;
-  substitute_env(root, file, env, env_errors);
+  std::vector<EnvFallback> fallbacks;
+  substitute_env(root, file, env, env_errors, &fallbacks);
   std::vector<ConfigError> validation_errors;
   ValidatedSections sections = validate_sections(root, file, validation_errors);
 
@@ -132,7 +150,15 @@ Config parse(std::string_view text, std::string_view file_name,
     sort_by_position(errors);
     throw ConfigException(std::move(errors));
   }
-  return to_config(std::move(sections), file);
+  std::vector<std::string> warnings = std::move(sections.warnings);
+  Config config = to_config(std::move(sections), file);
+  for (const auto& fallback : fallbacks) {
+    if (fallback.key == "admin.token" && !fallback.fallback.empty())
+      warnings.push_back(fallback_token_warning(fallback));
+  }
+  config.env_fallbacks = std::move(fallbacks);
+  config.warnings = std::move(warnings);
+  return config;
 }
 
 }  // namespace portico::config

@@ -62,6 +62,7 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds shutdown_timeout{10000};  // graceful drain deadline
   std::vector<std::string> trusted_proxies;           // CIDRs
+  int max_json_depth = 64;  // arrays/objects nested deeper in a JSON body → 400
   std::optional<TlsConfig> tls;
   bool operator==(const ServerConfig&) const = default;
 };
@@ -75,6 +76,8 @@ struct AdminConfig {
 struct StorageConfig {
   std::string backend = "sqlite";
   std::string path = "var/portico.db";
+  // A write waits this long for a lock another process holds, then answers 503.
+  std::chrono::milliseconds busy_timeout{5000};
   bool operator==(const StorageConfig&) const = default;
 };
 
@@ -92,6 +95,12 @@ struct SecurityConfig {
   std::int64_t auth_failure_limit = 20;  // failed authentications per IP per window → lockout
   std::chrono::milliseconds auth_failure_window{60000};
   std::chrono::milliseconds lockout{15 * 60000};
+  // The data key secrets at rest are sealed under (checked by parse_data_key in
+  // core/config/data_key.hpp). At most one of data_key and data_key_file is set; neither = the
+  // file data.key next to storage.path.
+  std::string data_key;
+  std::string data_key_file;
+  std::vector<std::string> previous_data_keys;  // still open values sealed under them
   bool operator==(const SecurityConfig&) const = default;
 };
 
@@ -123,6 +132,16 @@ struct PluginEntry {
   std::set<std::string> overridden_keys;  // settings keys given by --set (reported as "--set")
 };
 
+// A ${VAR:-fallback} reference whose fallback is in force, because VAR is unset or empty.
+struct EnvFallback {
+  std::string key;       // dotted path of the value, e.g. "admin.token"
+  std::string variable;  // "PORTICO_ADMIN_TOKEN"
+  std::string fallback;  // the text used instead
+  std::string file;      // where the reference is written ("--set" for an override)
+  int line = 0;
+  bool variable_empty = false;  // VAR is set but empty (otherwise it is not set at all)
+};
+
 struct Config {
   std::string file;
   ServerConfig server;
@@ -133,7 +152,11 @@ struct Config {
   MonitoringConfig monitoring;
   std::map<std::string, TierConfig> tiers;  // always has "basic" and "premium" unless overridden
   std::string plugins_dir = "build/plugins";
-  std::vector<PluginEntry> plugins;  // in file order
+  std::vector<PluginEntry> plugins;        // in file order
+  std::vector<EnvFallback> env_fallbacks;  // in document order
+  // Accepted but worth an operator's attention (e.g. a short admin token on loopback, the demo
+  // fallback token): `check` prints them to stderr, `serve` logs them at start.
+  std::vector<std::string> warnings;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -61,6 +61,12 @@ const ConfigSchema& server_schema() {
        .type = FieldType::string_array,
        .description = "CIDRs whose X-Forwarded-For is believed",
        .default_value = json::array()},
+      {.key = "max_json_depth",
+       .type = FieldType::integer,
+       .description = "deepest nesting of arrays and objects in a JSON body",
+       .default_value = 64,
+       .min = 2,
+       .max = 512},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
   return schema;
@@ -105,6 +111,11 @@ const ConfigSchema& storage_schema() {
        .type = FieldType::string,
        .description = "database file",
        .default_value = "var/portico.db"},
+      {.key = "busy_timeout",
+       .type = FieldType::duration,
+       .description = "how long a write waits for a lock held elsewhere before 503",
+       .default_value = "5s",
+       .min = 1},
   }};
   return schema;
 }
@@ -161,6 +172,21 @@ const ConfigSchema& security_schema() {
        .description = "how long a locked-out IP is refused",
        .default_value = "15m",
        .min = 1000},
+      {.key = "data_key",
+       .type = FieldType::string,
+       .description = "key that secrets at rest (webhook signing secrets) are encrypted under: 64 "
+                      "hex digits or base64 of 32 bytes (production: ${PORTICO_DATA_KEY}); "
+                      "unset = data_key_file",
+       .default_value = ""},
+      {.key = "data_key_file",
+       .type = FieldType::string,
+       .description = "file holding the data key, created with a random one (mode 0600) when "
+                      "missing; empty = data.key next to storage.path",
+       .default_value = ""},
+      {.key = "previous_data_keys",
+       .type = FieldType::string_array,
+       .description = "older data keys that still open secrets sealed under them (key rotation)",
+       .default_value = json::array()},
   }};
   return schema;
 }

@@ -22,8 +22,15 @@ bool valid_name(std::string_view name) {
 
 // Like the shell: ${VAR} needs VAR set (empty is fine); ${VAR:-x} uses x when VAR is unset or
 // empty. "$${" is a literal "${". Problems leave the reference as written.
-std::string expand(std::string_view text, const EnvLookup& env,
-                   std::vector<std::string>& problems) {
+// A fallback put in force by expand(): the variable, the text used, whether VAR was set but empty.
+struct UsedFallback {
+  std::string variable;
+  std::string fallback;
+  bool variable_empty = false;
+};
+
+std::string expand(std::string_view text, const EnvLookup& env, std::vector<std::string>& problems,
+                   std::vector<UsedFallback>& fallbacks) {
   std::string out;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -55,6 +62,7 @@ std::string expand(std::string_view text, const EnvLookup& env,
     std::optional<std::string> value = env ? env(name) : std::nullopt;
     if (separator != std::string_view::npos && (!value || value->empty())) {
       out += inner.substr(separator + 2);
+      fallbacks.push_back({name, std::string(inner.substr(separator + 2)), value.has_value()});
     } else if (value) {
       out += *value;
     } else {
@@ -69,13 +77,22 @@ struct Substitution {
   const std::string& file;
   const EnvLookup& env;
   std::vector<ConfigError>& errors;
+  std::vector<EnvFallback>* fallbacks;
 
   void visit(toml::node& node, const std::string& key) {
     if (auto* string = node.as_string()) {
       std::vector<std::string> problems;
-      string->get() = expand(string->get(), env, problems);
+      std::vector<UsedFallback> used;
+      string->get() = expand(string->get(), env, problems, used);
       for (auto& problem : problems) {
         errors.push_back(make_error(origin_of(node, file), key, std::move(problem)));
+      }
+      if (fallbacks && !used.empty()) {
+        Origin origin = origin_of(node, file);
+        for (auto& fallback : used) {
+          fallbacks->push_back({key, std::move(fallback.variable), std::move(fallback.fallback),
+                                origin.file, origin.line, fallback.variable_empty});
+        }
       }
     } else if (auto* array = node.as_array()) {
       for (auto& element : *array) visit(element, key);
@@ -98,8 +115,8 @@ EnvLookup process_env() {
 }
 
 void substitute_env(toml::table& root, const std::string& file, const EnvLookup& env,
-                    std::vector<ConfigError>& errors) {
-  Substitution{file, env, errors}.visit(root, "");
+                    std::vector<ConfigError>& errors, std::vector<EnvFallback>* fallbacks) {
+  Substitution{file, env, errors, fallbacks}.visit(root, "");
 }
 
 }  // namespace portico::config

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/config/core_schemas.hpp"
+#include "core/config/data_key.hpp"
 #include "core/config/schema_validation.hpp"
 #include "core/config/toml_tree.hpp"
 
@@ -16,6 +17,44 @@ using nlohmann::json;
 
 const toml::table* child_table(const toml::table* parent, std::string_view key) {
   return parent ? parent->get_as<toml::table>(key) : nullptr;
+}
+
+// An admin listener on a loopback address is reachable from this host only.
+bool is_loopback(const ListenAddress& address) {
+  const std::string& host = address.host;
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
+         host.rfind("::ffff:127.", 0) == 0;
+}
+
+constexpr std::size_t kMinAdminTokenOffHost = 32;
+
+// admin.token against admin.listen: anything reachable off-host needs a token of 32+ characters
+// (an error naming the file); on loopback a shorter or empty token is only a warning.
+void check_admin_token(const json& admin, const std::string& file, std::vector<ConfigError>& errors,
+                       std::vector<std::string>& warnings) {
+  auto listen_text = admin.find("listen");
+  auto token_text = admin.find("token");
+  if (listen_text == admin.end() || token_text == admin.end() || !listen_text->is_string() ||
+      !token_text->is_string()) {
+    return;  // already reported by the schema
+  }
+  auto listen = parse_listen_address(listen_text->get<std::string>());
+  if (!listen) return;  // already reported by listener_section
+  std::size_t length = token_text->get_ref<const std::string&>().size();
+  if (length >= kMinAdminTokenOffHost) return;
+  std::string where = "admin.listen (" + listen->to_string() + ")";
+  if (!is_loopback(*listen)) {
+    errors.push_back(
+        ConfigError{file, 0, "admin.token",
+                    "must be at least 32 characters when " + where + " is not a loopback address"});
+  } else if (length == 0) {
+    warnings.push_back(file +
+                       " admin.token: empty, so the admin API refuses every request but "
+                       "/healthz and /readyz");
+  } else {
+    warnings.push_back(file + " admin.token: shorter than 32 characters, accepted only because " +
+                       where + " is a loopback address");
+  }
 }
 
 bool is_core_plugin_key(const std::string& key) {
@@ -51,6 +90,44 @@ class SectionValidator {
       errors_.push_back(make_error(source.origin_of("listen"), name + ".listen",
                                    "invalid address \"" + listen->get<std::string>() +
                                        "\" (use host:port, e.g. \"0.0.0.0:8080\")"));
+    }
+    return values;
+  }
+
+  // Like section(), plus the data keys read as keys. Their text is a secret: never quoted back.
+  json security_section(const toml::table* table) {
+    SourcedTable source = sourced(table);
+    json values = validate_table(source, security_schema(), "security", errors_);
+    auto refuse = [&](const std::string& key, const std::string& name, std::string message) {
+      errors_.push_back(make_error(source.origin_of(key), name, std::move(message)));
+    };
+    const auto data_key = values.find("data_key");
+    const bool has_data_key = data_key != values.end() && data_key->is_string();
+    if (source.values.contains("data_key") && has_data_key) {
+      const auto& text = data_key->get_ref<const std::string&>();
+      if (text.empty()) {
+        refuse("data_key", "security.data_key",
+               "is empty (an empty environment variable?); leave the key out to use "
+               "data_key_file instead");
+      } else if (!parse_data_key(text)) {
+        refuse("data_key", "security.data_key", std::string(kDataKeyFormat));
+      }
+    }
+    const auto file = values.find("data_key_file");
+    if (has_data_key && !data_key->get_ref<const std::string&>().empty() && file != values.end() &&
+        file->is_string() && !file->get_ref<const std::string&>().empty()) {
+      refuse("data_key_file", "security.data_key_file",
+             "set either data_key or data_key_file, not both");
+    }
+    const auto previous = values.find("previous_data_keys");
+    if (previous != values.end() && previous->is_array()) {
+      for (std::size_t i = 0; i < previous->size(); ++i) {
+        const json& key = (*previous)[i];
+        if (!key.is_string() || !parse_data_key(key.get_ref<const std::string&>())) {
+          refuse("previous_data_keys", "security.previous_data_keys[" + std::to_string(i) + "]",
+                 std::string(kDataKeyFormat));
+        }
+      }
     }
     return values;
   }
@@ -134,10 +211,10 @@ ValidatedSections validate_sections(const toml::table& root, const std::string& 
     sections.tls = validator.listener_section(tls, tls_schema(), "server.tls");
   }
   sections.admin = validator.listener_section(child_table(&root, "admin"), admin_schema(), "admin");
+  check_admin_token(sections.admin, file, errors, sections.warnings);
   sections.storage = validator.section(child_table(&root, "storage"), storage_schema(), "storage");
   sections.logging = validator.section(child_table(&root, "logging"), logging_schema(), "logging");
-  sections.security =
-      validator.section(child_table(&root, "security"), security_schema(), "security");
+  sections.security = validator.security_section(child_table(&root, "security"));
   sections.monitoring =
       validator.section(child_table(&root, "monitoring"), monitoring_schema(), "monitoring");
   sections.tiers = validator.tiers(child_table(&root, "tiers"));

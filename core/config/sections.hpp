@@ -30,6 +30,7 @@ struct ValidatedSections {
   std::map<std::string, nlohmann::json> tiers;  // the default tiers merged with the configured ones
   nlohmann::json plugins;                       // dir
   std::vector<ValidatedPlugin> plugin_entries;  // in file order, then those made by --set
+  std::vector<std::string> warnings;            // accepted, but worth saying (Config::warnings)
 };
 
 ValidatedSections validate_sections(const toml::table& root, const std::string& file,

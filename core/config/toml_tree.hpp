@@ -27,7 +27,9 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& override
                      std::vector<ConfigError>& errors);
 
 // Replaces ${VAR} and ${VAR:-fallback} in every string value, arrays and nested tables included.
+// Each fallback put in force is recorded in `fallbacks` when given.
 void substitute_env(toml::table& root, const std::string& file, const EnvLookup& env,
-                    std::vector<ConfigError>& errors);
+                    std::vector<ConfigError>& errors,
+                    std::vector<EnvFallback>* fallbacks = nullptr);
 
 }  // namespace portico::config

@@ -26,7 +26,7 @@ const std::string& http_date() {
 
 }  // namespace
 
-Request to_plugin_request(BeastRequest&& req, std::string client_ip) {
+Request to_plugin_request(BeastRequest&& req, std::string client_ip, std::size_t header_fields) {
   Request out;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
@@ -39,6 +39,7 @@ Request to_plugin_request(BeastRequest&& req, std::string client_ip) {
   }
   out.headers.reserve(16);
   for (const auto& field : req) {
+    if (header_fields-- == 0) break;
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   out.body = std::move(req.body());

@@ -13,7 +13,10 @@ namespace portico::http {
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
-Request to_plugin_request(BeastRequest&& req, std::string client_ip);
+// `header_fields`: how many of the message's fields came in the header section; the rest (chunked
+// trailers, which Beast appends) are left out.
+Request to_plugin_request(BeastRequest&& req, std::string client_ip,
+                          std::size_t header_fields = static_cast<std::size_t>(-1));
 
 // A response as bytes on the wire: the status line and header block in `head`, the body apart so
 // it is sent from where it is, not copied. Written directly rather than through Beast's
@@ -26,7 +29,6 @@ struct WireResponse {
 // `head_request`: a HEAD request (headers of the GET, no body). `keep_alive` decides Connection
 // (HTTP/1.1: `close` when not kept; HTTP/1.0: `keep-alive` when kept). CR and LF inside a header
 // name or value become spaces: no handler can split a response.
-WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
-                              bool keep_alive);
+WireResponse to_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive);
 
 }  // namespace portico::http

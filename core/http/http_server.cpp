@@ -8,13 +8,16 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <list>
 #include <mutex>
 #include <stdexcept>
 
 #include "core/http/beast_conversion.hpp"
+#include "core/http/request_reader.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
 
@@ -24,6 +27,8 @@ namespace bhttp = boost::beast::http;
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+
+constexpr std::size_t kReadSize = 4096;
 
 // Every session registers here so a drain can close the idle ones.
 class SessionControl {
@@ -39,11 +44,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         single_threaded(single_threaded),
         options(std::move(opts)),
         handler(std::move(h)),
-        acceptor(asio::make_strand(*this->contexts.front())) {}
+        acceptor(asio::make_strand(*this->contexts.front())),
+        accept_timer(acceptor.get_executor()) {}
 
   // Where the next connection lives: round-robin over the contexts.
   asio::any_io_executor next_executor() {
-    asio::io_context& io = *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+    asio::io_context& io =
+        *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
     if (single_threaded) return io.get_executor();
     return asio::make_strand(io);
   }
@@ -54,6 +61,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions options;
   RequestHandler handler;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_timer;              // back-off after a failed accept
+  std::chrono::milliseconds accept_backoff{0};  // on the acceptor's strand only
+  std::atomic<bool> paused_at_capacity{false};
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
@@ -61,6 +71,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::list<std::weak_ptr<SessionControl>> sessions;
 
   void accept();
+  void accept_later(std::string_view reason, const std::string& message);
+  // A session ended: resume accepting if the connection cap had paused it.
+  void connection_closed() {
+    if (paused_at_capacity.exchange(false)) {
+      asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->accept(); });
+    }
+  }
   void register_session(const std::shared_ptr<SessionControl>& s) {
     std::lock_guard lock(sessions_mutex);
     // Forget sessions that are gone, so the list stays as long as the open connections.
@@ -91,7 +108,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         stream_(std::forward<Args>(args)...) {
     server_->connections.fetch_add(1);
   }
-  ~Session() override { server_->connections.fetch_sub(1); }
+  ~Session() override {
+    server_->connections.fetch_sub(1);
+    server_->connection_closed();
+  }
 
   void start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -132,20 +152,28 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_header() {
     idle_ = false;
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(options().max_header));
-    parser_->body_limit(options().max_body);
-    tcp_layer(stream_).expires_after(options().header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                               if (ec) return self->on_read_error(ec);
-                               self->read_body();
-                             });
+    reader_.emplace(options().max_header, options().max_body);
+    tcp_layer(stream_).expires_after(options().header_timeout);  // for the whole header section
+    continue_header();
+  }
+
+  void continue_header() {
+    switch (reader_->read_header(buffer_)) {
+      case ReadStep::done: return read_body();
+      case ReadStep::failed: return refuse();
+      case ReadStep::need_more: break;
+    }
+    stream_.async_read_some(buffer_.prepare(kReadSize),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->continue_header();
+                            });
   }
 
   void read_body() {
     tcp_layer(stream_).expires_after(options().idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(stream_, buffer_, reader_->parser(),
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->on_read_error(ec);
                         self->dispatch();
@@ -155,22 +183,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // Limits and malformed input are answered with a problem and the connection is closed;
   // timeouts and resets just close it.
   void on_read_error(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      return reply_and_close(pipeline::payload_too_large(options().max_body));
-    }
-    if (ec == bhttp::error::header_limit) {
-      return reply_and_close(pipeline::header_too_large(options().max_header));
-    }
-    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-        ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted || ec == ssl::error::stream_truncated ||
-        ec == bhttp::error::partial_message) {
-      return close();
-    }
-    if (ec.category() == beast::error_code(bhttp::error::bad_target).category()) {
-      return reply_and_close(
-          pipeline::bad_request("Malformed HTTP request: " + ec.message() + "."));
-    }
+    if (auto problem = reader_->problem_for(ec)) return reply_and_close(*problem);
+    close();
+  }
+
+  void refuse() {
+    if (reader_->problem()) return reply_and_close(*reader_->problem());
     close();
   }
 
@@ -182,11 +200,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void dispatch() {
-    BeastRequest request = parser_->release();
-    bool keep_alive = request.keep_alive() && !server_->draining;
-    bool head = request.method() == bhttp::verb::head;
-    unsigned version = request.version();
-    Request plain = to_plugin_request(std::move(request), client_ip_);
+    bool keep_alive = reader_->keep_alive() && !server_->draining;
+    const bool head = reader_->head();
+    const unsigned version = reader_->version();
+    Request plain = reader_->take_request(client_ip_, options().max_json_depth);
     Response response = server_->handler(plain);
     keep_alive = keep_alive && !server_->draining;
     write(to_wire_response(std::move(response), version, head, keep_alive), keep_alive);
@@ -218,7 +235,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::string client_ip_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestReader> reader_;
   WireResponse response_;  // kept alive until its write completes
   bool idle_ = true;
   bool closed_ = false;
@@ -238,30 +255,57 @@ std::string peer_address(const tcp::socket& socket) {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(
-      next_executor(), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-        if (!self->acceptor.is_open()) return;
-        if (!ec) {
-          beast::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          std::string ip = peer_address(socket);
-          std::shared_ptr<SessionControl> session;
-          if (self->tls) {
-            auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-                self, std::move(ip), std::move(socket), *self->tls);
-            session = s;
-            self->register_session(session);
-            s->start();
-          } else {
-            auto s = std::make_shared<Session<beast::tcp_stream>>(self, std::move(ip),
-                                                                  std::move(socket));
-            session = s;
-            self->register_session(session);
-            s->start();
-          }
-        }
-        if (!self->draining) self->accept();
-      });
+  if (draining || !acceptor.is_open()) return;
+  if (options.max_connections > 0 && connections.load() >= options.max_connections) {
+    paused_at_capacity = true;
+    // A session may have closed between the check and the flag: then nobody would resume us.
+    if (connections.load() >= options.max_connections || !paused_at_capacity.exchange(false)) {
+      if (options.on_accept_pause) {
+        options.on_accept_pause("connection_limit", options.name +
+                                                        " listener at its connection limit (" +
+                                                        std::to_string(options.max_connections) +
+                                                        " open): not accepting until one closes");
+      }
+      return;
+    }
+  }
+  acceptor.async_accept(next_executor(), [self = shared_from_this()](beast::error_code ec,
+                                                                     tcp::socket socket) {
+    if (!self->acceptor.is_open() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      const bool descriptors = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                               ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+      return self->accept_later(descriptors ? "fd_limit" : "accept_error",
+                                self->options.name + " listener cannot accept: " + ec.message());
+    }
+    self->accept_backoff = std::chrono::milliseconds(0);
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::string ip = peer_address(socket);
+    if (self->tls) {
+      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          self, std::move(ip), std::move(socket), *self->tls);
+      self->register_session(s);
+      s->start();
+    } else {
+      auto s = std::make_shared<Session<beast::tcp_stream>>(self, std::move(ip), std::move(socket));
+      self->register_session(s);
+      s->start();
+    }
+    self->accept();
+  });
+}
+
+// Accepting again at once would fail again at once (a busy loop on EMFILE): wait 10 ms, doubling
+// up to 1 s while it keeps failing. Open connections are served meanwhile.
+void HttpServer::Impl::accept_later(std::string_view reason, const std::string& message) {
+  accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(10),
+                              std::chrono::milliseconds(1000));
+  if (options.on_accept_pause) options.on_accept_pause(reason, message);
+  accept_timer.expires_after(accept_backoff);
+  accept_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->accept();
+  });
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, RequestHandler handler)
@@ -278,6 +322,7 @@ HttpServer::~HttpServer() {
   beast::error_code ignored;
   impl_->draining = true;
   impl_->acceptor.close(ignored);
+  impl_->accept_timer.cancel();
 }
 
 void HttpServer::start() {
@@ -320,6 +365,7 @@ void HttpServer::begin_shutdown() {
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_timer.cancel();
   });
   std::lock_guard lock(impl_->sessions_mutex);
   for (auto& weak : impl_->sessions) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config/config.hpp"
@@ -27,6 +28,15 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::optional<config::TlsConfig> tls;  // cert and key PEM files
+  int max_json_depth = 64;               // handed to plugins with each request
+  // Most connections open at once (0: no cap). At the cap the listener stops accepting until one
+  // closes — the kernel's backlog holds the rest — so the process keeps descriptors for the admin
+  // listener, the store and the logs instead of spinning on EMFILE.
+  std::size_t max_connections = 0;
+  // Told each time accepting pauses: reason "connection_limit" (the cap above) or "fd_limit"
+  // (accept failed for want of descriptors or memory; retried with a growing back-off up to 1 s)
+  // or "accept_error", with a line for the log. Called on the acceptor's thread.
+  std::function<void(std::string_view reason, const std::string& message)> on_accept_pause;
 };
 
 // Called on the connection's thread (or strand) with a complete request; returns the response.

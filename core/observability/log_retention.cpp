@@ -30,7 +30,8 @@ std::optional<std::chrono::sys_days> log_file_day(const std::string& name) {
     const char* prefix;
     const char* extension;
   };
-  static constexpr Pattern kPatterns[] = {{"access-", ".jsonl"}, {"error-", ".log"}};
+  static constexpr Pattern kPatterns[] = {
+      {"access-", ".jsonl"}, {"error-", ".log"}, {"audit-", ".log"}};
   for (const auto& pattern : kPatterns) {
     std::string prefix = pattern.prefix, extension = pattern.extension;
     if (name.size() != prefix.size() + 10 + extension.size()) continue;

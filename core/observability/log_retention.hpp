@@ -1,7 +1,7 @@
-// Deleting daily log files past logging.retention_days: `access-YYYY-MM-DD.jsonl` and
-// `error-YYYY-MM-DD.log` in logging.dir. A file is kept while its day is at most retention_days
-// days before today (UTC), so every line stays at least retention_days days. Other files are
-// never touched.
+// Deleting daily log files past logging.retention_days: `access-YYYY-MM-DD.jsonl`,
+// `error-YYYY-MM-DD.log` and `audit-YYYY-MM-DD.log` in logging.dir. A file is kept while its day is
+// at most retention_days days before today (UTC), so every line stays at least retention_days days.
+// Other files are never touched.
 #pragma once
 
 #include <chrono>

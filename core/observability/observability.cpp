@@ -131,6 +131,11 @@ void Observability::set_webhook_stats(std::function<WebhookStats()> source) {
   webhook_stats_ = std::move(source);
 }
 
+void Observability::count_accept_pause(std::string_view listener, std::string_view reason) {
+  std::lock_guard lock(accept_pauses_mutex_);
+  ++accept_pauses_[{std::string(listener), std::string(reason)}];
+}
+
 std::string Observability::render_metrics(const pipeline::Snapshot& snapshot) const {
   PrometheusText out;
   std::string plugin_api = plugin_api_version();
@@ -217,6 +222,17 @@ std::string Observability::render_metrics(const pipeline::Snapshot& snapshot) co
              "Abnormal patterns detected: auth_failure_burst, traffic_spike, scanning.");
   for (auto kind : kAnomalyKinds) {
     out.sample("portico_anomalies_total", {{"kind", to_string(kind)}}, detectors_.count(kind));
+  }
+
+  out.family("portico_accept_pauses_total", "counter",
+             "Times a listener stopped accepting connections for a while: at its connection limit "
+             "(connection_limit) or out of file descriptors or memory (fd_limit).");
+  {
+    std::lock_guard lock(accept_pauses_mutex_);
+    for (const auto& [key, count] : accept_pauses_) {
+      out.sample("portico_accept_pauses_total", {{"listener", key.first}, {"reason", key.second}},
+                 count);
+    }
   }
 
   WebhookStats webhooks;

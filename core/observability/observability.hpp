@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -71,6 +72,8 @@ class Observability final : public pipeline::RequestObserver {
   // the client guard's counters.
   std::string render_metrics(const pipeline::Snapshot& snapshot) const;
   void set_webhook_stats(std::function<WebhookStats()> source);
+  // A listener stopped accepting for a while (http::HttpServerOptions::on_accept_pause).
+  void count_accept_pause(std::string_view listener, std::string_view reason);
 
   // One round of periodic work: flush the access log, feed the spike detector once per
   // spike_interval, sweep old logs once per day. start() runs it every second on its own thread.
@@ -91,6 +94,8 @@ class Observability final : public pipeline::RequestObserver {
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<LogRetention> retention_;
   std::array<std::atomic<std::uint64_t>, 2> auth_failures_{};  // missing, invalid credentials
+  mutable std::mutex accept_pauses_mutex_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> accept_pauses_;
   mutable std::mutex webhook_stats_mutex_;
   std::function<WebhookStats()> webhook_stats_;
 

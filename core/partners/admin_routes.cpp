@@ -31,7 +31,7 @@ void add_partner_admin_routes(pipeline::Router& router, std::shared_ptr<PartnerS
 
   router.add(admin_route("POST", base,
                          [service](const Request& r) {
-                           auto body = parse_object_body(r.body, false);
+                           auto body = parse_object_body(r, false);
                            return Response::json(201, service->create_partner(body));
                          }),
              "core");
@@ -47,13 +47,13 @@ void add_partner_admin_routes(pipeline::Router& router, std::shared_ptr<PartnerS
              "core");
   router.add(admin_route("PATCH", partner,
                          [service](const Request& r) {
-                           auto body = parse_object_body(r.body, false);
+                           auto body = parse_object_body(r, false);
                            return Response::json(200, service->update_partner(r.param("id"), body));
                          }),
              "core");
   router.add(admin_route("POST", keys,
                          [service](const Request& r) {
-                           auto body = parse_object_body(r.body, true);
+                           auto body = parse_object_body(r, true);
                            return Response::json(201, service->issue_key(r.param("id"), body));
                          }),
              "core");
@@ -74,7 +74,7 @@ void add_partner_admin_routes(pipeline::Router& router, std::shared_ptr<PartnerS
              "core");
   router.add(admin_route("POST", key + "/rotate",
                          [service](const Request& r) {
-                           auto body = parse_object_body(r.body, true);
+                           auto body = parse_object_body(r, true);
                            return Response::json(
                                201, service->rotate_key(r.param("id"), r.param("key_id"), body));
                          }),

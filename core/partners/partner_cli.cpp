@@ -6,6 +6,7 @@
 
 #include "core/partners/cli_context.hpp"
 #include "core/util/strings.hpp"
+#include "portico/sdk/json.hpp"
 
 namespace portico::partners::cli {
 
@@ -13,7 +14,10 @@ using json = nlohmann::json;
 
 json Context::call(const std::string& method, const std::string& target, const json& body) const {
   AdminReply reply = transport(method, target, body.is_null() ? "" : body.dump());
-  json parsed = reply.body.empty() ? json(nullptr) : json::parse(reply.body, nullptr, false);
+  sdk::JsonParse read = sdk::parse_json(reply.body);
+  json parsed = reply.body.empty() ? json(nullptr)
+                : read.ok()        ? std::move(read.value)
+                                   : json(json::value_t::discarded);
   if (reply.status >= 400) {
     std::string detail = "the admin API answered " + std::to_string(reply.status);
     if (parsed.is_object() && parsed.contains("detail") && parsed["detail"].is_string())

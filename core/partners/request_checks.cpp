@@ -7,19 +7,17 @@
 #include <charconv>
 
 #include "core/util/strings.hpp"
+#include "portico/sdk/fields.hpp"
 #include "portico/sdk/problems.hpp"
 
 namespace portico::partners {
 
-nlohmann::json parse_object_body(std::string_view body, bool empty_is_object) {
-  if (util::trim(body).empty()) {
+nlohmann::json parse_object_body(const Request& request, bool empty_is_object) {
+  if (util::trim(request.body).empty()) {
     if (empty_is_object) return nlohmann::json::object();
     throw sdk::invalid_request("The request body must be a JSON object.");
   }
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) throw sdk::invalid_request("The request body is not valid JSON.");
-  if (!parsed.is_object()) throw sdk::invalid_request("The request body must be a JSON object.");
-  return parsed;
+  return sdk::parse_json_text(request.body, request.max_json_depth);
 }
 
 void FieldErrors::add(std::string field, std::string message) {

@@ -11,13 +11,15 @@
 #include <utility>
 #include <vector>
 
+#include "portico/http_types.hpp"
 #include "portico/problem.hpp"
 
 namespace portico::partners {
 
-// The body as a JSON object. An empty body is {} when `empty_is_object`; anything else that is
-// not a JSON object is a 400 invalid_request.
-nlohmann::json parse_object_body(std::string_view body, bool empty_is_object);
+// The request's body as a JSON object, within its JSON nesting limit (sdk::parse_json_text). An
+// empty body is {} when `empty_is_object`; anything else that is not a JSON object is a 400
+// invalid_request.
+nlohmann::json parse_object_body(const Request& request, bool empty_is_object);
 
 class FieldErrors {
  public:

@@ -121,6 +121,20 @@ GuardDecision ClientGuard::admit(std::string_view client_ip,
   return decision;
 }
 
+GuardDecision ClientGuard::check_lockout(std::string_view client_ip) {
+  GuardDecision decision;
+  std::int64_t now = now_ms();
+  Shard& shard = shard_for(client_ip);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.clients.find(client_ip);
+  if (it == shard.clients.end() || it->second.locked_until_ms <= now) return decision;
+  it->second.last_seen_ms = now;
+  locked_out_.fetch_add(1, std::memory_order_relaxed);
+  decision.outcome = GuardDecision::Outcome::locked_out;
+  decision.retry_after = std::chrono::milliseconds(it->second.locked_until_ms - now);
+  return decision;
+}
+
 void ClientGuard::record_auth_failure(std::string_view client_ip,
                                       const config::SecurityConfig& settings) {
   auth_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -164,6 +178,28 @@ std::size_t ClientGuard::tracked_clients() const {
     total += shard.clients.size();
   }
   return total;
+}
+
+Problem guard_refusal(const GuardDecision& decision, const config::SecurityConfig& settings) {
+  std::int64_t retry = std::max<std::int64_t>(1, (decision.retry_after.count() + 999) / 1000);
+  Problem p;
+  p.status = 429;
+  if (decision.outcome == GuardDecision::Outcome::locked_out) {
+    p.code = "too_many_auth_failures";
+    p.title = "Too many failed authentications";
+    p.detail =
+        "Requests from your IP address are refused for a while after repeated failed "
+        "authentications. Try again in " +
+        std::to_string(retry) + " seconds with valid credentials.";
+  } else {
+    p.code = "rate_limited";
+    p.title = "Too many requests";
+    p.detail = "Your IP address sent more than " + std::to_string(settings.client_ip_limit) +
+               " requests in " + std::to_string((settings.client_ip_window.count() + 999) / 1000) +
+               " seconds. Try again in " + std::to_string(retry) + " seconds.";
+  }
+  p.headers.emplace_back("Retry-After", std::to_string(retry));
+  return p;
 }
 
 }  // namespace portico::pipeline

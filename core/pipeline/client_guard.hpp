@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/config/config.hpp"
+#include "portico/problem.hpp"
 
 namespace portico::pipeline {
 
@@ -38,6 +39,9 @@ class ClientGuard {
   // Called for every request before routing: a locked-out IP is refused, then the per-IP limit
   // (sliding window counter) is applied. Refused requests do not count against the limit.
   GuardDecision admit(std::string_view client_ip, const config::SecurityConfig& settings);
+  // Only the lockout, for a listener without the per-IP request limit (the admin API): locked_out
+  // (counted like admit's) or allowed. Tracks no new IP.
+  GuardDecision check_lockout(std::string_view client_ip);
   // Called for every 401 of the authenticate stage. The failure that reaches
   // settings.auth_failure_limit within auth_failure_window locks the IP out for settings.lockout,
   // warns once and counts one lockout.
@@ -98,5 +102,9 @@ class ClientGuard {
   std::atomic<std::uint64_t> rate_limited_{0};
   std::atomic<std::uint64_t> auth_failures_{0};
 };
+
+// The 429 of a refused decision, with Retry-After: code too_many_auth_failures for a lockout,
+// rate_limited for the per-IP limit.
+Problem guard_refusal(const GuardDecision& decision, const config::SecurityConfig& settings);
 
 }  // namespace portico::pipeline

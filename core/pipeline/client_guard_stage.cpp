@@ -7,32 +7,6 @@
 namespace portico::pipeline {
 namespace {
 
-std::int64_t retry_seconds(std::chrono::milliseconds ms) {
-  return std::max<std::int64_t>(1, (ms.count() + 999) / 1000);
-}
-
-Problem refusal(const GuardDecision& decision, const config::SecurityConfig& settings) {
-  std::int64_t retry = retry_seconds(decision.retry_after);
-  Problem p;
-  p.status = 429;
-  if (decision.outcome == GuardDecision::Outcome::locked_out) {
-    p.code = "too_many_auth_failures";
-    p.title = "Too many failed authentications";
-    p.detail =
-        "Requests from your IP address are refused for a while after repeated failed "
-        "authentications. Try again in " +
-        std::to_string(retry) + " seconds with valid credentials.";
-  } else {
-    p.code = "rate_limited";
-    p.title = "Too many requests";
-    p.detail = "Your IP address sent more than " + std::to_string(settings.client_ip_limit) +
-               " requests in " + std::to_string((settings.client_ip_window.count() + 999) / 1000) +
-               " seconds. Try again in " + std::to_string(retry) + " seconds.";
-  }
-  p.headers.emplace_back("Retry-After", std::to_string(retry));
-  return p;
-}
-
 class ClientGuardStage final : public Stage {
  public:
   std::string_view name() const override { return "client_guard"; }
@@ -42,7 +16,7 @@ class ClientGuardStage final : public Stage {
     const config::SecurityConfig& settings = security_settings(ex.snapshot);
     GuardDecision decision = guard->admit(ex.request.client_ip, settings);
     if (decision.outcome == GuardDecision::Outcome::allowed) return StageStatus::Continue;
-    throw ProblemError(refusal(decision, settings));
+    throw ProblemError(guard_refusal(decision, settings));
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "portico/database.hpp"
+
 namespace portico::pipeline {
 namespace {
 
@@ -75,6 +77,19 @@ Problem request_timeout() {
 Problem internal_error() {
   return make(500, "internal_error", "Internal error",
               "Something went wrong on our side. Quote the request_id when you contact support.");
+}
+
+Problem storage_unavailable() {
+  Problem p = make(503, "storage_unavailable", "Storage unavailable",
+                   "The gateway cannot reach its storage right now; nothing was changed by this "
+                   "request. Retry after the time in Retry-After.");
+  p.headers.emplace_back("Retry-After", "5");
+  return p;
+}
+
+Problem error_problem(const std::exception& error) {
+  if (dynamic_cast<const StorageUnavailable*>(&error)) return storage_unavailable();
+  return internal_error();
 }
 
 Problem service_unavailable(std::string detail) {

@@ -2,6 +2,7 @@
 // problems the core itself raises.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,5 +23,10 @@ Problem bad_request(std::string detail);
 Problem request_timeout();
 Problem internal_error();
 Problem service_unavailable(std::string detail);
+// 503 storage_unavailable with Retry-After: the store failed, not the request.
+Problem storage_unavailable();
+// What an exception that is not a ProblemError answers: storage_unavailable for
+// StorageUnavailable, internal_error for anything else.
+Problem error_problem(const std::exception& error);
 
 }  // namespace portico::pipeline

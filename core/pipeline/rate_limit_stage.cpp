@@ -8,7 +8,8 @@
 // neither lock the partner out (500) nor lift its limit.
 //
 // A 304 Not Modified does not count (CONTRACT, Caching): Snapshot::handle calls
-// refund_not_modified() once the final status is known, which gives the request back to the
+// refund_not_modified() once the final status is known — for a 304 whose strong ETag the
+// request's If-None-Match listed, not for `*` —, which gives the request back to the
 // policy and rewrites the remaining figures on the 304 to the refunded value, so a revalidation
 // shows the same X-RateLimit-Remaining as the request before it.
 #include <algorithm>
@@ -20,6 +21,7 @@
 
 #include "core/pipeline/snapshot.hpp"
 #include "core/pipeline/stages.hpp"
+#include "portico/sdk/etag.hpp"
 
 namespace portico::pipeline {
 namespace {
@@ -150,8 +152,14 @@ std::unique_ptr<Stage> rate_limit_stage() {
   return std::make_unique<RateLimitStage>();
 }
 
-void refund_not_modified(Exchange& exchange, int status) {
-  if (status != 304) return;
+void refund_not_modified(Exchange& exchange, const Response& response) {
+  if (response.status != 304) return;
+  // Only a revalidation that really matched earns the request back: a strong ETag listed in
+  // If-None-Match. `*` (or a weak or unrelated tag) may still get a 304 from the handler, but it
+  // proves nothing and must not lift the limit.
+  const auto etag = response.header("ETag");
+  const auto wanted = exchange.request.header("If-None-Match");
+  if (!etag || !wanted || !sdk::if_none_match_strong_hit(*wanted, *etag)) return;
   RateLimitPolicy* policy = exchange.snapshot.ratelimit;
   const auto& identity = exchange.request.identity;
   // The stage's headers are the proof that this very request was counted (and admitted: a 304

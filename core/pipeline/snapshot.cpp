@@ -7,7 +7,7 @@ namespace portico::pipeline {
 
 // Defined in rate_limit_stage.cpp: gives a 304's request back to the rate-limit policy and shows
 // the refunded remaining figure in the headers the stage added.
-void refund_not_modified(Exchange& exchange, int status);
+void refund_not_modified(Exchange& exchange, const Response& response);
 
 namespace {
 
@@ -46,11 +46,11 @@ Response Snapshot::handle(Request& request) const {
     response = problem_response(error.problem(), request.request_id);
   } catch (const std::exception& error) {
     if (on_internal_error) on_internal_error(request, error.what());
-    response = problem_response(internal_error(), request.request_id);
+    response = problem_response(error_problem(error), request.request_id);
   }
   // A 304 does not count against the rate limit (CONTRACT, Caching).
   try {
-    refund_not_modified(exchange, response.status);
+    refund_not_modified(exchange, response);
   } catch (const std::exception& error) {
     if (on_warning) on_warning(std::string("rate-limit refund failed: ") + error.what());
   }

@@ -1,4 +1,5 @@
-// The core's own schema: the transactional outbox that route plugins append events to.
+// The core's own schema: the transactional outbox that route plugins append events to, and the
+// row readiness probes write.
 #include "core/storage/migrations.hpp"
 
 namespace portico::storage {
@@ -20,6 +21,14 @@ CREATE TABLE outbox_events(
 CREATE INDEX outbox_events_partner_sequence ON outbox_events(partner_id, sequence);
 -- Retention: DELETE ... WHERE created_at < ?.
 CREATE INDEX outbox_events_created_at ON outbox_events(created_at);
+)sql"},
+      {2, "store probe",
+       R"sql(
+-- One row that GET /readyz rewrites while writes are failing, to see when they work again.
+CREATE TABLE core_store_probe(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  written_at TEXT NOT NULL
+);
 )sql"},
   };
 }

@@ -83,8 +83,19 @@ std::string sql_excerpt(std::string_view sql) {
 void throw_sqlite_error(int result_code, const std::string& message, std::string_view sql) {
   std::string text = message;
   if (!sql.empty()) text += " (SQL: " + sql_excerpt(sql) + ")";
-  if ((result_code & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(text);
-  throw DatabaseError(text);
+  switch (result_code & 0xff) {
+    case SQLITE_CONSTRAINT: throw ConstraintError(text);
+    // The store, not the request: a full disk, an I/O error, a lock held past the busy timeout
+    // (another process), a file that went read-only or away. Worth retrying later.
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL: throw StorageUnavailable(text);
+    default: throw DatabaseError(text);
+  }
 }
 
 struct SqliteConnection::CachedStatement {

@@ -104,33 +104,40 @@ class SqliteDatabase final : public Database {
       }
     }
     // Writing statements (INSERT ... RETURNING) go to the writer.
-    std::lock_guard lock(writer_mutex_);
-    WriteDone done(write_generation_);
-    Rows rows = writer_->query(sql, params);
-    refuse_stray_transaction(*writer_, sql);
-    return rows;
+    return tracked([&] {
+      std::lock_guard lock(writer_mutex_);
+      WriteDone done(write_generation_);
+      Rows rows = writer_->query(sql, params);
+      refuse_stray_transaction(*writer_, sql);
+      return rows;
+    });
   }
 
   std::int64_t execute(std::string_view sql, const Params& params) override {
     if (in_own_transaction()) return writer_->execute(sql, params);
-    std::lock_guard lock(writer_mutex_);
-    WriteDone done(write_generation_);
-    std::int64_t changed = writer_->execute(sql, params);
-    refuse_stray_transaction(*writer_, sql);
-    return changed;
+    return tracked([&] {
+      std::lock_guard lock(writer_mutex_);
+      WriteDone done(write_generation_);
+      std::int64_t changed = writer_->execute(sql, params);
+      refuse_stray_transaction(*writer_, sql);
+      return changed;
+    });
   }
 
   void execute_script(std::string_view sql) override {
     if (in_own_transaction()) return writer_->execute_script(sql);
-    std::lock_guard lock(writer_mutex_);
-    WriteDone done(write_generation_);
-    try {
-      writer_->execute_script(sql);
-    } catch (...) {
-      writer_->rollback_quietly();
-      throw;
-    }
-    refuse_stray_transaction(*writer_, sql);
+    tracked([&] {
+      std::lock_guard lock(writer_mutex_);
+      WriteDone done(write_generation_);
+      try {
+        writer_->execute_script(sql);
+      } catch (...) {
+        writer_->rollback_quietly();
+        throw;
+      }
+      refuse_stray_transaction(*writer_, sql);
+      return 0;
+    });
   }
 
   void transaction(const std::function<void(Session&)>& body) override {
@@ -138,6 +145,26 @@ class SqliteDatabase final : public Database {
     if (in_own_transaction()) {
       throw DatabaseError("nested transaction: Database::transaction() called inside a body");
     }
+    tracked([&] {
+      locked_transaction(body);
+      return 0;
+    });
+  }
+
+  std::string backend_name() const override { return "sqlite"; }
+
+  std::uint64_t write_generation() const override {
+    return write_generation_.load(std::memory_order_acquire);
+  }
+
+  std::string write_failure() const override {
+    if (!write_failing_.load(std::memory_order_acquire)) return {};
+    std::lock_guard lock(write_failure_mutex_);
+    return write_failure_;
+  }
+
+ private:
+  void locked_transaction(const std::function<void(Session&)>& body) {
     std::lock_guard lock(writer_mutex_);
     WriteDone done(write_generation_);  // declared after the lock: bumped before it is released
     writer_->execute("BEGIN IMMEDIATE", {});
@@ -164,13 +191,27 @@ class SqliteDatabase final : public Database {
     }
   }
 
-  std::string backend_name() const override { return "sqlite"; }
-
-  std::uint64_t write_generation() const override {
-    return write_generation_.load(std::memory_order_acquire);
+  // Runs a write and remembers whether the store took it: a StorageUnavailable marks writes as
+  // failing (readiness reports it) until a later write succeeds. Other errors say nothing about
+  // the store. One atomic load on the usual path.
+  template <typename Write>
+  auto tracked(Write&& write) -> decltype(write()) {
+    try {
+      auto result = write();
+      if (write_failing_.load(std::memory_order_acquire)) {
+        std::lock_guard lock(write_failure_mutex_);
+        write_failure_.clear();
+        write_failing_.store(false, std::memory_order_release);
+      }
+      return result;
+    } catch (const StorageUnavailable& error) {
+      std::lock_guard lock(write_failure_mutex_);
+      write_failure_ = error.what();
+      write_failing_.store(true, std::memory_order_release);
+      throw;
+    }
   }
 
- private:
   // Bumps the write generation when a write call ends, whatever its outcome: after the commit,
   // so a reader that sees the old value read data from before the write or a moment after it,
   // and one that sees the new value reads everything the write committed.
@@ -252,7 +293,8 @@ class SqliteDatabase final : public Database {
       if (closing_) break;
       lock.unlock();
       try {
-        const std::int64_t version = checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
+        const std::int64_t version =
+            checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
         if (version != seen_version) {
           if (seen_version != -1) write_generation_.fetch_add(1, std::memory_order_release);
           seen_version = version;
@@ -272,6 +314,9 @@ class SqliteDatabase final : public Database {
   }
 
   std::mutex writer_mutex_;
+  std::atomic<bool> write_failing_{false};
+  mutable std::mutex write_failure_mutex_;
+  std::string write_failure_;
   std::atomic<std::uint64_t> write_generation_{0};
   std::unique_ptr<SqliteConnection> writer_;
   std::atomic<std::thread::id> transaction_thread_{};

@@ -74,6 +74,13 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   }
   if (pos != text.size()) return std::nullopt;
   auto t = sys_days(ymd) + hours(*hour) + minutes(*minute) + seconds(*second) + fraction - offset;
+  // The clock counts nanoseconds in 64 bits (1677-09-21 to 2262-04-11): a time outside that is
+  // not one it can hold, and converting it would overflow (found by the json_bodies fuzz target:
+  // an API key's expires_at in 4054 became a time in the past).
+  if (t < floor<milliseconds>(system_clock::time_point::min()) + milliseconds(1) ||
+      t > floor<milliseconds>(system_clock::time_point::max())) {
+    return std::nullopt;
+  }
   return time_point_cast<system_clock::duration>(t);
 }
 

@@ -29,6 +29,14 @@ class ConstraintError : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
+// Since API 1.3. The store cannot serve the call now — disk full, an I/O error, the database locked
+// by another process past the busy timeout — while nothing is wrong with the request. The core
+// answers 503 `storage_unavailable` with Retry-After; nothing the failed call wrote was committed.
+class StorageUnavailable : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
 class Row {
  public:
   Row(std::shared_ptr<const std::vector<std::string>> columns, std::vector<Value> values)
@@ -122,6 +130,10 @@ class Database : public Session {
     static std::atomic<std::uint64_t> calls{0};
     return calls.fetch_add(1, std::memory_order_relaxed) + 1;
   }
+
+  // Since API 1.3. While writes fail for the store's sake (StorageUnavailable), why the latest
+  // one did; empty once a write succeeds again. Readiness reports it.
+  virtual std::string write_failure() const { return {}; }
 };
 
 // One schema step of a plugin. Versions start at 1 and grow by one; the host records what ran.

@@ -39,6 +39,17 @@ class Host {
   virtual CredentialDirectory& credentials() = 0;
   // Wall clock; tests inject a fake one.
   virtual std::chrono::system_clock::time_point now() const = 0;
+
+  // Since API 1.3. Secrets a plugin must keep usable but never store readable (webhook signing
+  // secrets and keys): sealed with authenticated encryption under the operator's data key
+  // (security.data_key), so a copied database alone reveals nothing. The sealed form is text
+  // ("sealed:v1:<key id>:<base64>"). open_secret() also opens values sealed under a previous data
+  // key (security.previous_data_keys) and throws std::runtime_error for anything it cannot open.
+  virtual std::string seal_secret(std::string_view plaintext) = 0;
+  virtual std::string open_secret(std::string_view sealed) = 0;
+  // Whether `stored` is sealed under the current data key: false for plain text kept from before
+  // and for an older key's seal, which a plugin re-seals (data key rotation).
+  virtual bool sealed_with_current_key(std::string_view stored) const = 0;
 };
 
 }  // namespace portico

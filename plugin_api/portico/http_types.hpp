@@ -81,6 +81,8 @@ struct Request {
   std::string request_id;                          // also in X-Request-Id and problem bodies
   std::map<std::string, std::string> path_params;  // "{id}" captures of the matched route
   std::shared_ptr<const Identity> identity;        // null on unauthenticated routes
+  // Since API 1.3: the operator's server.max_json_depth; sdk::parse_json_body honours it.
+  int max_json_depth = 64;
 
   std::optional<std::string_view> header(std::string_view name) const {
     for (const auto& [key, value] : headers) {

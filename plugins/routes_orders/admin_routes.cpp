@@ -64,7 +64,7 @@ Response json_answer(int status, const nlohmann::ordered_json& body) {
 // --- POST /admin/v1/orders/{id}/status ----------------------------------------------------------
 
 Response set_status(OrdersContext& context, const Request& request) {
-  nlohmann::json body = sdk::parse_json_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request);
   std::vector<FieldError> errors;
   const StatusUpdate update = read_status_update(body, errors);
   sdk::refuse_invalid_fields(std::move(errors));
@@ -120,7 +120,7 @@ void insert_shipment(Session& tx, const Shipment& s) {
 }
 
 Response record_shipment(OrdersContext& context, const Request& request) {
-  nlohmann::json body = sdk::parse_json_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request);
   std::vector<FieldError> errors;
   ShipmentUpdate update = read_shipment_update(body, errors);
   sdk::refuse_invalid_fields(std::move(errors));

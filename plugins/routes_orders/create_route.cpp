@@ -305,7 +305,7 @@ Response create_order(OrdersContext& context, const Request& request) {
         {{kIdempotencyKeyHeader, key_error}});
   }
   const nlohmann::json body =
-      sdk::parse_json_body(request.body, false, "{\"items\", \"shipping_address\"}");
+      sdk::parse_json_body(request, false, "{\"items\", \"shipping_address\"}");
   const std::string fingerprint = sdk::to_hex(sdk::blake2b(canonical_body(body)));
 
   KeyClaim claim(context.in_flight, in_flight_key(partner_id, *key));

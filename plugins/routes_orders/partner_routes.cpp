@@ -216,7 +216,7 @@ Response list(OrdersContext& context, const Request& request) {
 // --- PATCH /v1/orders/{id} ----------------------------------------------------------------------
 
 Response patch(OrdersContext& context, const Request& request) {
-  nlohmann::json body = sdk::parse_json_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request);
   std::vector<FieldError> errors;
   OrderPatch change = read_order_patch(body, errors);
   sdk::refuse_invalid_fields(std::move(errors));

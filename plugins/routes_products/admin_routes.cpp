@@ -28,7 +28,7 @@ Response inventory_response(CatalogContext& context, const ProductView& view) {
 }
 
 Response import_products(CatalogContext& context, const Request& request) {
-  nlohmann::json body = sdk::parse_json_body(request.body, false);
+  nlohmann::json body = sdk::parse_json_body(request, false);
   if (!body.is_array()) {
     throw sdk::invalid_request("The body must be a JSON array of products.",
                                {{"body", "must be an array"}});
@@ -76,7 +76,7 @@ Response import_products(CatalogContext& context, const Request& request) {
 
 Response put_product(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = sdk::parse_json_body(request.body, false);
+  nlohmann::json body = sdk::parse_json_body(request, false);
   std::vector<FieldError> errors;
   ProductInput input = read_product(body, "", false, errors);
   if (input.id && *input.id != id) errors.push_back({"id", "must match the id in the path"});
@@ -92,7 +92,7 @@ Response put_product(CatalogContext& context, const Request& request) {
 
 Response set_stock(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = sdk::parse_json_body(request.body, false);
+  nlohmann::json body = sdk::parse_json_body(request, false);
   std::vector<FieldError> errors;
   std::vector<StockSetting> settings = read_stock_settings(body, "", errors);
   sdk::refuse_invalid_fields(std::move(errors));
@@ -101,7 +101,7 @@ Response set_stock(CatalogContext& context, const Request& request) {
 
 Response adjust_stock(CatalogContext& context, const Request& request) {
   const std::string& id = path_id(request);
-  nlohmann::json body = sdk::parse_json_body(request.body, false);
+  nlohmann::json body = sdk::parse_json_body(request, false);
   std::vector<FieldError> errors;
   Adjustment adjustment = read_adjustment(body, errors);
   sdk::refuse_invalid_fields(std::move(errors));

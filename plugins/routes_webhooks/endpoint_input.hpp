@@ -61,9 +61,10 @@ struct EndpointPatch {
   std::optional<bool> ed25519;             // true: add a v1a key pair (if none); false: remove it
 };
 
-// The guard's refusal, with the hint naming this plugin's own setting: the shared guard suggests
-// plugins.webhook_delivery.allow_private_targets (the delivery-time check), but what lets an
-// endpoint be created is plugins.routes_webhooks.allow_private_targets.
+// The guard's detailed refusal (for the operator log, never a partner), with the hint naming this
+// plugin's own setting: the shared guard suggests plugins.webhook_delivery.allow_private_targets
+// (the delivery-time check), but what lets an endpoint be created is
+// plugins.routes_webhooks.allow_private_targets.
 inline std::string with_own_config_hint(std::string message) {
   static constexpr std::string_view kTheirs = "plugins.webhook_delivery.allow_private_targets";
   static constexpr std::string_view kOurs = "plugins.routes_webhooks.allow_private_targets";

@@ -16,6 +16,7 @@
 #include "portico/sdk/sodium.hpp"
 #include "webhook_records.hpp"
 #include "webhooks_common/event_types.hpp"
+#include "webhooks_common/secrets_at_rest.hpp"
 #include "webhooks_common/signing.hpp"
 #include "webhooks_common/target_guard.hpp"
 #include "webhooks_context.hpp"
@@ -30,19 +31,24 @@ ProblemError no_such_endpoint(const std::string& id) {
   return sdk::not_found("No webhook endpoint with id '" + id + "'.");
 }
 
-// The SSRF guard at creation: the URL's shape, then every address its host resolves to.
-std::optional<std::string> check_target(const std::string& url, bool allow_private) {
+// The SSRF guard at creation: the URL's shape, then every address its host resolves to. A
+// refused address gets the partner a generic message; what the host resolved to, its class and
+// the setting that would admit it go to the operator log only.
+std::optional<std::string> check_target(WebhooksContext& context, const std::string& partner_id,
+                                        const std::string& url) {
   webhooks::TargetParse parsed = webhooks::parse_target(url);
-  if (!parsed) return parsed.error;
-  webhooks::Resolution resolution =
-      webhooks::resolve_and_check(parsed.target->host, parsed.target->port, allow_private);
-  if (!resolution) return with_own_config_hint(resolution.error);
-  return std::nullopt;
+  if (!parsed) return parsed.error;  // about the URL's text only, which the partner wrote
+  webhooks::Resolution resolution = webhooks::resolve_and_check(
+      parsed.target->host, parsed.target->port, context.settings.allow_private_targets);
+  if (resolution) return std::nullopt;
+  context.host.log().warn("webhook URL refused for partner " + partner_id + ": " +
+                          with_own_config_hint(resolution.detail));
+  return resolution.partner;
 }
 
-EndpointChecks checks_of(const WebhooksContext& context) {
-  const bool allow_private = context.settings.allow_private_targets;
-  return {[allow_private](const std::string& url) { return check_target(url, allow_private); },
+EndpointChecks checks_of(WebhooksContext& context, const std::string& partner_id) {
+  WebhooksContext* c = &context;
+  return {[c, partner_id](const std::string& url) { return check_target(*c, partner_id, url); },
           [](const std::vector<std::string>& filters, const std::string& field) {
             return webhooks::validate_filters(filters, field);
           }};
@@ -94,9 +100,9 @@ void write_endpoint(Session& tx, const Endpoint& e) {
 
 Response create(WebhooksContext& context, const Request& request) {
   const std::string& partner_id = partner_of(request);
-  nlohmann::json body = sdk::parse_json_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request);
   std::vector<FieldError> errors;
-  EndpointCreate input = read_endpoint_create(body, errors, checks_of(context));
+  EndpointCreate input = read_endpoint_create(body, errors, checks_of(context, partner_id));
   sdk::refuse_invalid_fields(std::move(errors));
 
   Endpoint e;
@@ -106,10 +112,12 @@ Response create(WebhooksContext& context, const Request& request) {
   e.events = input.events;
   e.description = input.description;
   e.status = kEnabled;
-  e.secret = webhooks::generate_secret();
+  // Stored sealed under the data key (secrets_at_rest.hpp); the partner gets the secret once.
+  const std::string secret = webhooks::generate_secret();
+  e.secret = context.host.seal_secret(secret);
   if (input.ed25519) {
     webhooks::Ed25519Keys keys = webhooks::generate_ed25519_keys();
-    e.signing_key = keys.secret_key;
+    e.signing_key = context.host.seal_secret(keys.secret_key);
     e.public_key = keys.public_key;
   }
   e.created_at = e.updated_at = context.now();
@@ -138,7 +146,7 @@ Response create(WebhooksContext& context, const Request& request) {
   });
 
   nlohmann::ordered_json answer = endpoint_json(e);
-  answer["secret"] = e.secret;
+  answer["secret"] = secret;
   Response response = json_response(201, answer, true);
   response.set_header("Location", "/v1/webhooks/" + e.id);
   return response;
@@ -197,14 +205,18 @@ Response list(WebhooksContext& context, const Request& request) {
 // --- PATCH /v1/webhooks/{id} --------------------------------------------------------------------
 
 Response patch(WebhooksContext& context, const Request& request) {
-  nlohmann::json body = sdk::parse_json_body(request.body);
+  nlohmann::json body = sdk::parse_json_body(request);
   std::vector<FieldError> errors;
-  EndpointPatch change = read_endpoint_patch(body, errors, checks_of(context));
+  EndpointPatch change = read_endpoint_patch(body, errors, checks_of(context, partner_of(request)));
   sdk::refuse_invalid_fields(std::move(errors));
 
-  // Keys are made outside the transaction; used only if the endpoint has none yet.
+  // Keys are made (and the secret half sealed) outside the transaction; used only if the endpoint
+  // has none yet.
   std::optional<webhooks::Ed25519Keys> keys;
-  if (change.ed25519 && *change.ed25519) keys = webhooks::generate_ed25519_keys();
+  if (change.ed25519 && *change.ed25519) {
+    keys = webhooks::generate_ed25519_keys();
+    keys->secret_key = context.host.seal_secret(keys->secret_key);
+  }
   const std::string now = context.now();
   Endpoint after;
   context.db.transaction([&](Session& tx) {
@@ -270,15 +282,16 @@ Response remove(WebhooksContext& context, const Request& request) {
 
 Response rotate_secret(WebhooksContext& context, const Request& request) {
   const std::string secret = webhooks::generate_secret();
+  const std::string sealed = context.host.seal_secret(secret);
   const std::string now = context.now();
   const std::string expires = sdk::format_timestamp(context.host.now() + kPreviousSecretLifetime);
   context.db.transaction([&](Session& tx) {
     Endpoint endpoint = partner_endpoint(tx, request);
     // The current secret keeps signing alongside for 24 h; a previous one still inside its own
-    // window is dropped (only two secrets sign at a time).
+    // window is dropped (only two secrets sign at a time). Both stay sealed as stored.
     endpoint.previous_secret = endpoint.secret;
     endpoint.previous_secret_expires_at = expires;
-    endpoint.secret = secret;
+    endpoint.secret = sealed;
     endpoint.updated_at = now;
     write_endpoint(tx, endpoint);
   });

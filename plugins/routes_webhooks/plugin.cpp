@@ -11,6 +11,7 @@
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
 #include "webhook_schema.hpp"
+#include "webhooks_common/secrets_at_rest.hpp"
 #include "webhooks_context.hpp"
 
 namespace {
@@ -46,6 +47,10 @@ class RoutesWebhooksPlugin final : public portico::Plugin {
   std::vector<portico::Migration> migrations() const override { return rw::webhook_migrations(); }
   void init(portico::Host& host) override {
     portico::sdk::initialise_sodium();
+    // Signing secrets are stored sealed under the data key: none configured, no start. Rows from
+    // before (plain text) or sealed under a previous data key are sealed under the current one.
+    portico::webhooks::require_data_key(host);
+    portico::webhooks::reseal_endpoint_secrets(host);
     const nlohmann::json& config = host.config();
     rw::WebhooksSettings settings;
     settings.allow_private_targets =

@@ -32,10 +32,10 @@ struct Endpoint {
   std::string description;
   std::string status;                          // "enabled" | "disabled"
   std::optional<std::string> disabled_reason;  // set only when the gateway disabled it
-  std::string secret;                          // "whsec_…"
-  std::optional<std::string> previous_secret;
+  std::string secret;                          // "whsec_…", sealed (secrets_at_rest.hpp)
+  std::optional<std::string> previous_secret;  // sealed, like secret
   std::optional<std::string> previous_secret_expires_at;
-  std::optional<std::string> signing_key;  // "whsk_…" (v1a on)
+  std::optional<std::string> signing_key;  // "whsk_…" (v1a on), sealed
   std::optional<std::string> public_key;   // "whpk_…"
   std::optional<std::string> failing_since;
   std::string created_at;

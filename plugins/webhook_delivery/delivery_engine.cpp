@@ -5,6 +5,8 @@
 #include <unordered_set>
 
 #include "plugins/webhook_delivery/signed_request.hpp"
+#include "portico/sdk/time.hpp"
+#include "webhooks_common/secrets_at_rest.hpp"
 #include "webhooks_common/signing.hpp"
 #include "webhooks_common/target_guard.hpp"
 
@@ -14,6 +16,10 @@ namespace {
 
 constexpr std::size_t kPayloadCacheSize = 4096;
 constexpr std::size_t kSigningKeyCacheSize = 1024;
+constexpr std::size_t kSecretCacheSize = 4096;
+// The attempt's error when an endpoint's secrets do not open (the operator log says why).
+constexpr const char* kKeysUnavailable =
+    "not sent: the gateway cannot read this endpoint's signing secret (reported to the operator)";
 constexpr int kFanOutBatchesPerStep = 4;
 
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
@@ -166,17 +172,57 @@ void DeliveryEngine::launch(const DueDelivery& row, std::chrono::system_clock::t
   };
   const auto payload = payload_of(row.event_id);
   if (!payload) return fail("the event " + row.event_id + " is no longer stored", true);
-  EndpointKeys keys{row.url, row.secret, row.previous_secret, row.previous_secret_expires_at, {}};
-  if (row.signing_key) {
-    keys.signing_key = signing_key(*row.signing_key);
-    if (!keys.signing_key) return fail("the endpoint's signing key is malformed", false);
+  // Never sent unsigned: secrets that do not open fail the attempt (and it is retried).
+  std::optional<EndpointKeys> keys = open_keys(row, now);
+  if (!keys) return fail(kKeysUnavailable, false);
+  if (row.signing_key && !keys->signing_key) {
+    return fail("the endpoint's signing key is malformed", false);
   }
-  auto built = signed_request(keys, row.event_id, *payload, now, settings_.request_timeout);
+  auto built = signed_request(*keys, row.event_id, *payload, now, settings_.request_timeout);
   if (!built.request) return fail(built.error, false);
   built.request->pool_key = row.endpoint_id;  // its own connections and concurrency cap
   client_->post(std::move(*built.request), [this, id = row.id](webhooks::DeliveryResult result) {
     complete({id, std::move(result), false});
   });
+}
+
+std::optional<EndpointKeys> DeliveryEngine::open_keys(const DueDelivery& row,
+                                                      std::chrono::system_clock::time_point now) {
+  EndpointKeys keys{row.url, {}, {}, row.previous_secret_expires_at, {}};
+  try {
+    keys.secret = opened(row.secret);
+    if (row.previous_secret && row.previous_secret_expires_at) {
+      // An expired previous secret signs nothing, so it need not open.
+      const auto expires = sdk::parse_timestamp(*row.previous_secret_expires_at);
+      if (expires && *expires > now) keys.previous_secret = opened(*row.previous_secret);
+    }
+    if (row.signing_key) keys.signing_key = signing_key(*row.signing_key);
+  } catch (const std::exception& e) {
+    if (unreadable_reported_.insert(row.endpoint_id).second) {
+      host_.log().error("webhook endpoint " + row.endpoint_id +
+                        ": a signing secret cannot be opened (" + e.what() +
+                        "); its deliveries fail and are retried until that data key is listed in "
+                        "security.previous_data_keys again, or the partner replaces the secret");
+    }
+    return std::nullopt;
+  }
+  return keys;
+}
+
+const std::string& DeliveryEngine::opened(const std::string& stored) {
+  if (auto it = secrets_.find(stored); it != secrets_.end()) return it->second;
+  std::string plain = webhooks::open_stored_secret(host_, stored);
+  if (secrets_.size() >= kSecretCacheSize) secrets_.clear();
+  return secrets_.emplace(stored, std::move(plain)).first->second;
+}
+
+void DeliveryEngine::redact_refusal(Completion& completion) {
+  if (!completion.result.address_refused) return;
+  auto it = flights_.find(completion.delivery_id);
+  const std::string endpoint = it == flights_.end() ? "(unknown)" : it->second.endpoint_id;
+  host_.log().warn("webhook endpoint " + endpoint + ": " + completion.result.error);
+  completion.result.error = std::string(webhooks::kPartnerRefusedAtDelivery);
+  completion.result.address_refused = false;
 }
 
 void DeliveryEngine::complete(Completion completion) {
@@ -187,10 +233,14 @@ void DeliveryEngine::complete(Completion completion) {
 }
 
 std::size_t DeliveryEngine::record_results() {
+  std::vector<Completion> fresh;
   {
     std::lock_guard lock(mutex_);
-    for (auto& completion : completed_) unrecorded_.push_back(std::move(completion));
-    completed_.clear();
+    fresh.swap(completed_);
+  }
+  for (auto& completion : fresh) {
+    redact_refusal(completion);
+    unrecorded_.push_back(std::move(completion));
   }
   if (unrecorded_.empty()) return 0;
   const auto now = host_.now();
@@ -317,12 +367,12 @@ void DeliveryEngine::remember_payload(const std::string& event_id, const std::st
   }
 }
 
-std::optional<std::string> DeliveryEngine::signing_key(const std::string& text) {
-  if (auto it = signing_keys_.find(text); it != signing_keys_.end()) return it->second;
-  auto raw = webhooks::decode_signing_key(text);
+std::optional<std::string> DeliveryEngine::signing_key(const std::string& stored) {
+  if (auto it = signing_keys_.find(stored); it != signing_keys_.end()) return it->second;
+  auto raw = webhooks::decode_signing_key(webhooks::open_stored_secret(host_, stored));
   if (!raw) return std::nullopt;
   if (signing_keys_.size() >= kSigningKeyCacheSize) signing_keys_.clear();
-  signing_keys_.emplace(text, *raw);
+  signing_keys_.emplace(stored, *raw);
   return raw;
 }
 

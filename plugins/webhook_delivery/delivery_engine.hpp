@@ -19,11 +19,13 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "plugins/webhook_delivery/delivery_settings.hpp"
 #include "plugins/webhook_delivery/delivery_store.hpp"
 #include "plugins/webhook_delivery/http_client.hpp"
+#include "plugins/webhook_delivery/signed_request.hpp"
 #include "portico/host.hpp"
 
 namespace portico::webhook_delivery {
@@ -80,10 +82,21 @@ class DeliveryEngine {
   };
 
   void launch(const DueDelivery& row, std::chrono::system_clock::time_point now);
+  // The row's secrets opened (and the previous one only while it still signs); nullopt when one
+  // does not open — logged once per endpoint, never the value.
+  std::optional<EndpointKeys> open_keys(const DueDelivery& row,
+                                        std::chrono::system_clock::time_point now);
+  // A stored secret's plain text, cached; throws when it does not open.
+  const std::string& opened(const std::string& stored);
+  // An address refused by the SSRF guard: the detail to the operator log, a generic error to the
+  // attempt log that the partner reads.
+  void redact_refusal(Completion& completion);
   void complete(Completion completion);  // any thread
   std::optional<std::string> payload_of(const std::string& event_id);
   void remember_payload(const std::string& event_id, const std::string& payload);
-  std::optional<std::string> signing_key(const std::string& text);
+  // The raw Ed25519 key of a stored (sealed) "whsk_…"; nullopt when malformed, throws when it does
+  // not open.
+  std::optional<std::string> signing_key(const std::string& stored);
   double jitter();
 
   Host& host_;
@@ -93,7 +106,9 @@ class DeliveryEngine {
   std::unordered_map<std::string, EndpointSlot> slots_;
   std::unordered_map<std::string, std::string> payloads_;  // event id → body, bounded FIFO
   std::deque<std::string> payload_order_;
-  std::unordered_map<std::string, std::string> signing_keys_;  // "whsk_…" → raw key
+  std::unordered_map<std::string, std::string> signing_keys_;  // stored "whsk_…" → raw key
+  std::unordered_map<std::string, std::string> secrets_;       // stored secret → plain text
+  std::unordered_set<std::string> unreadable_reported_;        // endpoint ids already logged
   std::vector<Completion> unrecorded_;  // taken from the queue, not yet committed
   std::chrono::steady_clock::time_point last_sweep_{};
   std::size_t rounds_ = 0;

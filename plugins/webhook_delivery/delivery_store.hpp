@@ -61,6 +61,8 @@ struct DueDelivery {
   std::string ordering_key;
   int attempts = 0;  // attempts made so far
   std::string url;
+  // As stored: sealed under the data key (webhooks_common/secrets_at_rest.hpp), or plain text
+  // kept from before sealing existed.
   std::string secret;
   std::optional<std::string> previous_secret, previous_secret_expires_at, signing_key;
 };

@@ -353,7 +353,8 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
         }
       }
       if (allowed.empty()) {
-        return fail(first_refusal.empty() ? "no address for " + host : first_refusal);
+        if (first_refusal.empty()) return fail("no address for " + host);
+        return fail(std::move(first_refusal), /*address_refused=*/true);
       }
       endpoints.swap(allowed);
     }
@@ -530,10 +531,11 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
     finish(std::move(result), std::move(keep));
   }
 
-  void fail(std::string error) {
+  void fail(std::string error, bool address_refused = false) {
     if (conn) conn->close();
     DeliveryResult result;
     result.error = std::move(error);
+    result.address_refused = address_refused;
     finish(std::move(result), nullptr);
   }
 
@@ -546,6 +548,7 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
     if (client.stopping && !result.error.empty()) {
       result.error = kStopped;
       result.status = 0;
+      result.address_refused = false;
     }
     if (start != Clock::time_point{}) {
       result.latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);

@@ -40,6 +40,9 @@ struct DeliveryResult {
   std::string body_excerpt;  // the first 1 KiB of the response body
   std::chrono::milliseconds latency{};
   bool connection_reused = false;  // the answer came over a pooled keep-alive connection
+  // refuse_address refused every address of the host: `error` holds its reason, which names the
+  // addresses (for the operator log; the caller decides what a partner sees).
+  bool address_refused = false;
 };
 
 struct ClientOptions {

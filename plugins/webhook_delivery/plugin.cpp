@@ -13,6 +13,7 @@
 #include "portico/sdk/export.hpp"
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
+#include "webhooks_common/secrets_at_rest.hpp"
 
 namespace {
 
@@ -63,6 +64,10 @@ class WebhookDeliveryPlugin final : public portico::Plugin {
     portico::sdk::initialise_sodium();
     wd::require_webhook_tables(host.database());
     wd::ensure_delivery_indexes(host.database());
+    // It opens the sealed signing secrets: no data key, no start. Anything routes_webhooks has
+    // not sealed under the current key yet (it may be disabled) is sealed now.
+    portico::webhooks::require_data_key(host);
+    portico::webhooks::reseal_endpoint_secrets(host);
     auto settings = wd::settings_from_config(host.config());
     if (settings.ca_file) {
       // Refuse a bad CA file now, with its name, rather than when the service starts.

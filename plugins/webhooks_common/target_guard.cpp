@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace portico::webhooks {
 
@@ -336,13 +337,19 @@ std::optional<std::string> address_refusal(std::string_view host, std::string_vi
 
 Resolution resolve_and_check(const std::string& host, std::uint16_t port, bool allow_private) {
   Resolution result;
+  auto refuse = [&result](std::string detail, std::string_view partner) {
+    result.detail = std::move(detail);
+    result.partner = std::string(partner);
+  };
   if (host.empty()) {
-    result.error = "the target has no host";
+    refuse("the target has no host", kPartnerNotPublicHost);
     return result;
   }
   if (classify_address(host)) {  // a literal: no DNS, and the message names it once
     result.addresses.push_back(host);
-    if (auto refusal = address_refusal(host, host, allow_private)) result.error = *refusal;
+    if (auto refusal = address_refusal(host, host, allow_private)) {
+      refuse(*refusal, kPartnerNotPublicHost);
+    }
     return result;
   }
   addrinfo hints{};
@@ -356,15 +363,16 @@ Resolution resolve_and_check(const std::string& host, std::uint16_t port, bool a
   if (status != 0) {
     const std::string reason = status == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(status);
     if (status == EAI_AGAIN) {
-      result.error = host + " could not be resolved right now (" + reason + "); try again";
+      refuse(host + " could not be resolved right now (" + reason + "); try again",
+             kPartnerResolveLater);
     } else if (status == EAI_NONAME
 #ifdef EAI_NODATA
                || status == EAI_NODATA
 #endif
     ) {
-      result.error = host + " does not resolve (" + reason + ")";
+      refuse(host + " does not resolve (" + reason + ")", kPartnerNotPublicName);
     } else {
-      result.error = host + " could not be resolved (" + reason + ")";
+      refuse(host + " could not be resolved (" + reason + ")", kPartnerNotPublicName);
     }
     return result;
   }
@@ -385,12 +393,12 @@ Resolution resolve_and_check(const std::string& host, std::uint16_t port, bool a
     }
   }
   if (result.addresses.empty()) {
-    result.error = host + " does not resolve to any IPv4 or IPv6 address";
+    refuse(host + " does not resolve to any IPv4 or IPv6 address", kPartnerNotPublicName);
     return result;
   }
   for (const std::string& address : result.addresses) {
     if (auto refusal = address_refusal(host, address, allow_private)) {
-      result.error = *refusal;
+      refuse(*refusal, kPartnerNotPublicName);
       break;
     }
   }

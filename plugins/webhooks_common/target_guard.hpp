@@ -80,14 +80,33 @@ std::string why_refused(std::string_view ip, AddressClass kind);
 // The full refusal for connecting to `ip` found for `host` (host == ip for a literal), or nullopt
 // when allowed: "example.internal resolves to 10.0.0.5, a private address; webhook targets must
 // be public (or set plugins.webhook_delivery.allow_private_targets = true)". Also refuses a
-// non-literal `ip`.
+// non-literal `ip`. For the OPERATOR log only: it names internal addresses and an operator
+// setting, which a partner must never see (use the kPartner* texts below for them).
 std::optional<std::string> address_refusal(std::string_view host, std::string_view ip,
                                            bool allow_private);
 
+// What a partner is told when a target's address is refused (the `url` field's message at
+// creation, the `error` of a delivery attempt). Generic on purpose: a partner learns neither the
+// address a name resolves to, nor its class, nor the setting that would admit it, so webhook URLs
+// cannot be used to map the gateway's internal names. A name that does not resolve at all gets
+// the same text as one resolving to a private address, for the same reason.
+inline constexpr std::string_view kPartnerNotPublicHost =
+    "must be a public https/http address: the host is not a public address";
+inline constexpr std::string_view kPartnerNotPublicName =
+    "must be a public https/http address: the host does not resolve to a public address";
+inline constexpr std::string_view kPartnerResolveLater =
+    "could not be checked: the host could not be resolved right now; try again";
+inline constexpr std::string_view kPartnerRefusedAtDelivery =
+    "not sent: the endpoint's host is not a public address";
+
 struct Resolution {
   std::vector<std::string> addresses;  // every address found, as text, in resolver order
-  std::string error;                   // when non-empty the target is refused
-  explicit operator bool() const { return error.empty(); }
+  // Why the target is refused, for the operator log (host, address, class, the setting that
+  // would allow it); empty when it is allowed.
+  std::string detail;
+  // The same refusal as a partner may read it: one of the kPartner* texts.
+  std::string partner;
+  explicit operator bool() const { return detail.empty(); }
 };
 
 // Resolves `host` (blocking getaddrinfo; an IP literal is taken as is) and refuses the target if

@@ -28,7 +28,8 @@ TEST(Cli, CheckAcceptsEveryEnvironmentConfig) {
         {"check", "-c", "configs/" + env + ".toml", "--set",
          "plugins.dir=" + std::string(PORTICO_PLUGIN_DIR)},
         std::chrono::seconds(30),
-        {"PORTICO_ADMIN_TOKEN=t", "PORTICO_KEY_SECRET=0123456789abcdef0123456789abcdef"});
+        {"PORTICO_ADMIN_TOKEN=t", "PORTICO_KEY_SECRET=0123456789abcdef0123456789abcdef",
+         "PORTICO_DATA_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"});
     EXPECT_EQ(result.exit_code, 0) << env << ": " << result.output;
   }
 }
@@ -76,7 +77,7 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.2, core speaks 1.2 (major versions must match)"),
+                               ": plugin API 99.3, core speaks 1.3 (major versions must match)"),
             std::string::npos)
       << result.output;
 }
@@ -124,7 +125,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "1.2");
+  EXPECT_EQ(v["plugin_api"], "1.3");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

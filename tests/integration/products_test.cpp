@@ -224,14 +224,15 @@ TEST(Products, ETagsAnd304sThatDoNotCountAgainstTheRateLimit) {
                       {{"X-API-Key", basic}, {"If-None-Match", "\"x\", " + *etag}})
                 .status,
             304);
-  EXPECT_EQ(
-      c.request("GET", "/v1/products/prod_0001", {{"X-API-Key", basic}, {"If-None-Match", "*"}})
-          .status,
-      304);
+  // `*` still earns a 304 (RFC 9110), but proves no cached copy: it counts (issue 14).
+  auto star =
+      c.request("GET", "/v1/products/prod_0001", {{"X-API-Key", basic}, {"If-None-Match", "*"}});
+  EXPECT_EQ(star.status, 304);
+  EXPECT_EQ(star.header("X-RateLimit-Remaining"), "98");
   auto counted = c.request("GET", "/v1/products/prod_0001",
                            {{"X-API-Key", basic}, {"If-None-Match", "\"stale\""}});
   EXPECT_EQ(counted.status, 200);
-  EXPECT_EQ(counted.header("X-RateLimit-Remaining"), "98");
+  EXPECT_EQ(counted.header("X-RateLimit-Remaining"), "97");
 
   // A product update changes the ETag at once; the old one no longer matches.
   json changed = product(1);

@@ -124,7 +124,7 @@ TEST(Reload, AFileRebuiltUnderTheSamePathRunsItsNewCode) {
   auto after = json::parse(gw.admin("GET", "/plugins").body)["data"];
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0]["version"], "1.1.0");
-  EXPECT_EQ(after[0]["api_version"], "1.2");
+  EXPECT_EQ(after[0]["api_version"], "1.3");
   EXPECT_EQ(after[0]["kinds"], json::array({"routes"}));
   EXPECT_NE(after[0]["loaded_at"], nullptr);
 
@@ -152,8 +152,8 @@ TEST(Reload, MemoryStaysFlatAcrossAHundredReloads) {
   const long after = gw.rss_kib();
   RecordProperty("rss_kib_after_10", std::to_string(warm));
   RecordProperty("rss_kib_after_100", std::to_string(after));
-  EXPECT_LT(after - warm, 8 * 1024) << "RSS " << warm << " KiB after 10 reloads, " << after
-                                    << " KiB after 100";
+  EXPECT_LT(after - warm, 8 * 1024)
+      << "RSS " << warm << " KiB after 10 reloads, " << after << " KiB after 100";
 }
 
 TEST(Reload, ABrokenConfigChangesNothing) {
@@ -184,11 +184,12 @@ TEST(Reload, ABrokenConfigChangesNothing) {
   refused(good + "greting = \"typo\"\n",
           "plugins.hello.greting: unknown key (did you mean 'greeting'?)");
   refused(good + "[server\n", "portico.toml:");
-  refused([&] {
-    gw.write_config(hello_pinned("^2"));
-    return read_file(gw.config_file());
-  }(),
-          "no version of 'hello'");
+  refused(
+      [&] {
+        gw.write_config(hello_pinned("^2"));
+        return read_file(gw.config_file());
+      }(),
+      "no version of 'hello'");
   refused(good + "[plugins.not_there]\n", "plugins.not_there");
   std::string restart = good;
   restart.replace(restart.find("[logging]\n"), 10, "[logging]\nretention_days = 7\n");
@@ -288,10 +289,10 @@ TEST(Reload, PendingWebhookRetriesCarryOnWithTheNewDeliveryService) {
                               json{{"url", url}, {"events", {"*"}}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string endpoint = json::parse(created.body)["id"];
-  ASSERT_EQ(http_request(gw.port, "POST", "/v1/webhooks/" + endpoint + "/test",
-                         {{"X-API-Key", key}})
-                .status,
-            202);
+  ASSERT_EQ(
+      http_request(gw.port, "POST", "/v1/webhooks/" + endpoint + "/test", {{"X-API-Key", key}})
+          .status,
+      202);
   auto attempts = [&] {
     return std::stoi(
         products::query_db(gw.dir / "portico.db", "SELECT count(*) FROM webhook_attempts")[0][0]);
@@ -314,8 +315,8 @@ TEST(Reload, PendingWebhookRetriesCarryOnWithTheNewDeliveryService) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(attempts(), 2);
-  auto state = products::query_db(gw.dir / "portico.db",
-                                  "SELECT state, attempts FROM webhook_deliveries");
+  auto state =
+      products::query_db(gw.dir / "portico.db", "SELECT state, attempts FROM webhook_deliveries");
   ASSERT_EQ(state.size(), 1u);
   EXPECT_EQ(state[0][0], "pending") << "still queued for its next retry";
 

@@ -38,7 +38,11 @@ TEST(WebhookEndpoints, CreateShowsTheSecretOnceAndReadsNeverDo) {
   const std::string secret = created["secret"];
   EXPECT_TRUE(secret.starts_with("whsec_")) << secret;
   EXPECT_GE(secret.size(), 6u + 32u);  // base64 of 32 bytes
-  EXPECT_EQ(h.db_value("SELECT secret FROM webhook_endpoints WHERE id = '" + id + "'"), secret);
+  // Stored sealed under the data key, never as given (webhooks_secrets_test.cpp: the whole file).
+  const std::string stored =
+      h.db_value("SELECT secret FROM webhook_endpoints WHERE id = '" + id + "'");
+  EXPECT_TRUE(stored.starts_with("sealed:v1:")) << stored;
+  EXPECT_EQ(stored.find(secret.substr(6)), std::string::npos) << stored;
 
   // Reads show the endpoint as created, without the secret.
   json shown = h.get_json(h.a, "/v1/webhooks/" + id);
@@ -64,7 +68,7 @@ TEST(WebhookEndpoints, CreateShowsTheSecretOnceAndReadsNeverDo) {
   EXPECT_EQ(read_v1a.dump().find("whsk_"), std::string::npos);
   EXPECT_TRUE(h.db_value("SELECT signing_key FROM webhook_endpoints WHERE id = '" +
                          signed_v1a["id"].get<std::string>() + "'")
-                  .starts_with("whsk_"));
+                  .starts_with("sealed:v1:"));
   EXPECT_NE(signed_v1a["secret"], created["secret"]);
 }
 
@@ -205,6 +209,8 @@ TEST(WebhookEndpoints, RotationKeepsTheOldSecretForADay) {
   json created = h.add(h.a);
   const std::string id = created["id"];
   const std::string first = created["secret"];
+  const std::string first_stored =
+      h.db_value("SELECT secret FROM webhook_endpoints WHERE id = '" + id + "'");
 
   auto before = std::chrono::system_clock::now();
   auto res = h.call(h.a, "POST", "/v1/webhooks/" + id + "/rotate-secret");
@@ -218,18 +224,27 @@ TEST(WebhookEndpoints, RotationKeepsTheOldSecretForADay) {
   EXPECT_GE(expires, before + std::chrono::hours(24) - std::chrono::seconds(5));
   EXPECT_LE(expires,
             std::chrono::system_clock::now() + std::chrono::hours(24) + std::chrono::seconds(5));
-  EXPECT_EQ(h.db("SELECT secret, previous_secret, previous_secret_expires_at FROM "
-                 "webhook_endpoints WHERE id = '" +
-                 id + "'"),
-            (std::vector<std::vector<std::string>>{
-                {second, first, rotated["previous_secret_expires_at"]}}));
+  // The stored (sealed) current secret becomes the previous one; the new one is sealed too.
+  auto rows = h.db(
+      "SELECT secret, previous_secret, previous_secret_expires_at FROM "
+      "webhook_endpoints WHERE id = '" +
+      id + "'");
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string second_stored = rows[0][0];
+  EXPECT_TRUE(second_stored.starts_with("sealed:v1:")) << second_stored;
+  EXPECT_EQ(second_stored.find(second.substr(6)), std::string::npos);
+  EXPECT_EQ(rows[0][1], first_stored);
+  EXPECT_EQ(rows[0][2], rotated["previous_secret_expires_at"]);
   // Reads still show no secret.
   EXPECT_EQ(h.call(h.a, "GET", "/v1/webhooks/" + id).body.find("whsec_"), std::string::npos);
 
   // Rotating again: only the newest two sign; the first is dropped at once.
   json again = json::parse(h.call(h.a, "POST", "/v1/webhooks/" + id + "/rotate-secret").body);
-  EXPECT_EQ(h.db("SELECT secret, previous_secret FROM webhook_endpoints WHERE id = '" + id + "'"),
-            (std::vector<std::vector<std::string>>{{again["secret"], second}}));
+  rows = h.db("SELECT secret, previous_secret FROM webhook_endpoints WHERE id = '" + id + "'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(rows[0][0], second_stored);
+  EXPECT_EQ(rows[0][0].find(again["secret"].get<std::string>().substr(6)), std::string::npos);
+  EXPECT_EQ(rows[0][1], second_stored);
 }
 
 // --- the SSRF guard
@@ -248,10 +263,11 @@ TEST(WebhookEndpoints, PrivateAndNonHttpTargetsAreRefused) {
   }
   auto res = h.call(h.a, "POST", "/v1/webhooks",
                     json{{"url", "http://localhost:8080/hooks"}, {"events", {"*"}}});
-  const std::string message = first_error_message(res);
-  EXPECT_NE(message.find("127.0.0.1"), std::string::npos) << message;
-  EXPECT_NE(message.find("plugins.routes_webhooks.allow_private_targets"), std::string::npos)
-      << message;
+  EXPECT_EQ(first_error_message(res),
+            "must be a public https/http address: the host does not resolve to a public address");
+  EXPECT_EQ(first_error_message(h.call(h.a, "POST", "/v1/webhooks",
+                                       json{{"url", "http://10.0.0.1/"}, {"events", {"*"}}})),
+            "must be a public https/http address: the host is not a public address");
   EXPECT_NE(first_error_message(h.call(h.a, "POST", "/v1/webhooks",
                                        json{{"url", "ftp://x.example/"}, {"events", {"*"}}}))
                 .find("http"),
@@ -278,6 +294,40 @@ TEST(WebhookEndpoints, PrivateTargetsWhenTheOperatorAllowsThem) {
               400)
         << url;
   }
+}
+
+TEST(WebhookEndpoints, ARefusedUrlTellsThePartnerNothingInternal) {
+  Hooks h;
+  // What a name resolves to, the address class and the operator's setting stay in the operator
+  // log; the partner's 400 says only that the host is not public.
+  for (const char* url : {"http://localhost:8080/hooks", "http://127.0.0.1/", "http://[::1]/",
+                          "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/"}) {
+    for (const char* method : {"POST", "PATCH"}) {
+      std::string target = "/v1/webhooks";
+      if (std::string(method) == "PATCH") target += "/" + h.add(h.a)["id"].get<std::string>();
+      auto res = h.call(h.a, method, target, json{{"url", url}, {"events", {"*"}}});
+      ASSERT_EQ(res.status, 400) << method << " " << url << ": " << res.body;
+      EXPECT_EQ(fields_of(res), (std::set<std::string>{"url"})) << res.body;
+      EXPECT_TRUE(first_error_message(res).starts_with("must be a public https/http address"))
+          << res.body;
+      for (const char* leak : {"127.0.0.1", "loopback", "allow_private_targets", "::1", "private",
+                               "link-local", "resolves to", "169.254"}) {
+        // The URL itself is the partner's own text; the rest of the body must not leak.
+        std::string body = res.body;
+        for (auto at = body.find(url); at != std::string::npos; at = body.find(url)) {
+          body.erase(at, std::string(url).size());
+        }
+        EXPECT_EQ(body.find(leak), std::string::npos) << leak << " in: " << res.body;
+      }
+    }
+  }
+  // The operator's log has the detail.
+  const std::string log = h.gw.process->output();
+  EXPECT_NE(log.find("webhook URL refused for partner " + h.a.id + ": localhost resolves to "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("a loopback address"), std::string::npos) << log;
+  EXPECT_NE(log.find("plugins.routes_webhooks.allow_private_targets"), std::string::npos) << log;
 }
 
 // --- isolation --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +27,16 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& w
       ::close(fd);
     }
     if (::chdir(workdir.c_str()) != 0) ::_exit(127);
-    for (const auto& kv : extra_env) ::putenv(const_cast<char*>(kv.c_str()));
+    for (const auto& kv : extra_env) {
+      if (kv.starts_with(kOpenFileLimit)) {
+        // Soft and hard, as `ulimit -n N` in a shell: the gateway cannot raise it.
+        const rlim_t n = std::stoul(kv.substr(kOpenFileLimit.size()));
+        rlimit limit{n, n};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+        continue;
+      }
+      ::putenv(const_cast<char*>(kv.c_str()));
+    }
     std::string binary = portico_binary();
     std::vector<char*> argv;
     argv.push_back(binary.data());

@@ -7,9 +7,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portico::test {
+
+// In `extra_env`: not a variable but the child's RLIMIT_NOFILE (soft and hard), e.g.
+// std::string(kOpenFileLimit) + "256".
+inline constexpr std::string_view kOpenFileLimit = "@RLIMIT_NOFILE=";
 
 struct CommandResult {
   int exit_code = -1;

@@ -53,6 +53,13 @@ inline bool if_none_match_hits(std::string_view header, std::string_view etag) {
   });
 }
 
+// A real revalidation: `etag` is strong and listed, strongly, in If-None-Match. `*` and weak tags
+// do not count (what earns a 304 its rate-limit refund).
+inline bool if_none_match_strong_hit(std::string_view header, std::string_view etag) {
+  if (etag.starts_with("W/") || etag.empty()) return false;
+  return detail::any_entity_tag(header, [&](std::string_view tag) { return tag == etag; });
+}
+
 inline bool if_match_hits(std::string_view header, std::string_view etag) {
   if (etag.starts_with("W/")) return false;
   return detail::any_entity_tag(header, [&](std::string_view tag) {

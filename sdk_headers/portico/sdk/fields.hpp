@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "portico/http_types.hpp"
 #include "portico/problem.hpp"
+#include "portico/sdk/json.hpp"
 #include "portico/sdk/problems.hpp"
 
 namespace portico::sdk {
@@ -115,26 +117,43 @@ class FieldReader {
 // Most field problems one 400 lists; the detail says when more were found.
 inline constexpr std::size_t kMaxListedFieldErrors = 100;
 
-// A request body as JSON, or the 400 naming what is wrong: empty (`hint` says what to send),
-// not JSON (with the byte offset), or — when `object_only` — not a JSON object.
-inline nlohmann::json parse_json_body(std::string_view text, bool object_only = true,
+// `text` as JSON, or the 400 naming what is wrong: empty (`hint` says what to send), not JSON
+// (with the byte offset), nested deeper than `max_depth`, a number out of range (naming the
+// field), or — when `object_only` — not a JSON object.
+inline nlohmann::json parse_json_text(std::string_view text, int max_depth, bool object_only = true,
                                       std::string_view hint = "") {
   if (text.empty()) {
     throw invalid_request("The request needs a JSON body" +
                               (hint.empty() ? std::string(".") : ": " + std::string(hint) + "."),
                           {{"body", "is empty"}});
   }
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw invalid_request("The body is not valid JSON.",
-                          {{"body", "is not JSON (at byte " + std::to_string(error.byte) + ")"}});
+  JsonParse parsed = parse_json(text, max_depth);
+  if (!parsed.ok()) {
+    const JsonError& error = *parsed.error;
+    const std::string field = error.field.empty() ? "body" : error.field;
+    switch (error.kind) {
+      case JsonError::Kind::too_deep:
+        throw invalid_request("The body nests arrays and objects deeper than " +
+                                  std::to_string(max_depth) + " levels, the limit.",
+                              {{field, error.message}});
+      case JsonError::Kind::number_out_of_range:
+        throw invalid_request(field + " holds a number too large to represent.",
+                              {{field, error.message}});
+      case JsonError::Kind::syntax: break;
+    }
+    throw invalid_request("The body is not valid JSON.", {{"body", error.message}});
   }
-  if (object_only && !body.is_object()) {
+  if (object_only && !parsed.value.is_object()) {
     throw invalid_request("The body must be a JSON object.", {{"body", "must be an object"}});
   }
-  return body;
+  return std::move(parsed.value);
+}
+
+// The request's body as JSON within the operator's nesting limit (server.max_json_depth); see
+// parse_json_text.
+inline nlohmann::json parse_json_body(const Request& request, bool object_only = true,
+                                      std::string_view hint = "") {
+  return parse_json_text(request.body, request.max_json_depth, object_only, hint);
 }
 
 // The 400 for field problems: the detail names the one problem or counts them, lists at most

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "portico/host.hpp"
+#include "portico/sdk/secret_box.hpp"
 
 namespace portico::sdk::testing {
 
@@ -86,6 +87,12 @@ class FakeHost final : public Host {
   Log& log() override { return log_; }
   CredentialDirectory& credentials() override { return credentials_; }
   std::chrono::system_clock::time_point now() const override { return now_; }
+  // Sealed under a fixed test key, exactly as the core seals under the operator's data key.
+  std::string seal_secret(std::string_view plaintext) override { return secrets_.seal(plaintext); }
+  std::string open_secret(std::string_view sealed) override { return secrets_.open(sealed); }
+  bool sealed_with_current_key(std::string_view stored) const override {
+    return secrets_.sealed_with_current_key(stored);
+  }
 
   void set_now(std::chrono::system_clock::time_point t) { now_ = t; }
   void advance(std::chrono::milliseconds d) { now_ += d; }
@@ -105,6 +112,7 @@ class FakeHost final : public Host {
   std::shared_ptr<Outbox> outbox_;
   RecordingLog log_;
   InMemoryCredentials credentials_;
+  SecretBox secrets_{std::string(32, 'k')};
 };
 
 }  // namespace portico::sdk::testing

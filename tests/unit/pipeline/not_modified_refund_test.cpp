@@ -73,12 +73,14 @@ struct NotModifiedRefund : ::testing::Test {
     snapshot.router.add(product, "test");
     snapshot.router.add(open, "test");
   }
-  Response call(const std::string& key, const std::string& path = "/v1/products/p1") {
+  Response call(const std::string& key, const std::string& path = "/v1/products/p1",
+                const std::string& if_none_match = "\"abc\"") {
     Request r;
     r.method = "GET";
     r.path = path;
     r.client_ip = "192.0.2.1";
     if (!key.empty()) r.headers.emplace_back("X-API-Key", key);
+    if (!if_none_match.empty()) r.headers.emplace_back("If-None-Match", if_none_match);
     return snapshot.handle(r);
   }
 };
@@ -94,6 +96,20 @@ TEST_F(NotModifiedRefund, A304IsRefundedAndShowsTheRefundedRemaining) {
   EXPECT_EQ(response.header("RateLimit"), "\"basic\";r=42;t=60");
   EXPECT_EQ(response.header("X-RateLimit-Limit"), "100");
   EXPECT_EQ(response.header("ETag"), "\"abc\"");
+}
+
+// Issue 14: `If-None-Match: *` made every read a refunded 304, lifting the limit. Only a listed
+// strong tag equal to the response's strong ETag earns the refund.
+TEST_F(NotModifiedRefund, OnlyARealStrongMatchIsRefunded) {
+  for (const char* header : {"*", "W/\"abc\"", "\"other\"", "", "\"abc", "*, W/\"abc\""}) {
+    Response response = call("acme", "/v1/products/p1", header);
+    EXPECT_EQ(response.status, 304);
+    EXPECT_EQ(response.header("X-RateLimit-Remaining"), "41") << header;
+  }
+  EXPECT_TRUE(recording.refunded.empty());
+  EXPECT_EQ(call("acme", "/v1/products/p1", "\"x\", \"abc\"").header("X-RateLimit-Remaining"),
+            "42");
+  EXPECT_EQ(recording.refunded.size(), 1u);
 }
 
 TEST_F(NotModifiedRefund, OtherStatusesCount) {

@@ -74,13 +74,13 @@ TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
 }
 
 TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
-  const std::string reason = "plugin API 99.2, core speaks 1.2 (major versions must match)";
+  const std::string reason = "plugin API 99.3, core speaks 1.3 (major versions must match)";
   EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
 }
 
 TEST(PluginLoader, RefusesANewerMinorApiVersion) {
-  const std::string reason = "plugin API 1.99 is newer than the core's 1.2";
+  const std::string reason = "plugin API 1.99 is newer than the core's 1.3";
   EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
@@ -121,7 +121,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "1.2");
+  EXPECT_EQ(loaded.api_version, "1.3");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);

@@ -60,17 +60,18 @@ TEST_F(MigrationsTest, AppliesOnceAndRecordsEachStep) {
 
 TEST_F(MigrationsTest, OwnersAreVersionedIndependently) {
   auto db = open();
-  EXPECT_EQ(apply_migrations(*db, "core", core_migrations()), 1);
+  EXPECT_EQ(apply_migrations(*db, "core", core_migrations()), 2);
   EXPECT_EQ(apply_migrations(*db, "widgets", {kCreateWidgets, kAddColor}), 2);
   EXPECT_EQ(apply_migrations(*db, "orders", {{1, "orders", "CREATE TABLE orders(id TEXT);"}}), 1);
 
   auto applied = applied_migrations(*db);
-  ASSERT_EQ(applied.size(), 4u);
+  ASSERT_EQ(applied.size(), 5u);
   EXPECT_EQ(applied[0].owner, "core");
-  EXPECT_EQ(applied[1].owner, "orders");
-  EXPECT_EQ(applied[2].owner, "widgets");
-  EXPECT_EQ(applied[2].version, 1);
-  EXPECT_EQ(applied[3].version, 2);
+  EXPECT_EQ(applied[1].owner, "core");
+  EXPECT_EQ(applied[2].owner, "orders");
+  EXPECT_EQ(applied[3].owner, "widgets");
+  EXPECT_EQ(applied[3].version, 1);
+  EXPECT_EQ(applied[4].version, 2);
 }
 
 TEST_F(MigrationsTest, AcceptsStepsListedOutOfOrder) {
@@ -129,10 +130,11 @@ TEST_F(MigrationsTest, RefusesDatabaseNewerThanThisBuild) {
             "widgets: database is at migration 2, newer than this build (0)");
 }
 
-TEST_F(MigrationsTest, CoreMigrationsCreateTheOutbox) {
+TEST_F(MigrationsTest, CoreMigrationsCreateTheOutboxAndTheStoreProbe) {
   auto db = open();
-  EXPECT_EQ(apply_migrations(*db, "core", core_migrations()), 1);
+  EXPECT_EQ(apply_migrations(*db, "core", core_migrations()), 2);
   EXPECT_TRUE(table_exists(*db, "outbox_events"));
+  EXPECT_TRUE(table_exists(*db, "core_store_probe"));
   auto indexes = db->query(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_events'"
       " AND sql IS NOT NULL ORDER BY name");

@@ -161,21 +161,26 @@ class DeliveryTest : public ::testing::Test {
     return s;
   }
 
-  EndpointInfo add_endpoint(const EndpointSpec& spec) {
+  // Secrets are stored as routes_webhooks stores them: sealed (here under the FakeHost's key);
+  // `seal` = false stores them in plain text, as rows from before sealing existed.
+  EndpointInfo add_endpoint(const EndpointSpec& spec, bool seal = true) {
     EndpointInfo info;
     info.id = sdk::random_id("we_");
     info.secret = webhooks::generate_secret();
+    auto stored = [&](const std::string& secret) {
+      return seal ? host_.seal_secret(secret) : secret;
+    };
     const std::string created = sdk::format_timestamp(spec.created_at.value_or(host_.now()));
     Value previous = nullptr, previous_expires = nullptr, signing = nullptr, public_key = nullptr;
     if (spec.with_rotation) {
       info.previous_secret = webhooks::generate_secret();
-      previous = info.previous_secret;
+      previous = stored(info.previous_secret);
       previous_expires = sdk::format_timestamp(host_.now() + 24h);
     }
     if (spec.with_ed25519) {
       auto keys = webhooks::generate_ed25519_keys();
       info.public_key = keys.public_key;
-      signing = keys.secret_key;
+      signing = stored(keys.secret_key);
       public_key = keys.public_key;
     }
     nlohmann::json events = spec.filters;
@@ -183,16 +188,16 @@ class DeliveryTest : public ::testing::Test {
         "INSERT INTO webhook_endpoints(id, partner_id, url, events, status, secret,"
         " previous_secret, previous_secret_expires_at, signing_key, public_key, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)",
-        {info.id, spec.partner_id, spec.target_url, events.dump(), info.secret, previous,
+        {info.id, spec.partner_id, spec.target_url, events.dump(), stored(info.secret), previous,
          previous_expires, signing, public_key, created, created});
     return info;
   }
 
   // An endpoint at `path` of `receiver`, trusted by it with the endpoint's keys.
   EndpointInfo add_endpoint(VerifyingReceiver& receiver, const std::string& path,
-                            EndpointSpec spec = {}) {
+                            EndpointSpec spec = {}, bool seal = true) {
     spec.url(receiver.url(path));
-    auto info = add_endpoint(spec);
+    auto info = add_endpoint(spec, seal);
     std::vector<std::string> secrets{info.secret};
     if (!info.previous_secret.empty()) secrets.push_back(info.previous_secret);
     std::vector<std::string> public_keys;

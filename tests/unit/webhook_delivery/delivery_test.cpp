@@ -10,6 +10,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/unit/webhook_delivery/delivery_fixture.hpp"
 #include "webhooks_common/retry_schedule.hpp"
+#include "webhooks_common/target_guard.hpp"
 
 namespace portico::webhook_delivery::testbed {
 namespace {
@@ -417,11 +418,28 @@ TEST_F(DeliveryTest, RefusesLoopbackTargetsAtDeliveryTimeUnlessAllowed) {
     auto log = attempts(endpoint->id);
     ASSERT_EQ(log.size(), 1u);
     EXPECT_TRUE(log[0].is_null("status_code"));
+    // The partner reads this error (GET /v1/webhooks/{id}/deliveries): nothing about addresses
+    // or the operator's settings.
     const auto error = log[0].text("error");
-    EXPECT_NE(error.find("loopback"), std::string::npos) << error;
-    EXPECT_NE(error.find("allow_private_targets"), std::string::npos) << error;
+    EXPECT_EQ(error, webhooks::kPartnerRefusedAtDelivery);
+    for (const char* leak : {"127.0.0.1", "localhost", "loopback", "allow_private_targets"}) {
+      EXPECT_EQ(error.find(leak), std::string::npos) << leak << " in: " << error;
+    }
   }
-  EXPECT_NE(attempts(named.id)[0].text("error").find("localhost"), std::string::npos);
+  // The operator log has the detail, per endpoint.
+  std::vector<std::string> warnings;
+  for (const auto& [level, line] : host_.recorded_log().lines) {
+    if (level == LogLevel::warn) warnings.push_back(line);
+  }
+  for (const auto* endpoint : {&literal, &named}) {
+    const auto found = std::find_if(warnings.begin(), warnings.end(), [&](const std::string& w) {
+      return w.find(endpoint->id) != std::string::npos;
+    });
+    ASSERT_NE(found, warnings.end()) << endpoint->id;
+    EXPECT_NE(found->find("127.0.0.1"), std::string::npos) << *found;
+    EXPECT_NE(found->find("loopback"), std::string::npos) << *found;
+    EXPECT_NE(found->find("allow_private_targets"), std::string::npos) << *found;
+  }
 
   // The same rows with private targets allowed.
   DeliveryEngine allowed(host_, settings(/*allow_private=*/true));

@@ -300,18 +300,55 @@ TEST(WhyRefused, NamesTheAddressAndItsClass) {
   EXPECT_TRUE(address_refusal("example.com", "not-an-ip", true).has_value());
 }
 
+// What a partner may read of a refusal: nothing about what the host resolves to, its class, or
+// the operator's settings.
+void expect_generic(const std::string& partner) {
+  EXPECT_FALSE(partner.empty());
+  for (std::string_view leak : {"127.0.0.1", "::1", "10.0.0", "169.254", "localhost", "loopback",
+                                "private", "link-local", "allow_private_targets", "plugins."}) {
+    EXPECT_EQ(partner.find(leak), std::string::npos) << leak << " in: " << partner;
+  }
+}
+
 TEST(ResolveAndCheck, LocalhostIsRefused) {
   const Resolution r = resolve_and_check("localhost", 443, false);
   EXPECT_FALSE(r);
   ASSERT_FALSE(r.addresses.empty());
-  EXPECT_TRUE(r.error.starts_with("localhost resolves to ")) << r.error;
-  EXPECT_NE(r.error.find("a loopback address"), std::string::npos) << r.error;
-  EXPECT_NE(r.error.find("allow_private_targets = true"), std::string::npos) << r.error;
+  // The operator's detail names the host, what it resolves to, and the setting.
+  EXPECT_TRUE(r.detail.starts_with("localhost resolves to ")) << r.detail;
+  EXPECT_NE(r.detail.find("a loopback address"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("allow_private_targets = true"), std::string::npos) << r.detail;
+  // The partner's text is generic.
+  EXPECT_EQ(r.partner, kPartnerNotPublicName);
+  expect_generic(r.partner);
+}
+
+TEST(ResolveAndCheck, PartnersReadTheSameTextWhetherANameIsPrivateOrDoesNotResolve) {
+  // Otherwise the difference would tell a partner which internal names exist.
+  const Resolution missing = resolve_and_check("no-such-host.invalid", 443, false);
+  EXPECT_FALSE(missing);
+  EXPECT_NE(missing.detail.find("no-such-host.invalid"), std::string::npos) << missing.detail;
+  if (missing.partner != kPartnerResolveLater) {  // a resolver that is down says "try again"
+    EXPECT_EQ(missing.partner, resolve_and_check("localhost", 443, false).partner);
+  }
+  expect_generic(missing.partner);
+}
+
+TEST(ResolveAndCheck, RefusedLiteralsGetTheGenericTextToo) {
+  for (const char* ip : {"127.0.0.1", "::1", "10.0.0.5", "169.254.169.254", "0.0.0.0",
+                         "::ffff:127.0.0.1", "224.0.0.1"}) {
+    const Resolution r = resolve_and_check(ip, 80, false);
+    EXPECT_FALSE(r) << ip;
+    EXPECT_NE(r.detail.find(ip), std::string::npos) << r.detail;
+    EXPECT_EQ(r.partner, kPartnerNotPublicHost) << ip;
+    expect_generic(r.partner);
+  }
+  EXPECT_TRUE(resolve_and_check("8.8.8.8", 443, false).partner.empty());
 }
 
 TEST(ResolveAndCheck, AllowPrivateLetsLocalTargetsThrough) {
   const Resolution r = resolve_and_check("localhost", 8080, true);
-  EXPECT_TRUE(r) << r.error;
+  EXPECT_TRUE(r) << r.detail;
   EXPECT_NE(std::find(r.addresses.begin(), r.addresses.end(), "127.0.0.1"), r.addresses.end());
   EXPECT_TRUE(resolve_and_check("127.0.0.1", 80, true));
   EXPECT_TRUE(resolve_and_check("::1", 80, true));
@@ -322,18 +359,18 @@ TEST(ResolveAndCheck, LiteralsAreCheckedWithoutDns) {
   Resolution r = resolve_and_check("127.0.0.1", 80, false);
   EXPECT_FALSE(r);
   EXPECT_EQ(r.addresses, std::vector<std::string>{"127.0.0.1"});
-  EXPECT_TRUE(r.error.starts_with("127.0.0.1 is a loopback address; ")) << r.error;
+  EXPECT_TRUE(r.detail.starts_with("127.0.0.1 is a loopback address; ")) << r.detail;
 
   r = resolve_and_check("::ffff:127.0.0.1", 80, false);
   EXPECT_FALSE(r);
-  EXPECT_TRUE(r.error.starts_with("::ffff:127.0.0.1 is a loopback address")) << r.error;
+  EXPECT_TRUE(r.detail.starts_with("::ffff:127.0.0.1 is a loopback address")) << r.detail;
 
   EXPECT_FALSE(resolve_and_check("169.254.169.254", 80, false));
   EXPECT_FALSE(resolve_and_check("0.0.0.0", 80, true));
   EXPECT_FALSE(resolve_and_check("", 80, true));
 
   r = resolve_and_check("8.8.8.8", 443, false);
-  EXPECT_TRUE(r) << r.error;
+  EXPECT_TRUE(r) << r.detail;
   EXPECT_EQ(r.addresses, std::vector<std::string>{"8.8.8.8"});
   EXPECT_TRUE(resolve_and_check("2606:4700:4700::1111", 443, false));
 }
@@ -343,7 +380,8 @@ TEST(ResolveAndCheck, ResolverShorthandForLoopbackIsStillCaught) {
   // checked: inet_aton reads "127.1" as 127.0.0.1.
   const Resolution r = resolve_and_check("127.1", 80, false);
   EXPECT_FALSE(r);
-  EXPECT_NE(r.error.find("loopback"), std::string::npos) << r.error;
+  EXPECT_NE(r.detail.find("loopback"), std::string::npos) << r.detail;
+  expect_generic(r.partner);
 }
 
 }  // namespace
