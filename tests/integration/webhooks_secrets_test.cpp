@@ -3,35 +3,27 @@
 // while the deliveries signed with them still verify; and a data key rotation (the old key moved
 // to security.previous_data_keys, a new data_key, restart) re-seals every stored secret under the
 // new key, after which the old key can be dropped.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "portico/sdk/secret_box.hpp"
 #include "tests/integration/gateway_fixture.hpp"
 #include "tests/integration/products_helpers.hpp"
+#include "tests/integration/webhook_receiver.hpp"
 #include "webhooks_common/signing.hpp"
 
 namespace portico::test::webhooks_secrets {
@@ -59,132 +51,8 @@ std::string key_prefix(const std::string& hex) {
   return "sealed:v1:" + sdk::SecretBox::key_id(raw_key(hex)) + ":";
 }
 
-struct Received {
-  std::string target, id, timestamp, signature, body;
-};
-
-// A loopback receiver: reads one request per connection, records it, answers 200.
-class Receiver {
- public:
-  Receiver() : port_(free_port()) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port_);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 64) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("receiver cannot listen");
-    }
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~Receiver() {
-    stopping_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-
-  // The request carrying webhook-id `id`, once it arrived (within `timeout`).
-  std::optional<Received> wait_for(const std::string& id, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    std::optional<Received> found;
-    cv_.wait_for(lock, timeout, [&] {
-      for (const auto& r : requests_) {
-        if (r.id == id) found = r;
-      }
-      return found.has_value();
-    });
-    return found;
-  }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int client = ::accept(fd_, nullptr, nullptr);
-      if (client < 0) continue;
-      handle(client);
-      ::close(client);
-    }
-  }
-
-  void handle(int fd) {
-    std::string buffer;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    auto read_more = [&] {
-      while (std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 50) <= 0) continue;
-        char chunk[4096];
-        const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n <= 0) return false;
-        buffer.append(chunk, static_cast<std::size_t>(n));
-        return true;
-      }
-      return false;
-    };
-    std::size_t header_end;
-    while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-      if (!read_more()) return;
-    }
-    std::map<std::string, std::string> headers;
-    Received r;
-    std::size_t start = 0;
-    bool first = true;
-    while (start < header_end) {
-      const std::size_t end = buffer.find("\r\n", start);
-      const std::string line = buffer.substr(start, end - start);
-      start = end + 2;
-      if (first) {
-        first = false;
-        const auto a = line.find(' ');
-        r.target = line.substr(a + 1, line.find(' ', a + 1) - a - 1);
-        continue;
-      }
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      headers[name] = value;
-    }
-    const std::size_t length =
-        headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
-    while (buffer.size() < header_end + 4 + length) {
-      if (!read_more()) return;
-    }
-    r.body = buffer.substr(header_end + 4, length);
-    r.id = headers["webhook-id"];
-    r.timestamp = headers["webhook-timestamp"];
-    r.signature = headers["webhook-signature"];
-    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
-    {
-      std::lock_guard lock(mutex_);
-      requests_.push_back(std::move(r));
-    }
-    cv_.notify_all();
-  }
-
-  std::uint16_t port_;
-  int fd_ = -1;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Received> requests_;
-};
+using receiver::Received;
+using receiver::Receiver;
 
 std::vector<std::string> args(std::vector<std::string> extra) {
   std::vector<std::string> all{"--set", "security.client_ip_limit=1000000000",
@@ -338,6 +206,7 @@ void expect_nothing_readable(const fs::path& dir, const EndpointSecrets& e) {
 
 TEST(WebhookSecretsAtRest, TheDatabaseHoldsNoSecretAndDeliveriesStillVerify) {
   Receiver receiver;
+  receiver.set_hang(false);
   Gateway gw(args({}));
   // The demo config names no key: one is generated next to the database, readable by us only.
   const fs::path key_file = gw.dir / "data.key";
@@ -370,6 +239,7 @@ TEST(WebhookSecretsAtRest, TheDatabaseHoldsNoSecretAndDeliveriesStillVerify) {
 
 TEST(WebhookSecretsAtRest, ADataKeyRotationResealsEverySecretUnderTheNewKey) {
   Receiver receiver;
+  receiver.set_hang(false);
   std::optional<Gateway> before;
   before.emplace(args({"--set", "security.data_key=" + kOldKey}));
   EXPECT_FALSE(fs::exists(before->dir / "data.key"));  // a configured key: no file
@@ -418,6 +288,7 @@ TEST(WebhookSecretsAtRest, ADataKeyRotationResealsEverySecretUnderTheNewKey) {
 
 TEST(WebhookSecretsAtRest, TheWrongDataKeyFailsTheEndpointNotTheGateway) {
   Receiver receiver;
+  receiver.set_hang(false);
   std::optional<Gateway> before;
   before.emplace(args({"--set", "security.data_key=" + kOldKey}));
   const std::string key = partner_key(*before);
