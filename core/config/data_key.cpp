@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <cctype>
+
 namespace portico::config {
 
 namespace {
@@ -11,6 +13,15 @@ std::string_view trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+constexpr std::size_t kMinSecretTextLength = 32;
+
+// Only hex digits, or base64 with its padding: meant as a raw key, but not 32 bytes long.
+bool looks_like_a_mistyped_key(std::string_view text) {
+  bool hex = true;
+  for (char c : text) hex = hex && std::isxdigit(static_cast<unsigned char>(c));
+  return hex || text.ends_with('=');
 }
 
 }  // namespace
@@ -31,6 +42,11 @@ std::optional<std::string> parse_data_key(std::string_view text) {
     ok = sodium_base642bin(key, sizeof key, text.data(), text.size(), nullptr, &length, &end,
                            variant) == 0 &&
          end == text.data() + text.size() && length == kDataKeyBytes;
+  }
+  if (!ok && text.size() >= kMinSecretTextLength && !looks_like_a_mistyped_key(text)) {
+    static constexpr unsigned char kContext[] = "portico security.data_key text1";  // 32 bytes
+    ok = crypto_generichash(key, kDataKeyBytes, reinterpret_cast<const unsigned char*>(text.data()),
+                            text.size(), kContext, sizeof kContext) == 0;
   }
   std::optional<std::string> result;
   if (ok) result.emplace(reinterpret_cast<const char*>(key), kDataKeyBytes);
