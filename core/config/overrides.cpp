@@ -39,6 +39,13 @@ void assign(toml::table& table, const std::string& key, std::string_view value) 
 }
 
 void apply_override(toml::table& root, const std::string& text, std::vector<ConfigError>& errors) {
+  // A value that is not TOML is taken as a plain string, so bytes that are not UTF-8 would reach
+  // the settings (and break every JSON answer that shows them). The text is not quoted back: the
+  // message must be valid UTF-8 itself. Found by the toml_config fuzz target.
+  if (!util::is_utf8(text)) {
+    errors.push_back(override_error("", "an override is not valid UTF-8 text"));
+    return;
+  }
   auto equals = text.find('=');
   std::string key(util::trim(std::string_view(text).substr(0, equals)));
   auto parts = util::split(key, '.');

@@ -40,22 +40,14 @@ bool utf8_throughout(const nlohmann::json& value) {
   return true;
 }
 
-// KNOWN ISSUE, reported (docs/security.md "Fuzzing", crashes/invalid_utf8_cell.csv):
-// parse_catalog_csv hands out cells that are not UTF-8 (a Latin-1 export from a spreadsheet);
-// serializing the batch then throws nlohmann's type_error 316, and `portico catalog import`
-// exits 1 with "[json.exception.type_error.316] invalid UTF-8 byte ..." instead of exit 2 naming
-// the file and line. Until the parser refuses such cells with a CatalogFileError, those items are
-// skipped here so the rest of the parser stays fuzzed; set this to false with the fix, and the
-// reproducer in crashes/ guards it.
-constexpr bool kSkipNonUtf8Items = true;
-
 void send(const catalog::CatalogFile& file) {
   fuzz::check(file.items.is_array(), "catalog items are not an array");
   std::vector<portico::FieldError> errors;
   for (std::size_t i = 0; i < file.items.size(); ++i) {
     const nlohmann::json& item = file.items[i];
     fuzz::check(item.is_object(), "a catalog item is not an object");
-    if (kSkipNonUtf8Items && !utf8_throughout(item)) continue;
+    // Cells that are not UTF-8 are refused by the parser (crashes/invalid_utf8_cell.csv).
+    fuzz::check(utf8_throughout(item), "a catalog cell that is not UTF-8 got through");
     // What the command does with an item before sending it: serialize it into a batch.
     std::string text;
     fuzz::expect_only<fuzz::Never>([&] { text = item.dump(); });

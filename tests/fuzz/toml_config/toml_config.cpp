@@ -5,7 +5,8 @@
 // schemas, the typed Config — and each [plugins.<name>] table that comes out is validated
 // against a schema with every field type a plugin can declare.
 //
-// Expected: a ConfigException (exit 2, `file:line key: problem`). Anything else escaping aborts.
+// Expected: a ConfigException (exit 2, `file:line key: problem`) whose messages are valid UTF-8
+// (they are answered as JSON by a refused reload). Anything else escaping aborts.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -80,6 +81,16 @@ void load(std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input = fuzz::as_text(data, size);
-  fuzz::expect_only<config::ConfigException>([&] { load(input); });
+  fuzz::expect_only<fuzz::Never>([&] {
+    try {
+      load(input);
+    } catch (const config::ConfigException& refused) {
+      // `check` prints these and a refused reload answers them as JSON: each one must be text
+      // that JSON can carry.
+      nlohmann::json lines = nlohmann::json::array();
+      for (const auto& error : refused.errors()) lines.push_back(error.to_string());
+      (void)lines.dump();
+    }
+  });
   return 0;
 }
