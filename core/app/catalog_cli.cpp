@@ -9,6 +9,7 @@
 
 #include "core/partners/cli_args.hpp"
 #include "core/partners/cli_context.hpp"
+#include "core/util/strings.hpp"
 #include "portico/sdk/json.hpp"
 
 namespace portico::app::catalog_cli {
@@ -279,6 +280,7 @@ CatalogFile parse_catalog_csv(std::string_view text, const std::string& name) {
       const std::string& cell = record.fields[c];
       if (cell.empty()) continue;
       const std::string at = where + " " + column;
+      if (!util::is_utf8(cell)) throw CatalogFileError(at + ": not valid UTF-8 text");
       if (column == "price_amount") {
         item["price"]["amount"] = csv_integer(cell, at);
       } else if (column == "currency") {

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "core/util/strings.hpp"
+
 namespace portico::config {
 
 namespace {
@@ -39,6 +41,9 @@ std::optional<std::string> parse_data_key(std::string_view text) {
   for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
                       sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
     if (ok) break;
+    const bool url_safe = variant == sodium_base64_VARIANT_URLSAFE ||
+                          variant == sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    if (!util::is_base64_text(text, url_safe)) continue;
     ok = sodium_base642bin(key, sizeof key, text.data(), text.size(), nullptr, &length, &end,
                            variant) == 0 &&
          end == text.data() + text.size() && length == kDataKeyBytes;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config/toml_tree.hpp"
+#include "core/util/strings.hpp"
 
 namespace portico::config {
 namespace {
@@ -63,6 +64,10 @@ std::string expand(std::string_view text, const EnvLookup& env, std::vector<std:
     if (separator != std::string_view::npos && (!value || value->empty())) {
       out += inner.substr(separator + 2);
       fallbacks.push_back({name, std::string(inner.substr(separator + 2)), value.has_value()});
+    } else if (value && !util::is_utf8(*value)) {
+      // Settings become JSON and log lines: bytes that are not UTF-8 would break every answer
+      // that shows them. The value is not quoted back (it may be a secret).
+      problems.push_back("environment variable " + name + " is not valid UTF-8 text");
     } else if (value) {
       out += *value;
     } else {

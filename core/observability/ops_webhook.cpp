@@ -1,5 +1,7 @@
 #include "core/observability/ops_webhook.hpp"
 
+#include "core/util/strings.hpp"
+
 #include <netdb.h>
 #include <sodium.h>
 #include <sys/socket.h>
@@ -36,7 +38,7 @@ std::vector<unsigned char> secret_key(std::string_view secret) {
   std::string_view encoded = secret.substr(kPrefix.size());
   std::vector<unsigned char> key(encoded.size());
   std::size_t length = 0;
-  if (encoded.empty() ||
+  if (encoded.empty() || !util::is_base64_text(encoded, false) ||
       sodium_base642bin(key.data(), key.size(), encoded.data(), encoded.size(), nullptr, &length,
                         nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     throw std::invalid_argument("the secret after whsec_ is not base64");

@@ -7,6 +7,7 @@
 #include "core/util/random_id.hpp"
 #include "core/util/strings.hpp"
 #include "core/util/time.hpp"
+#include "portico/sdk/fields.hpp"
 #include "portico/sdk/problems.hpp"
 
 namespace portico::partners {
@@ -43,6 +44,9 @@ PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
       errors.add("name", "must be a non-empty string");
     } else if (name.size() > kMaxNameChars) {
       errors.add("name", "must be at most " + std::to_string(kMaxNameChars) + " characters");
+    } else if (sdk::has_control_characters(name)) {
+      // A name lands in tables, logs and CSV exports: no line breaks or escape sequences.
+      errors.add("name", "must not contain control characters");
     } else {
       fields.name = name;
     }

@@ -76,7 +76,7 @@ std::string encode_cursor(const CursorPosition& position) {
 CursorPosition decode_cursor(std::string_view cursor) {
   std::string raw(cursor.size(), '\0');
   std::size_t length = 0;
-  bool ok = cursor.size() <= 512 &&
+  bool ok = cursor.size() <= 512 && util::is_base64_text(cursor, true) &&
             sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(),
                               cursor.data(), cursor.size(), nullptr, &length, nullptr,
                               sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;

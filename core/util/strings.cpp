@@ -1,6 +1,7 @@
 #include "core/util/strings.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace portico::util {
 
@@ -66,6 +67,45 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   std::size_t longest = std::max(word.size(), best.size());
   if (best.empty() || best_distance == 0 || best_distance * 3 > longest + 1) return {};
   return best;
+}
+
+bool is_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0, least = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      extra = 1, code = lead & 0x1F, least = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      extra = 2, code = lead & 0x0F, least = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      extra = 3, code = lead & 0x07, least = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+bool is_base64_text(std::string_view text, bool url_safe) {
+  for (char c : text) {
+    const bool alphanumeric =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    const bool symbol = url_safe ? (c == '-' || c == '_') : (c == '+' || c == '/');
+    if (!alphanumeric && !symbol && c != '=') return false;
+  }
+  return true;
 }
 
 }  // namespace portico::util

@@ -119,6 +119,12 @@ class SecretBox {
     return out;
   }
   static std::string from_base64(std::string_view text) {
+    // libsodium 1.0.18 takes bytes from 0x80 up as base64 characters: check the alphabet first.
+    for (char c : text) {
+      const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '/' || c == '=';
+      if (!ok) throw std::runtime_error("the sealed value is not base64");
+    }
     std::string raw(text.size(), '\0');
     std::size_t length = 0;
     if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), text.data(),

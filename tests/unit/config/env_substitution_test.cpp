@@ -25,6 +25,17 @@ TEST(EnvSubstitution, InsideLongerStringsAndSeveralTimes) {
   EXPECT_EQ(config.storage.path, "/srv/portico-prod.db");
 }
 
+// The toml_config fuzz target's class of bug, from the environment: bytes that are not UTF-8
+// would reach settings that become JSON. Refused naming the key; the value is not repeated.
+TEST(EnvSubstitution, AValueThatIsNotUtf8IsAnError) {
+  Errors errors = errors_of("[admin]\ntoken = \"${PORTICO_ADMIN_TOKEN}\"\n", {},
+                            fake_env({{"PORTICO_ADMIN_TOKEN", "s3cr\xa3t"}}));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "cfg.toml:2 admin.token: environment variable PORTICO_ADMIN_TOKEN is not valid UTF-8 "
+            "text");
+}
+
 TEST(EnvSubstitution, FallbackWhenUnsetOrEmpty) {
   const char* text = "[storage]\npath = \"${DB_PATH:-var/fallback.db}\"\n";
   EXPECT_EQ(parse_ok(text).storage.path, "var/fallback.db");

@@ -23,6 +23,26 @@ TEST_F(PartnersTest, CreatingAPartnerNeedsANameAndAConfiguredTier) {
   EXPECT_EQ(message_for(p, "tier"), "must be a string");
 }
 
+// Found by the json_bodies fuzz target: a name with CR/LF or escape sequences reached tables, logs
+// and the CLI's output.
+TEST_F(PartnersTest, NamesRefuseControlCharacters) {
+  for (const char* name : {"Acme\r\nX-Injected: 1", "Acme\x1b[31m", "tab\there"}) {
+    auto p = problem_of([&] { service->create_partner({{"name", name}, {"tier", "basic"}}); });
+    EXPECT_EQ(message_for(p, "name"), "must not contain control characters") << name;
+  }
+  EXPECT_TRUE(db->query("SELECT * FROM partners").empty());
+}
+
+// libsodium 1.0.18 decodes bytes 0x80-0xFF as base64 digits; cursors are checked first.
+TEST_F(PartnersTest, CursorsWithBytesOutsideBase64AreRefused) {
+  const std::string cursor = encode_cursor({"2026-01-01T00:00:00.000Z", "ptr_1"});
+  EXPECT_EQ(decode_cursor(cursor).id, "ptr_1");
+  std::string high = cursor;
+  high.back() = static_cast<char>(0xff);
+  auto p = problem_of([&] { decode_cursor(high); });
+  EXPECT_EQ(fields_of(p), (std::vector<std::string>{"cursor"}));
+}
+
 TEST_F(PartnersTest, PartnerFieldsAreCheckedOneByOne) {
   auto p = problem_of([&] {
     service->create_partner({{"name", "Acme"},
