@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/app/catalog_cli.hpp"
+#include "core/util/strings.hpp"
 #include "plugins/routes_products/product_input.hpp"
 #include "portico/problem.hpp"
 #include "portico/sdk/fields.hpp"
@@ -27,10 +28,10 @@ namespace sdk = portico::sdk;
 
 // Whether every string in `value` (keys too) is UTF-8.
 bool utf8_throughout(const nlohmann::json& value) {
-  if (value.is_string()) return fuzz::is_utf8(value.get_ref<const std::string&>());
+  if (value.is_string()) return portico::util::is_utf8(value.get_ref<const std::string&>());
   if (value.is_object()) {
     for (const auto& [key, member] : value.items()) {
-      if (!fuzz::is_utf8(key) || !utf8_throughout(member)) return false;
+      if (!portico::util::is_utf8(key) || !utf8_throughout(member)) return false;
     }
   } else if (value.is_array()) {
     for (const auto& member : value) {
