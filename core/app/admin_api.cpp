@@ -10,6 +10,7 @@
 #include "core/partners/admin_routes.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
+#include "core/pipeline/stages.hpp"
 #include "core/usage/usage_routes.hpp"
 #include "core/util/time.hpp"
 
@@ -147,7 +148,8 @@ Response AdminApi::handle(Request& request) const {
       }
       throw ProblemError(pipeline::route_not_found(request.method, request.path));
     }
-    response = match.entry->route.handler(request);
+    response = pipeline::call_route_and_wait(match.entry->route, request,
+                                             snapshot->config->server.handler_timeout);
   } catch (const ProblemError& e) {
     response = pipeline::problem_response(e.problem(), request.request_id);
   } catch (const std::exception& error) {

@@ -39,6 +39,7 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   o.header_timeout = server.header_timeout;
   o.idle_timeout = server.idle_timeout;
   o.max_json_depth = server.max_json_depth;
+  o.handler_timeout = server.handler_timeout;
   return o;
 }
 
@@ -196,7 +197,11 @@ int serve(const ServeOptions& options) {
   for (auto& loop : loops) keep_running.push_back(asio::make_work_guard(*loop));
   // The admin listener has its own thread: an import or a reload never holds up partner traffic.
   asio::io_context admin_io(1);
-  auto partner_handler = [&holder](Request& request) { return holder.load()->handle(request); };
+  // The pipeline answers at once or later (a handler on the worker pool, an asynchronous plugin);
+  // the request keeps the snapshot it started on until it is answered.
+  auto partner_handler = [&holder](Request&& request, pipeline::Respond respond) {
+    return pipeline::start_request(holder.load(), std::move(request), std::move(respond));
+  };
   // Accepted but risky settings (a short admin token on loopback, the demo fallback token).
   for (const auto& warning : cfg.warnings) spdlog::warn("{}", warning);
   std::shared_ptr<observability::AuditLog> audit;
@@ -233,7 +238,11 @@ int serve(const ServeOptions& options) {
   admin_options.on_accept_pause = pauses.for_listener("admin");
   servers.push_back(std::make_unique<http::HttpServer>(
       std::vector<asio::io_context*>{&admin_io}, admin_options,
-      [&admin](Request& request) { return admin.handle(request); }));
+      [&admin](Request&& request,
+               pipeline::Respond respond) -> std::shared_ptr<pipeline::PendingRequest> {
+        respond(admin.handle(request));  // on the admin listener's own thread
+        return nullptr;
+      }));
   try {
     for (auto& server : servers) server->start();
   } catch (const std::exception& e) {
@@ -286,8 +295,8 @@ int serve(const ServeOptions& options) {
   if (cfg.server.tls)
     where += ", tls " + cfg.server.tls->listen.host + ":" + std::to_string(servers[1]->port());
   where += ", admin " + cfg.admin.listen.host + ":" + std::to_string(servers.back()->port());
-  spdlog::info("portico listening on {} with {} thread(s), {} plugin(s)", where, threads,
-               holder.load()->plugins.size());
+  spdlog::info("portico listening on {} with {} I/O thread(s), {} worker(s), {} plugin(s)", where,
+               threads, runtime.workers->threads(), holder.load()->plugins.size());
 
   // Batched state (usage counts, keys' last use) reaches the store every few seconds.
   asio::steady_timer flush_timer(admin_io);  // off the partner loops: a flush writes to SQLite
@@ -308,6 +317,9 @@ int serve(const ServeOptions& options) {
   }
   io.run();
   for (auto& worker : workers) worker.join();
+  // Handlers still running after the drain deadline finish here (their answers go nowhere);
+  // nothing of a plugin runs once its services stop.
+  runtime.workers->shutdown();
 
   reloader.stop_services();
   runtime.observability->stop();

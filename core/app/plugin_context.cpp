@@ -7,7 +7,8 @@ namespace portico::app {
 PluginContext::PluginContext(std::string name, nlohmann::json settings,
                              std::shared_ptr<Database> db, std::shared_ptr<Outbox> outbox,
                              std::shared_ptr<CredentialDirectory> credentials, WallClock clock,
-                             std::shared_ptr<const sdk::SecretBox> secrets)
+                             std::shared_ptr<const sdk::SecretBox> secrets,
+                             std::shared_ptr<Executor> workers)
     : name_(std::move(name)),
       settings_(std::move(settings)),
       db_(std::move(db)),
@@ -15,6 +16,7 @@ PluginContext::PluginContext(std::string name, nlohmann::json settings,
       credentials_(std::move(credentials)),
       clock_(std::move(clock)),
       secrets_(std::move(secrets)),
+      workers_(std::move(workers)),
       log_(name_) {}
 
 namespace {

@@ -19,7 +19,8 @@ class PluginContext final : public Host {
  public:
   PluginContext(std::string name, nlohmann::json settings, std::shared_ptr<Database> db,
                 std::shared_ptr<Outbox> outbox, std::shared_ptr<CredentialDirectory> credentials,
-                WallClock clock, std::shared_ptr<const sdk::SecretBox> secrets);
+                WallClock clock, std::shared_ptr<const sdk::SecretBox> secrets,
+                std::shared_ptr<Executor> workers);
 
   const std::string& plugin_name() const override { return name_; }
   const nlohmann::json& config() const override { return settings_; }
@@ -31,6 +32,7 @@ class PluginContext final : public Host {
   std::string seal_secret(std::string_view plaintext) override;
   std::string open_secret(std::string_view sealed) override;
   bool sealed_with_current_key(std::string_view stored) const override;
+  Executor& workers() override { return *workers_; }
 
  private:
   class SpdLog final : public Log {
@@ -49,6 +51,7 @@ class PluginContext final : public Host {
   std::shared_ptr<CredentialDirectory> credentials_;
   WallClock clock_;
   std::shared_ptr<const sdk::SecretBox> secrets_;  // null: no data key configured
+  std::shared_ptr<Executor> workers_;
   SpdLog log_;
 };
 

@@ -93,6 +93,10 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           ms(b.shutdown_timeout));
   d.shown("server.max_json_depth", a.max_json_depth, b.max_json_depth,
           std::to_string(a.max_json_depth), std::to_string(b.max_json_depth));
+  d.shown("server.workers", a.workers, b.workers, std::to_string(a.workers),
+          std::to_string(b.workers));
+  d.shown("server.handler_timeout", a.handler_timeout, b.handler_timeout, ms(a.handler_timeout),
+          ms(b.handler_timeout));
   d.shown("server.tls", a.tls, b.tls, tls_text(a.tls), tls_text(b.tls));
   d.shown("admin.listen", running.admin.listen, next.admin.listen, running.admin.listen.to_string(),
           next.admin.listen.to_string());

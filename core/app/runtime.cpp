@@ -100,6 +100,10 @@ Runtime open_runtime(const config::Config& config,
                      const std::vector<plugin_host::PreparedPlugin>& plugins,
                      partners::PartnerService::TierNames tiers) {
   Runtime runtime;
+  runtime.workers = std::make_shared<pipeline::WorkerPool>(
+      config.server.workers > 0 ? static_cast<std::size_t>(config.server.workers)
+                                : pipeline::WorkerPool::default_size(),
+      [](std::string_view problem) { spdlog::error("{}", problem); });
   runtime.db = open_store(config);
   // After the store: the default key file sits in its directory.
   runtime.secrets = open_data_keys(config);
@@ -200,6 +204,7 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
   snapshot->usage = runtime.usage;
   snapshot->observer = runtime.observability;
   snapshot->clock = runtime.clock;
+  snapshot->workers = runtime.workers.get();
   snapshot->on_warning = [](std::string_view warning) { spdlog::warn("{}", warning); };
   snapshot->router.add(health_route(), "core");
   if (runtime.usage) snapshot->router.add(usage::usage_route(runtime.usage), "core");
@@ -210,7 +215,7 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     if (!host) {
       host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
                                              runtime.outbox, runtime.partners.keys, runtime.clock,
-                                             runtime.secrets);
+                                             runtime.secrets, runtime.workers);
       try {
         loaded.plugin->init(*host);
       } catch (const std::exception& e) {
@@ -242,8 +247,8 @@ pipeline::RateLimiterSlot::Candidate ratelimit_candidate(const pipeline::Snapsho
   for (const auto& plugin : snapshot.plugins) {
     if (RateLimitPolicy* policy = plugin.loaded.plugin->ratelimit()) {
       // Aliases the plugin object, which owns its library: the policy's code stays loaded.
-      return {std::shared_ptr<RateLimitPolicy>(plugin.loaded.plugin, policy),
-              plugin.loaded.api_minor >= 2};
+      // Every plugin of API 2.x hands its counts over (export_usage/import_usage).
+      return {std::shared_ptr<RateLimitPolicy>(plugin.loaded.plugin, policy), true};
     }
   }
   return {};

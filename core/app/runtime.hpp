@@ -17,6 +17,7 @@
 #include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/ratelimit_slot.hpp"
 #include "core/pipeline/snapshot.hpp"
+#include "core/pipeline/worker_pool.hpp"
 #include "core/plugin_host/plugin_set.hpp"
 #include "core/usage/usage_recorder.hpp"
 #include "portico/database.hpp"
@@ -70,6 +71,9 @@ struct Runtime {
   WallClock clock = [] { return std::chrono::system_clock::now(); };
   // The data key(s) plugins seal secrets with (Host::seal_secret); null when none is configured.
   std::shared_ptr<const sdk::SecretBox> secrets;
+  // Where blocking handlers and plugins' blocking work run (server.workers threads). `serve`
+  // shuts it down — running what is queued — after the listeners drained, before the plugins go.
+  std::shared_ptr<pipeline::WorkerPool> workers;
 
   // Writes batched state (usage counts, keys' last use) to the store; logs and keeps it on error.
   void flush() const;

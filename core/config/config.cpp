@@ -60,6 +60,8 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.server.shutdown_timeout = duration(server, "shutdown_timeout");
   config.server.trusted_proxies = server.at("trusted_proxies").get<std::vector<std::string>>();
   config.server.max_json_depth = server.at("max_json_depth").get<int>();
+  config.server.workers = server.at("workers").get<int>();
+  config.server.handler_timeout = duration(server, "handler_timeout");
   if (sections.tls) {
     config.server.tls =
         TlsConfig{listen_address(*sections.tls), sections.tls->at("cert").get<std::string>(),

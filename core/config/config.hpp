@@ -63,6 +63,8 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_timeout{10000};  // graceful drain deadline
   std::vector<std::string> trusted_proxies;           // CIDRs
   int max_json_depth = 64;  // arrays/objects nested deeper in a JSON body → 400
+  int workers = 0;          // worker-pool threads for blocking handlers; 0 = sized for the machine
+  std::chrono::milliseconds handler_timeout{30000};  // then 504 handler_timeout
   std::optional<TlsConfig> tls;
   bool operator==(const ServerConfig&) const = default;
 };

@@ -67,6 +67,18 @@ const ConfigSchema& server_schema() {
        .default_value = 64,
        .min = 2,
        .max = 512},
+      {.key = "workers",
+       .type = FieldType::integer,
+       .description = "worker threads for blocking handlers; 0 = 4 per core, at least 8",
+       .default_value = 0,
+       .min = 0,
+       .max = 1024},
+      {.key = "handler_timeout",
+       .type = FieldType::duration,
+       .description = "longest wait for a request's answer, then 504 handler_timeout",
+       .default_value = "30s",
+       .min = 1,
+       .max = 3600000},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
   return schema;

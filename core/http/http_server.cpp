@@ -15,6 +15,9 @@
 #include <list>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
+
+#include <sys/socket.h>
 
 #include "core/http/beast_conversion.hpp"
 #include "core/http/request_reader.hpp"
@@ -105,7 +108,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   Session(std::shared_ptr<HttpServer::Impl> server, std::string client_ip, Args&&... args)
       : server_(std::move(server)),
         client_ip_(std::move(client_ip)),
-        stream_(std::forward<Args>(args)...) {
+        stream_(std::forward<Args>(args)...),
+        handler_timer_(tcp_layer(stream_).get_executor()) {
     server_->connections.fetch_add(1);
   }
   ~Session() override {
@@ -138,6 +142,11 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // Between requests the connection may sit idle for idle_timeout; once a byte arrives the client
   // has header_timeout to finish the headers.
   void wait_for_request() {
+    // The watch on the last request's client has not ended yet: go on when it does.
+    if (watching_) {
+      read_after_watch_ = true;
+      return;
+    }
     if (server_->draining) return close();
     idle_ = true;
     if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
@@ -199,14 +208,84 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     write(to_wire_response(std::move(response), 11, false, false), false);
   }
 
+  // Hands the request to the pipeline. An answer given at once is written at once; otherwise the
+  // connection waits — watching for the client leaving, with handler_timeout as the deadline —
+  // while this thread serves other connections, and the answer is posted back here.
   void dispatch() {
-    bool keep_alive = reader_->keep_alive() && !server_->draining;
-    const bool head = reader_->head();
-    const unsigned version = reader_->version();
+    keep_alive_ = reader_->keep_alive() && !server_->draining;
+    head_ = reader_->head();
+    version_ = reader_->version();
     Request plain = reader_->take_request(client_ip_, options().max_json_depth);
-    Response response = server_->handler(plain);
-    keep_alive = keep_alive && !server_->draining;
-    write(to_wire_response(std::move(response), version, head, keep_alive), keep_alive);
+    auto self = this->shared_from_this();
+    const auto dispatching_thread = std::this_thread::get_id();
+    dispatching_.store(true, std::memory_order_release);
+    auto pending = server_->handler(
+        std::move(plain), [self, dispatching_thread](Response&& response) {
+          if (self->dispatching_.load(std::memory_order_acquire) &&
+              std::this_thread::get_id() == dispatching_thread) {
+            self->answered_at_once_ = std::move(response);
+            return;
+          }
+          asio::post(tcp_layer(self->stream_).get_executor(),
+                     [self, response = std::move(response)]() mutable {
+                       self->respond(std::move(response));
+                     });
+        });
+    dispatching_.store(false, std::memory_order_release);
+    if (answered_at_once_) {
+      Response response = std::move(*answered_at_once_);
+      answered_at_once_.reset();
+      return respond(std::move(response));
+    }
+    if (!pending) return close();  // a handler that neither answered nor can be told anything
+    pending_ = std::move(pending);
+    tcp_layer(stream_).expires_never();  // handler_timeout is the deadline now
+    handler_timer_.expires_after(options().handler_timeout);
+    handler_timer_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->pending_) return;
+      auto pending = self->pending_;
+      pending->timed_out();  // answers 504 through respond, posted here
+    });
+    watch_client();
+  }
+
+  // While the answer is awaited: a readable socket with nothing to read means the client closed
+  // (or reset) the connection, and the request is cancelled. Bytes of a pipelined request stay in
+  // the socket, unread, until this one is answered.
+  void watch_client() {
+    watching_ = true;
+    tcp_layer(stream_).socket().async_wait(
+        tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+          self->watching_ = false;
+          if (!ec && self->pending_ && !self->closed_) {
+            char byte = 0;
+            const auto n = ::recv(tcp_layer(self->stream_).socket().native_handle(), &byte, 1,
+                                  MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+              auto pending = std::move(self->pending_);
+              self->handler_timer_.cancel();
+              pending->client_gone();
+              return self->close();
+            }
+            if (n < 0) return self->watch_client();  // woken for nothing: keep watching
+          }
+          if (self->read_after_watch_) {
+            self->read_after_watch_ = false;
+            self->wait_for_request();
+          }
+        });
+  }
+
+  void respond(Response&& response) {
+    pending_.reset();
+    handler_timer_.cancel();
+    if (closed_) return;
+    if (watching_) {
+      beast::error_code ignored;
+      tcp_layer(stream_).socket().cancel(ignored);  // ends the watch; the write is not affected
+    }
+    const bool keep_alive = keep_alive_ && !server_->draining;
+    write(to_wire_response(std::move(response), version_, head_, keep_alive), keep_alive);
   }
 
   void write(WireResponse&& response, bool keep_alive) {
@@ -237,6 +316,15 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::optional<RequestReader> reader_;
   WireResponse response_;  // kept alive until its write completes
+  asio::steady_timer handler_timer_;
+  std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
+  std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
+  std::optional<Response> answered_at_once_;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+  bool watching_ = false;          // watch_client's wait is outstanding
+  bool read_after_watch_ = false;  // wait_for_request was deferred until it ends
   bool idle_ = true;
   bool closed_ = false;
 };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/config/config.hpp"
+#include "core/pipeline/pending_request.hpp"
 #include "portico/http_types.hpp"
 
 namespace boost::asio {
@@ -29,6 +30,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::optional<config::TlsConfig> tls;  // cert and key PEM files
   int max_json_depth = 64;               // handed to plugins with each request
+  // How long a request may wait for its answer (server.handler_timeout); then it is timed out
+  // (PendingRequest::timed_out) and answered 504.
+  std::chrono::milliseconds handler_timeout{30000};
   // Most connections open at once (0: no cap). At the cap the listener stops accepting until one
   // closes — the kernel's backlog holds the rest — so the process keeps descriptors for the admin
   // listener, the store and the logs instead of spinning on EMFILE.
@@ -39,8 +43,12 @@ struct HttpServerOptions {
   std::function<void(std::string_view reason, const std::string& message)> on_accept_pause;
 };
 
-// Called on the connection's thread (or strand) with a complete request; returns the response.
-using RequestHandler = std::function<Response(Request&)>;
+// Called on the connection's thread (or strand) with a complete request. Answers through
+// `respond` — at once, or later from any thread; the connection posts the answer back to its own
+// thread — and returns what to tell when the client leaves or the answer takes longer than
+// handler_timeout (null: nothing to tell; then `respond` must have been called already).
+using RequestHandler =
+    std::function<std::shared_ptr<pipeline::PendingRequest>(Request&& request, pipeline::Respond respond)>;
 
 class HttpServer {
  public:

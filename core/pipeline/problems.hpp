@@ -25,6 +25,10 @@ Problem internal_error();
 Problem service_unavailable(std::string detail);
 // 503 storage_unavailable with Retry-After: the store failed, not the request.
 Problem storage_unavailable();
+// 504 handler_timeout: no answer within server.handler_timeout.
+Problem handler_timeout_problem();
+// 499 client_closed_request: logged (never sent) when the client left before its answer.
+Problem client_closed_problem();
 // What an exception that is not a ProblemError answers: storage_unavailable for
 // StorageUnavailable, internal_error for anything else.
 Problem error_problem(const std::exception& error);

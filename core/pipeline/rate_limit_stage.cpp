@@ -109,10 +109,23 @@ class RateLimitStage final : public Stage {
     if (!policy || !identity) return StageStatus::Continue;
     RateLimitQuota quota =
         quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
-    RateLimitDecision decision = policy->acquire(identity->partner_id, quota, ex.snapshot.clock());
-    add_headers(ex.response_headers, quota, decision);
-    if (decision.allowed) return StageStatus::Continue;
-    throw ProblemError(rate_limited(quota, decision));
+    // The policy answers through a completion (API 2.0): at once for the in-process policies, later
+    // for one that asks another server. The key and quota live in the step until it is answered.
+    auto asked = std::make_shared<std::pair<std::string, RateLimitQuota>>(identity->partner_id,
+                                                                          std::move(quota));
+    Completion<Resumption> resume = ex.suspend();
+    Completion<RateLimitDecision> answered(
+        [resume, asked](RateLimitDecision&& decision, std::exception_ptr error) {
+          if (error) return resume.fail(std::move(error));
+          resume([asked, decision](Exchange& ex) {
+            add_headers(ex.response_headers, asked->second, decision);
+            if (decision.allowed) return StageStatus::Continue;
+            throw ProblemError(rate_limited(asked->second, decision));
+          });
+        },
+        ex.cancel);
+    policy->acquire_async(asked->first, asked->second, ex.snapshot.clock(), std::move(answered));
+    return StageStatus::Pending;
   }
 
  private:

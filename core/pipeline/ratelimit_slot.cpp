@@ -15,6 +15,17 @@ RateLimitDecision RateLimiterSlot::acquire(std::string_view key, const RateLimit
   return current_.policy->acquire(key, quota, now);
 }
 
+// Forwarded under the lock: an in-process policy answers inside it, so a handover never splits
+// its counts (the pipeline applies the answer only after this returns); a policy that answers
+// later keeps its counts in another server and has nothing to hand over.
+void RateLimiterSlot::acquire_async(std::string_view key, const RateLimitQuota& quota,
+                                    std::chrono::system_clock::time_point now,
+                                    Completion<RateLimitDecision> done) {
+  std::shared_lock lock(mutex_);
+  if (!current_.policy) return done(RateLimitDecision{true, quota.limit, quota.limit, {}, {}});
+  current_.policy->acquire_async(key, quota, now, std::move(done));
+}
+
 void RateLimiterSlot::refund(std::string_view key, const RateLimitQuota& quota,
                              std::chrono::system_clock::time_point now) {
   std::shared_lock lock(mutex_);

@@ -33,6 +33,9 @@ class RateLimiterSlot final : public RateLimitPolicy {
 
   RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
                             std::chrono::system_clock::time_point now) override;
+  void acquire_async(std::string_view key, const RateLimitQuota& quota,
+                     std::chrono::system_clock::time_point now,
+                     Completion<RateLimitDecision> done) override;
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override;
 

@@ -27,8 +27,12 @@ void Router::add(Route route, const std::string& owner) {
   if (route.path.empty() || route.path.front() != '/') {
     throw std::invalid_argument(owner + ": route path '" + route.path + "' must start with '/'");
   }
-  if (route.method.empty() || !route.handler) {
+  if (route.method.empty() || (!route.handler && !route.async_handler)) {
     throw std::invalid_argument(owner + ": route " + route.path + " needs a method and a handler");
+  }
+  if (route.handler && route.async_handler) {
+    throw std::invalid_argument(owner + ": route " + route.method + " " + route.path +
+                                " sets both handler and async_handler; set one");
   }
   Node* node = &root_;
   for (auto segment : segments(route.path)) {

@@ -1,4 +1,12 @@
+// The partner pipeline's run: stages one after another on the calling thread until one answers or
+// pauses (Pending); a paused request resumes on the thread its answer comes from. Finishing —
+// response headers, usage, metrics and the access line — happens once, under the request's lock,
+// whichever comes first: the pipeline's answer, the client leaving, or the handler timeout.
 #include "core/pipeline/snapshot.hpp"
+
+#include <atomic>
+#include <future>
+#include <mutex>
 
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
@@ -23,6 +31,177 @@ void report_usage(const Snapshot& snapshot, const Exchange& exchange, const Resp
   snapshot.usage->record(identity->partner_id, label, response.status, response.status == 429);
 }
 
+class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
+ public:
+  InFlight(std::shared_ptr<const Snapshot> snapshot, Request request, Respond respond)
+      : snapshot_(std::move(snapshot)),
+        request_(std::move(request)),
+        respond_(std::move(respond)),
+        exchange_{request_, *snapshot_, nullptr, std::nullopt, {}, std::make_shared<CancelState>(),
+                  nullptr, nullptr} {
+    exchange_.workers = snapshot_->workers;
+  }
+
+  void begin() {
+    if (request_.request_id.empty()) {
+      request_.request_id = request_id_for(request_.header("X-Request-Id"));
+    }
+    exchange_.suspend = [this] {
+      auto self = shared_from_this();  // alive: a stage of ours is running
+      return Completion<Resumption>(
+          [self](Resumption&& step, std::exception_ptr error) {
+            self->resume(std::move(step), std::move(error));
+          },
+          exchange_.cancel);
+    };
+    std::lock_guard lock(mutex_);
+    proceed(StageStatus::Continue);
+  }
+
+  void client_gone() override { abandon(client_closed_problem()); }
+  void timed_out() override { abandon(handler_timeout_problem()); }
+
+  Request& request() { return request_; }
+
+ private:
+  // Whether the stage (or resumption step) running now has been answered already.
+  enum Phase { running, suspended, resumed_early };
+
+  // Goes on from `status`, the answer of the last stage or step: runs stages until one answers,
+  // throws or pauses. Holds mutex_.
+  void proceed(StageStatus status) {
+    try {
+      for (;;) {
+        if (finished_) return;
+        if (status == StageStatus::Pending) {
+          Phase expected = running;
+          if (phase_.compare_exchange_strong(expected, suspended, std::memory_order_acq_rel)) {
+            return;  // the answer resumes us, on its thread
+          }
+          // Answered before the stage even returned: take the answer here.
+          phase_.store(running, std::memory_order_release);
+          status = apply(std::move(early_step_), std::move(early_error_));
+          continue;
+        }
+        if (status == StageStatus::Respond || next_stage_ >= snapshot_->stages.size()) {
+          return finish(exchange_.response
+                            ? std::move(*exchange_.response)
+                            : problem_response(internal_error(), request_.request_id));
+        }
+        const Stage& stage = *snapshot_->stages[next_stage_++];
+        phase_.store(running, std::memory_order_release);
+        status = stage.run(exchange_);
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+
+  // An exception from a stage or a step: a ProblemError is its problem, anything else a 500.
+  void fail(std::exception_ptr error) {
+    try {
+      std::rethrow_exception(std::move(error));
+    } catch (const ProblemError& e) {
+      finish(problem_response(e.problem(), request_.request_id));
+    } catch (const std::exception& e) {
+      if (snapshot_->on_internal_error) snapshot_->on_internal_error(request_, e.what());
+      finish(problem_response(error_problem(e), request_.request_id));
+    } catch (...) {
+      if (snapshot_->on_internal_error) snapshot_->on_internal_error(request_, "unknown exception");
+      finish(problem_response(internal_error(), request_.request_id));
+    }
+  }
+
+  // Applies an asynchronous stage's answer: rethrows its error, else runs its step.
+  StageStatus apply(Resumption step, std::exception_ptr error) {
+    if (error) std::rethrow_exception(error);
+    if (!step) return StageStatus::Continue;
+    return step(exchange_);
+  }
+
+  // Called through the completion a paused stage got, on the thread its answer came from.
+  void resume(Resumption&& step, std::exception_ptr error) {
+    for (;;) {
+      Phase phase = phase_.load(std::memory_order_acquire);
+      if (phase == running) {
+        // Still inside the stage that paused (answered at once, or racing it): hand the answer
+        // over; the stage's thread applies it when the stage returns.
+        early_step_ = std::move(step);
+        early_error_ = std::move(error);
+        Phase expected = running;
+        if (phase_.compare_exchange_strong(expected, resumed_early, std::memory_order_acq_rel)) {
+          return;
+        }
+        step = std::move(early_step_);
+        error = std::move(early_error_);
+        continue;
+      }
+      Phase expected = suspended;
+      if (phase_.compare_exchange_strong(expected, running, std::memory_order_acq_rel)) break;
+    }
+    std::lock_guard lock(mutex_);
+    if (finished_) return;  // timed out or the client left: the late answer is dropped
+    StageStatus status;
+    try {
+      status = apply(std::move(step), std::move(error));
+    } catch (...) {
+      return fail(std::current_exception());
+    }
+    proceed(status);
+  }
+
+  void abandon(const Problem& why) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    exchange_.cancel->cancel();
+    finish(problem_response(why, request_.request_id));
+  }
+
+  // Once per request, under mutex_: the headers every response carries, then usage, metrics and
+  // the access line, then the answer to the connection.
+  void finish(Response response) {
+    if (finished_) return;
+    finished_ = true;
+    const Snapshot& snapshot = *snapshot_;
+    // A 304 does not count against the rate limit (CONTRACT, Caching).
+    try {
+      refund_not_modified(exchange_, response);
+    } catch (const std::exception& error) {
+      if (snapshot.on_warning) snapshot.on_warning(std::string("rate-limit refund failed: ") + error.what());
+    }
+    for (auto& [name, value] : exchange_.response_headers) response.set_header(name, value);
+    response.set_header("X-Request-Id", request_.request_id);
+    try {
+      report_usage(snapshot, exchange_, response);
+    } catch (const std::exception& error) {
+      // Losing one usage count must not turn a served response into an error.
+      if (snapshot.on_warning) snapshot.on_warning(std::string("usage not recorded: ") + error.what());
+    }
+    if (snapshot.observer) {
+      try {
+        snapshot.observer->observe({request_, exchange_.route, response,
+                                    std::chrono::steady_clock::now() - received_at_});
+      } catch (const std::exception& error) {
+        if (snapshot.on_warning) snapshot.on_warning(std::string("request not observed: ") + error.what());
+      }
+    }
+    Respond respond = std::move(respond_);
+    respond(std::move(response));
+  }
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  Request request_;
+  Respond respond_;
+  Exchange exchange_;
+  const std::chrono::steady_clock::time_point received_at_ = std::chrono::steady_clock::now();
+  std::recursive_mutex mutex_;  // a stage answering at once resumes on the same thread
+  std::size_t next_stage_ = 0;
+  bool finished_ = false;
+  std::atomic<Phase> phase_{running};
+  Resumption early_step_;
+  std::exception_ptr early_error_;
+};
+
 }  // namespace
 
 const config::SecurityConfig& security_settings(const Snapshot& snapshot) {
@@ -30,46 +209,24 @@ const config::SecurityConfig& security_settings(const Snapshot& snapshot) {
   return snapshot.config ? snapshot.config->security : defaults;
 }
 
+std::shared_ptr<PendingRequest> start_request(std::shared_ptr<const Snapshot> snapshot,
+                                              Request request, Respond respond) {
+  auto flight = std::make_shared<InFlight>(std::move(snapshot), std::move(request),
+                                           std::move(respond));
+  flight->begin();
+  return flight;
+}
+
 Response Snapshot::handle(Request& request) const {
-  const auto received_at = std::chrono::steady_clock::now();
-  if (request.request_id.empty())
-    request.request_id = request_id_for(request.header("X-Request-Id"));
-  Exchange exchange{request, *this, nullptr, std::nullopt, {}};
-  Response response;
-  try {
-    for (const auto& stage : stages) {
-      if (stage->run(exchange) == StageStatus::Respond) break;
-    }
-    response = exchange.response ? std::move(*exchange.response)
-                                 : problem_response(internal_error(), request.request_id);
-  } catch (const ProblemError& error) {
-    response = problem_response(error.problem(), request.request_id);
-  } catch (const std::exception& error) {
-    if (on_internal_error) on_internal_error(request, error.what());
-    response = problem_response(error_problem(error), request.request_id);
-  }
-  // A 304 does not count against the rate limit (CONTRACT, Caching).
-  try {
-    refund_not_modified(exchange, response);
-  } catch (const std::exception& error) {
-    if (on_warning) on_warning(std::string("rate-limit refund failed: ") + error.what());
-  }
-  for (auto& [name, value] : exchange.response_headers) response.set_header(name, value);
-  response.set_header("X-Request-Id", request.request_id);
-  try {
-    report_usage(*this, exchange, response);
-  } catch (const std::exception& error) {
-    // Losing one usage count must not turn a served response into an error.
-    if (on_warning) on_warning(std::string("usage not recorded: ") + error.what());
-  }
-  if (observer) {
-    try {
-      observer->observe(
-          {request, exchange.route, response, std::chrono::steady_clock::now() - received_at});
-    } catch (const std::exception& error) {
-      if (on_warning) on_warning(std::string("request not observed: ") + error.what());
-    }
-  }
+  std::promise<Response> answer;
+  auto answered = answer.get_future();
+  // Not owned: this call waits until the request is answered.
+  std::shared_ptr<const Snapshot> self(std::shared_ptr<const Snapshot>(), this);
+  auto flight = std::make_shared<InFlight>(
+      self, std::move(request), [&answer](Response&& response) { answer.set_value(std::move(response)); });
+  flight->begin();
+  Response response = answered.get();
+  request = std::move(flight->request());
   return response;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/config/config.hpp"
 #include "core/pipeline/client_guard.hpp"
+#include "core/pipeline/pending_request.hpp"
 #include "core/pipeline/request_observer.hpp"
 #include "core/pipeline/router.hpp"
 #include "core/pipeline/stage.hpp"
@@ -55,11 +56,21 @@ struct Snapshot {
   std::function<void(const Request&, std::string_view what)> on_internal_error;
   // Operator warnings raised while serving (e.g. a partner on an unknown tier), for the log.
   std::function<void(std::string_view)> on_warning;
+  // The worker pool blocking handlers run on (Route::run_on); null runs them on the request's
+  // thread (unit tests).
+  Executor* workers = nullptr;
 
-  // Runs the stages; never throws. Always sets X-Request-Id; reports the outcome to `usage` and
+  // Runs the stages and waits for the answer; never throws. For tests and tools only — on an
+  // I/O thread use start_request(). Always sets X-Request-Id; reports the outcome to `usage` and
   // to `observer`.
   Response handle(Request& request) const;
 };
+
+// Runs the partner pipeline on `request` without ever blocking the calling thread. The snapshot
+// is kept until the request is answered: a reload waits for it exactly as for a synchronous one.
+// Always sets X-Request-Id; reports the outcome to `usage` and to `observer`.
+std::shared_ptr<PendingRequest> start_request(std::shared_ptr<const Snapshot> snapshot,
+                                              Request request, Respond respond);
 
 // The [security] settings of the snapshot's config, or the defaults when it has none (tests).
 const config::SecurityConfig& security_settings(const Snapshot& snapshot);

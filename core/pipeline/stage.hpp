@@ -1,16 +1,26 @@
-// Pipeline stages in the style of Envoy filters: each one either lets the request continue or
-// finishes it. A stage may also throw ProblemError; the pipeline renders it in one place.
+// Pipeline stages in the style of Envoy filters: each one lets the request continue, finishes it,
+// or (Pending) pauses it until an asynchronous answer — an auth scheme, a rate-limit policy, a
+// handler on the worker pool — resumes it, on whatever thread that answer comes. A stage may also
+// throw ProblemError; the pipeline renders it in one place.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "core/pipeline/router.hpp"
+#include "portico/async.hpp"
 #include "portico/http_types.hpp"
 
 namespace portico::pipeline {
 
 struct Snapshot;
+
+enum class StageStatus { Continue, Respond, Pending };
+struct Exchange;
+// How an asynchronous stage resumes the request (see Exchange::suspend).
+using Resumption = std::function<StageStatus(Exchange&)>;
 
 struct Exchange {
   Request& request;
@@ -18,9 +28,17 @@ struct Exchange {
   const RouteEntry* route = nullptr;
   std::optional<Response> response;  // set by the stage that finishes the request
   HeaderList response_headers;       // added to whatever response leaves (e.g. RateLimit-*)
+  // Set once the client is gone or the handler timed out: work still running may stop early.
+  std::shared_ptr<CancelState> cancel = std::make_shared<CancelState>();
+  // Where blocking handlers run; null runs them on the request's thread (unit tests).
+  Executor* workers = nullptr;
+  // For a stage about to return Pending: the completion that resumes the request, from any
+  // thread. Answer it with a step that records the outcome in the exchange and returns Continue
+  // (the next stage runs) or Respond (after setting `response`), or fail it with what the stage
+  // would have thrown. The step runs under the pipeline's lock: a timeout answering the client
+  // meanwhile never sees half of it. Set by the pipeline.
+  std::function<Completion<Resumption>()> suspend;
 };
-
-enum class StageStatus { Continue, Respond };
 
 class Stage {
  public:

@@ -3,6 +3,8 @@
 // their own.
 #include "core/pipeline/stages.hpp"
 
+#include <future>
+
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/snapshot.hpp"
 
@@ -38,43 +40,67 @@ Problem unauthenticated(std::string detail) {
   return p;
 }
 
+// Asks the snapshot's schemes in priority order; the first that claims the request decides. Each
+// scheme answers through a completion (API 2.0), at once or later: the stage pauses meanwhile.
 class AuthenticateStage final : public Stage {
  public:
   std::string_view name() const override { return "authenticate"; }
   StageStatus run(Exchange& ex) const override {
     if (!ex.route->route.authenticated) return StageStatus::Continue;
-    for (AuthScheme* scheme : ex.snapshot.auth_schemes) {
-      AuthResult result;
-      try {
-        result = scheme->authenticate(ex.request);
-      } catch (const ProblemError& error) {
-        if (error.problem().status == 401) failed(ex);
-        throw;
-      }
-      switch (result.outcome) {
-        case AuthResult::Outcome::not_mine: continue;
-        case AuthResult::Outcome::authenticated:
-          ex.request.identity = std::move(result.identity);
-          return StageStatus::Continue;
-        case AuthResult::Outcome::rejected:
-          if (result.problem.status == 401) {
-            if (result.problem.headers.empty()) {
-              result.problem.headers.emplace_back("WWW-Authenticate", kChallenge);
-            }
-            failed(ex);
-          }
-          throw ProblemError(std::move(result.problem));
-      }
-    }
-    failed(ex);
-    throw ProblemError(unauthenticated(
-        ex.snapshot.auth_schemes.empty()
-            ? "This route needs credentials, and no authentication scheme is enabled."
-            : "Send your API key in the X-API-Key header, or an OAuth access token as "
-              "Authorization: Bearer <token>."));
+    return ask(ex, 0);
   }
 
  private:
+  StageStatus ask(Exchange& ex, std::size_t index) const {
+    if (index >= ex.snapshot.auth_schemes.size()) {
+      failed(ex);
+      throw ProblemError(unauthenticated(
+          ex.snapshot.auth_schemes.empty()
+              ? "This route needs credentials, and no authentication scheme is enabled."
+              : "Send your API key in the X-API-Key header, or an OAuth access token as "
+                "Authorization: Bearer <token>."));
+    }
+    Completion<Resumption> resume = ex.suspend();
+    Completion<AuthResult> answered(
+        [this, resume, index](AuthResult&& result, std::exception_ptr error) {
+          if (error) {
+            resume([error](Exchange& ex) -> StageStatus {
+              try {
+                std::rethrow_exception(error);
+              } catch (const ProblemError& e) {
+                if (e.problem().status == 401) failed(ex);
+                throw;
+              }
+            });
+            return;
+          }
+          resume([this, index, result = std::move(result)](Exchange& ex) mutable {
+            return decide(ex, index, std::move(result));
+          });
+        },
+        ex.cancel);
+    ex.snapshot.auth_schemes[index]->authenticate_async(ex.request, std::move(answered));
+    return StageStatus::Pending;
+  }
+
+  StageStatus decide(Exchange& ex, std::size_t index, AuthResult result) const {
+    switch (result.outcome) {
+      case AuthResult::Outcome::not_mine: return ask(ex, index + 1);
+      case AuthResult::Outcome::authenticated:
+        ex.request.identity = std::move(result.identity);
+        return StageStatus::Continue;
+      case AuthResult::Outcome::rejected:
+        if (result.problem.status == 401) {
+          if (result.problem.headers.empty()) {
+            result.problem.headers.emplace_back("WWW-Authenticate", kChallenge);
+          }
+          failed(ex);
+        }
+        throw ProblemError(std::move(result.problem));
+    }
+    return ask(ex, index + 1);
+  }
+
   // Every 401 of this stage, missing credentials included, counts towards the IP's lockout.
   static void failed(const Exchange& ex) {
     if (ex.snapshot.client_guard) {
@@ -100,12 +126,37 @@ class ScopeStage final : public Stage {
   }
 };
 
+// The route's handler: an AsyncHandler on the request's thread; a Handler there too when it says
+// RunOn::io_thread, otherwise on the worker pool. Either way the stage pauses until the answer.
 class HandlerStage final : public Stage {
  public:
   std::string_view name() const override { return "handler"; }
   StageStatus run(Exchange& ex) const override {
-    ex.response = ex.route->route.handler(ex.request);
-    return StageStatus::Respond;
+    const Route& route = ex.route->route;
+    if (!route.async_handler && (route.run_on == RunOn::io_thread || !ex.workers)) {
+      ex.response = route.handler(ex.request);
+      return StageStatus::Respond;
+    }
+    Completion<Resumption> resume = ex.suspend();
+    Reply reply(
+        [resume](Response&& response, std::exception_ptr error) {
+          if (error) return resume.fail(std::move(error));
+          resume([response = std::move(response)](Exchange& ex) mutable {
+            ex.response = std::move(response);
+            return StageStatus::Respond;
+          });
+        },
+        ex.cancel);
+    if (route.async_handler) {
+      route.async_handler(ex.request, std::move(reply));
+      return StageStatus::Pending;
+    }
+    // The request and route outlive the task: the pipeline keeps both until `reply` is answered.
+    ex.workers->post([&handler = route.handler, &request = ex.request, reply = std::move(reply)] {
+      if (reply.cancelled()) return;  // timed out or the client left while it waited for a worker
+      reply.run([&] { return handler(request); });
+    });
+    return StageStatus::Pending;
   }
 };
 
@@ -122,6 +173,25 @@ std::unique_ptr<Stage> scope_stage() {
 }
 std::unique_ptr<Stage> handler_stage() {
   return std::make_unique<HandlerStage>();
+}
+
+Response call_route_and_wait(const Route& route, const Request& request,
+                             std::chrono::milliseconds timeout) {
+  if (!route.async_handler) return route.handler(request);
+  auto cancel = std::make_shared<CancelState>();
+  auto answer = std::make_shared<std::promise<Response>>();
+  auto answered = answer->get_future();
+  route.async_handler(request, Reply(
+                                   [answer](Response&& response, std::exception_ptr error) {
+                                     if (error) return answer->set_exception(std::move(error));
+                                     answer->set_value(std::move(response));
+                                   },
+                                   cancel));
+  if (answered.wait_for(timeout) != std::future_status::ready) {
+    cancel->cancel();
+    throw ProblemError(handler_timeout_problem());
+  }
+  return answered.get();
 }
 
 std::vector<std::unique_ptr<Stage>> standard_stages(const config::Config& config) {

@@ -3,6 +3,7 @@
 // tier rate limit → scope → handler.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,5 +32,10 @@ std::unique_ptr<Stage> allow_list_stage();
 std::unique_ptr<Stage> rate_limit_stage();
 std::unique_ptr<Stage> scope_stage();
 std::unique_ptr<Stage> handler_stage();
+
+// Runs a route's handler on the calling thread and waits for its answer, at most `timeout` (then
+// 504 handler_timeout, the request cancelled). For the admin listener, whose own thread may wait.
+Response call_route_and_wait(const Route& route, const Request& request,
+                             std::chrono::milliseconds timeout);
 
 }  // namespace portico::pipeline

@@ -145,6 +145,15 @@ PluginDescriptor checked_descriptor(const std::filesystem::path& file,
   const auto& abi = library.get<const portico_plugin_abi>(kDescriptorSymbol);
   const std::string theirs = std::to_string(abi.api_major) + "." + std::to_string(abi.api_minor);
   const std::string ours = std::to_string(kPluginApiMajor) + "." + std::to_string(kPluginApiMinor);
+  if (abi.api_major == 1 && kPluginApiMajor == 2) {
+    // The one major change so far: say what the author has to do.
+    throw PluginLoadError(
+        file, "plugin '" + text_or(abi.name, "?") + "' is built for plugin API " + theirs +
+                  "; this core speaks " + ours +
+                  ": rebuild it against the 2.0 SDK (route handlers now run on the worker pool "
+                  "unless Route::run_on says io_thread; a Host must offer workers()) — see "
+                  "docs/plugins.md, \"Moving to API 2.0\"");
+  }
   if (abi.api_major != kPluginApiMajor) {
     throw PluginLoadError(
         file, "plugin API " + theirs + ", core speaks " + ours + " (major versions must match)");

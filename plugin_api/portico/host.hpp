@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "portico/async.hpp"
 #include "portico/credentials.hpp"
 #include "portico/database.hpp"
 #include "portico/event.hpp"
@@ -50,6 +51,10 @@ class Host {
   // Whether `stored` is sealed under the current data key: false for plain text kept from before
   // and for an older key's seal, which a plugin re-seals (data key rotation).
   virtual bool sealed_with_current_key(std::string_view stored) const = 0;
+
+  // Since API 2.0. The core's worker pool, for blocking work started by an AsyncHandler (or any
+  // other callback on an I/O thread): see portico/async.hpp.
+  virtual Executor& workers() = 0;
 };
 
 }  // namespace portico

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "portico/api_version.hpp"
+#include "portico/async.hpp"
 #include "portico/config_schema.hpp"
 #include "portico/database.hpp"
 #include "portico/host.hpp"
@@ -60,8 +61,14 @@ struct AuthResult {
 class AuthScheme {
  public:
   virtual ~AuthScheme() = default;
-  // Called on the request thread: must not block on I/O.
+  // Called on the request's thread (an I/O thread): must not block. Answer from memory here; a
+  // scheme that must ask another server overrides authenticate_async instead.
   virtual AuthResult authenticate(const Request& request) = 0;
+  // Since API 2.0: what the core calls. `request` stays valid until `done` is answered; answer
+  // from any thread. The default answers with authenticate().
+  virtual void authenticate_async(const Request& request, Completion<AuthResult> done) {
+    done.run([&] { return authenticate(request); });
+  }
 };
 
 // --- ratelimit ------------------------------------------------------------------------------
@@ -99,6 +106,14 @@ class RateLimitPolicy {
   // Counts one request for `key` at `now` and answers whether it may pass. Thread-safe.
   virtual RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
                                     std::chrono::system_clock::time_point now) = 0;
+  // Since API 2.0: what the core calls, on the request's thread (never block there). A policy
+  // whose counts live in another server (Redis) overrides it and answers `done` from any thread;
+  // the default answers with acquire(). `key` and `quota` stay valid until `done` is answered.
+  virtual void acquire_async(std::string_view key, const RateLimitQuota& quota,
+                             std::chrono::system_clock::time_point now,
+                             Completion<RateLimitDecision> done) {
+    done.run([&] { return acquire(key, quota, now); });
+  }
   // Gives back one request acquire() admitted for `key` shortly before (the core refunds a 304
   // Not Modified, which must not count against the limit). Thread-safe. The default keeps
   // policies written before refunds existed compiling: they simply never refund.
@@ -108,7 +123,7 @@ class RateLimitPolicy {
     (void)quota;
     (void)now;
   }
-  // Since API 1.2; the core calls these only on plugins declaring 1.2 or newer. On a reload that
+  // Since API 1.2 (every 2.x plugin is asked). On a reload that
   // replaces the policy the core holds requests back for a moment, takes export_usage() from the
   // outgoing policy and hands it to import_usage() of the incoming one before it counts anything:
   // no request is lost or counted twice. A policy may describe its state approximately, but only
@@ -126,17 +141,36 @@ class RateLimitPolicy {
 };
 
 // --- routes ---------------------------------------------------------------------------------
+// A handler that answers by returning: it runs where Route::run_on says.
 using Handler = std::function<Response(const Request&)>;
+// Since API 2.0. A handler that answers through `reply`, now or later, from any thread. It is
+// called on the request's thread (an I/O thread) and must not block there: it answers at once
+// from memory, or hands blocking work to Host::workers() and answers from there, or starts a
+// non-blocking operation and answers from its callback. `request` stays valid until it answers.
+using AsyncHandler = std::function<void(const Request& request, Completion<Response> reply)>;
+using Reply = Completion<Response>;
+
+// Where a Handler runs (API 2.0).
+enum class RunOn {
+  // The core's worker pool (server.workers threads): may block on the database, a lock or the
+  // disk without holding up any connection. The default.
+  workers,
+  // The request's own thread, an I/O thread serving many connections: only for answers computed
+  // from memory in microseconds (health checks, static documents).
+  io_thread,
+};
 
 struct Route {
   std::string method;         // "GET", "POST", ...
   std::string path;           // "/v1/products/{id}": literal segments and whole-segment captures
   std::string scope;          // required scope; empty = any authenticated caller
   bool authenticated = true;  // false: public (health, OAuth token endpoint, JWKS)
-  Handler handler;
+  Handler handler;            // set this, or async_handler
   // true: served on the admin listener (under /admin/v1, behind the admin token) instead of the
   // partner pipeline; `scope` and `authenticated` do not apply.
   bool admin = false;
+  RunOn run_on = RunOn::workers;  // where `handler` runs
+  AsyncHandler async_handler;     // when set, called instead of `handler` (run_on does not apply)
 };
 
 class RouteProvider {

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "portico/sdk/routes.hpp"
 #include "idempotency.hpp"
 #include "order_input.hpp"
 #include "order_plan.hpp"
@@ -347,7 +348,7 @@ Response create_order(OrdersContext& context, const Request& request) {
 std::vector<Route> create_routes(OrdersContext& context) {
   OrdersContext* c = &context;
   return {
-      {"POST", "/v1/orders", kScope, true, [c](const Request& r) { return create_order(*c, r); }},
+      sdk::route("POST", "/v1/orders", kScope, [c](const Request& r) { return create_order(*c, r); }),
   };
 }
 

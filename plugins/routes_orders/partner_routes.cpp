@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "portico/sdk/routes.hpp"
 #include "metadata.hpp"
 #include "order_query.hpp"
 #include "order_records.hpp"
@@ -314,14 +315,14 @@ Response shipment(OrdersContext& context, const Request& request) {
 std::vector<Route> partner_routes(OrdersContext& context) {
   OrdersContext* c = &context;
   return {
-      {"GET", "/v1/orders", kRead, true, [c](const Request& r) { return list(*c, r); }},
-      {"GET", "/v1/orders/{id}", kRead, true,
+      sdk::route("GET", "/v1/orders", kRead, [c](const Request& r) { return list(*c, r); }),
+      sdk::route("GET", "/v1/orders/{id}", kRead,
        [c](const Request& r) {
          return conditional(r, order_json(partner_order(c->db, r)).dump());
-       }},
-      {"PATCH", "/v1/orders/{id}", kWrite, true, [c](const Request& r) { return patch(*c, r); }},
-      {"GET", "/v1/orders/{id}/shipment", kRead, true,
-       [c](const Request& r) { return shipment(*c, r); }},
+       }),
+      sdk::route("PATCH", "/v1/orders/{id}", kWrite, [c](const Request& r) { return patch(*c, r); }),
+      sdk::route("GET", "/v1/orders/{id}/shipment", kRead,
+       [c](const Request& r) { return shipment(*c, r); }),
   };
 }
 

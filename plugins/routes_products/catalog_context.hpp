@@ -27,12 +27,14 @@ struct CatalogContext {
         cursors([cursor_key](std::string_view message) {
           return sdk::hmac_sha256(cursor_key, message);
         }),
-        max_import_items(settings.max_import_items) {}
+        max_import_items(settings.max_import_items),
+        workers(host.workers()) {}
 
   CatalogStore store;
   ProductReads reads;
   sdk::CursorCodec cursors;
   std::size_t max_import_items;
+  Executor& workers;  // reads that must ask the database run here, never on an I/O thread
 };
 
 // GET /v1/products, /v1/products/{id}, /v1/products/{id}/inventory (scope products:read).

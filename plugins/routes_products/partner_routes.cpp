@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "portico/sdk/routes.hpp"
 #include "catalog_context.hpp"
 #include "list_query.hpp"
 #include "portico/sdk/etag.hpp"
@@ -83,20 +84,34 @@ Response list(CatalogContext& context, const Request& request) {
 
 }  // namespace
 
+// A product's detail or inventory: answered on the I/O thread when the cached rendering is current
+// (nothing written since it was cached — the common case, no query), otherwise on the worker
+// pool, which may ask the database.
+Route detail_route(std::string path, CatalogContext* c, std::string RenderedProduct::*body,
+                   std::string RenderedProduct::*etag) {
+  return sdk::async_route(
+      "GET", std::move(path), kScope, [c, body, etag](const Request& r, Reply reply) {
+        const std::string& id = r.param("id");
+        if (auto hit = is_valid_id(id) ? c->reads.cached(id) : nullptr) {
+          return reply.run([&] { return conditional(r, (*hit).*body, (*hit).*etag); });
+        }
+        c->workers.post([c, body, etag, &r, reply] {
+          reply.run([&] {
+            auto rendered = existing(*c, r);
+            return conditional(r, (*rendered).*body, (*rendered).*etag);
+          });
+        });
+      });
+}
+
 std::vector<Route> partner_routes(CatalogContext& context) {
   CatalogContext* c = &context;
   return {
-      {"GET", "/v1/products", kScope, true, [c](const Request& r) { return list(*c, r); }},
-      {"GET", "/v1/products/{id}", kScope, true,
-       [c](const Request& r) {
-         auto rendered = existing(*c, r);
-         return conditional(r, rendered->detail_body, rendered->detail_etag);
-       }},
-      {"GET", "/v1/products/{id}/inventory", kScope, true,
-       [c](const Request& r) {
-         auto rendered = existing(*c, r);
-         return conditional(r, rendered->inventory_body, rendered->inventory_etag);
-       }},
+      sdk::route("GET", "/v1/products", kScope, [c](const Request& r) { return list(*c, r); }),
+      detail_route("/v1/products/{id}", c, &RenderedProduct::detail_body,
+                   &RenderedProduct::detail_etag),
+      detail_route("/v1/products/{id}/inventory", c, &RenderedProduct::inventory_body,
+                   &RenderedProduct::inventory_etag),
   };
 }
 

@@ -25,8 +25,13 @@ class ProductReads {
  public:
   ProductReads(CatalogStore& store, std::size_t max_cached) : store_(store), cache_(max_cached) {}
 
-  // The current rendering of product `id`; null when it does not exist.
+  // The current rendering of product `id`; null when it does not exist. May query the database.
   std::shared_ptr<const RenderedProduct> current(std::string_view id);
+  // The same from memory only: null unless nothing was written since it was cached (then it
+  // is current). Never blocks, so an I/O thread may call it.
+  std::shared_ptr<const RenderedProduct> cached(std::string_view id) {
+    return cache_.find_unchanged(id, store_.write_generation());
+  }
   // After a write: cache what was just committed, so the next read is a hit.
   void remember(const ProductView& view);
 

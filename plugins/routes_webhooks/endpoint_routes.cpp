@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "portico/sdk/routes.hpp"
 #include "endpoint_input.hpp"
 #include "event_query.hpp"
 #include "portico/sdk/problems.hpp"
@@ -407,21 +408,21 @@ Response deliveries(WebhooksContext& context, const Request& request) {
 std::vector<Route> endpoint_routes(WebhooksContext& context) {
   WebhooksContext* c = &context;
   return {
-      {"POST", "/v1/webhooks", kManage, true, [c](const Request& r) { return create(*c, r); }},
-      {"GET", "/v1/webhooks", kManage, true, [c](const Request& r) { return list(*c, r); }},
-      {"GET", "/v1/webhooks/{id}", kManage, true,
+      sdk::route("POST", "/v1/webhooks", kManage, [c](const Request& r) { return create(*c, r); }),
+      sdk::route("GET", "/v1/webhooks", kManage, [c](const Request& r) { return list(*c, r); }),
+      sdk::route("GET", "/v1/webhooks/{id}", kManage,
        [c](const Request& r) {
          return json_response(200, endpoint_json(partner_endpoint(c->db, r)));
-       }},
-      {"PATCH", "/v1/webhooks/{id}", kManage, true, [c](const Request& r) { return patch(*c, r); }},
-      {"DELETE", "/v1/webhooks/{id}", kManage, true,
-       [c](const Request& r) { return remove(*c, r); }},
-      {"POST", "/v1/webhooks/{id}/rotate-secret", kManage, true,
-       [c](const Request& r) { return rotate_secret(*c, r); }},
-      {"POST", "/v1/webhooks/{id}/test", kManage, true,
-       [c](const Request& r) { return send_test(*c, r); }},
-      {"GET", "/v1/webhooks/{id}/deliveries", kManage, true,
-       [c](const Request& r) { return deliveries(*c, r); }},
+       }),
+      sdk::route("PATCH", "/v1/webhooks/{id}", kManage, [c](const Request& r) { return patch(*c, r); }),
+      sdk::route("DELETE", "/v1/webhooks/{id}", kManage,
+       [c](const Request& r) { return remove(*c, r); }),
+      sdk::route("POST", "/v1/webhooks/{id}/rotate-secret", kManage,
+       [c](const Request& r) { return rotate_secret(*c, r); }),
+      sdk::route("POST", "/v1/webhooks/{id}/test", kManage,
+       [c](const Request& r) { return send_test(*c, r); }),
+      sdk::route("GET", "/v1/webhooks/{id}/deliveries", kManage,
+       [c](const Request& r) { return deliveries(*c, r); }),
   };
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "portico/sdk/routes.hpp"
 #include "event_query.hpp"
 #include "portico/sdk/problems.hpp"
 #include "portico/sdk/query.hpp"
@@ -144,11 +145,11 @@ Response redeliver(WebhooksContext& context, const Request& request) {
 std::vector<Route> event_routes(WebhooksContext& context) {
   WebhooksContext* c = &context;
   return {
-      {"GET", "/v1/events", kRead, true, [c](const Request& r) { return list(*c, r); }},
-      {"GET", "/v1/events/{id}", kRead, true,
-       [c](const Request& r) { return json_response(200, event_json(visible_event(*c, r))); }},
-      {"POST", "/v1/events/{id}/redeliver", kManage, true,
-       [c](const Request& r) { return redeliver(*c, r); }},
+      sdk::route("GET", "/v1/events", kRead, [c](const Request& r) { return list(*c, r); }),
+      sdk::route("GET", "/v1/events/{id}", kRead,
+       [c](const Request& r) { return json_response(200, event_json(visible_event(*c, r))); }),
+      sdk::route("POST", "/v1/events/{id}/redeliver", kManage,
+       [c](const Request& r) { return redeliver(*c, r); }),
   };
 }
 

@@ -79,7 +79,7 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.3, core speaks 1.3 (major versions must match)"),
+                               ": plugin API 99.0, core speaks 2.0 (major versions must match)"),
             std::string::npos)
       << result.output;
 }
@@ -136,7 +136,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "1.3");
+  EXPECT_EQ(v["plugin_api"], "2.0");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

@@ -12,6 +12,28 @@
 
 namespace portico::sdk {
 
+// A partner route needing `scope` (empty: any authenticated caller). Its handler runs on the
+// worker pool; set run_on = RunOn::io_thread for answers computed from memory.
+inline Route route(std::string method, std::string path, std::string scope, Handler handler) {
+  Route route;
+  route.method = std::move(method);
+  route.path = std::move(path);
+  route.scope = std::move(scope);
+  route.handler = std::move(handler);
+  return route;
+}
+
+// The same with an asynchronous handler (called on the I/O thread; answers through its Reply).
+inline Route async_route(std::string method, std::string path, std::string scope,
+                         AsyncHandler handler) {
+  Route route;
+  route.method = std::move(method);
+  route.path = std::move(path);
+  route.scope = std::move(scope);
+  route.async_handler = std::move(handler);
+  return route;
+}
+
 // A route on the admin listener (under /admin/v1, behind the admin token).
 inline Route admin_route(std::string method, std::string path, Handler handler) {
   Route route;

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "portico/host.hpp"
+#include "portico/plugin.hpp"
 #include "portico/sdk/secret_box.hpp"
 
 namespace portico::sdk::testing {
@@ -75,6 +77,28 @@ class InMemoryCredentials final : public CredentialDirectory {
   std::map<std::string, ApiKeyRecord> keys_;
 };
 
+// The worker pool of a test: tasks wait until the test runs them, on its own thread, so a test
+// decides when the "later" of an asynchronous handler happens.
+class QueuedExecutor final : public Executor {
+ public:
+  void post(std::function<void()> task) override { tasks_.push_back(std::move(task)); }
+  // Runs every queued task, and those they post, in order; returns how many ran.
+  std::size_t run_all() {
+    std::size_t ran = 0;
+    while (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.erase(tasks_.begin());
+      task();
+      ++ran;
+    }
+    return ran;
+  }
+  std::size_t queued() const { return tasks_.size(); }
+
+ private:
+  std::vector<std::function<void()>> tasks_;
+};
+
 class FakeHost final : public Host {
  public:
   FakeHost(std::string name, nlohmann::json config)
@@ -93,6 +117,7 @@ class FakeHost final : public Host {
   bool sealed_with_current_key(std::string_view stored) const override {
     return secrets_.sealed_with_current_key(stored);
   }
+  Executor& workers() override { return workers_; }
 
   void set_now(std::chrono::system_clock::time_point t) { now_ = t; }
   void advance(std::chrono::milliseconds d) { now_ += d; }
@@ -100,6 +125,7 @@ class FakeHost final : public Host {
   void use_outbox(std::shared_ptr<Outbox> outbox) { outbox_ = std::move(outbox); }
   InMemoryCredentials& fake_credentials() { return credentials_; }
   RecordingLog& recorded_log() { return log_; }
+  QueuedExecutor& queued_workers() { return workers_; }
 
  private:
   std::string name_;
@@ -113,6 +139,26 @@ class FakeHost final : public Host {
   RecordingLog log_;
   InMemoryCredentials credentials_;
   SecretBox secrets_{std::string(32, 'k')};
+  QueuedExecutor workers_;
 };
+
+// Calls a route as the core would and returns its answer: a Handler directly, an AsyncHandler
+// with a reply, running the host's queued worker tasks until it answers. Throws what the handler
+// threw (a ProblemError for a problem), or std::logic_error when it never answers.
+inline Response call(const Route& route, const Request& request, FakeHost& host) {
+  if (!route.async_handler) return route.handler(request);
+  std::optional<Response> answer;
+  std::exception_ptr failure;
+  route.async_handler(request, Reply(
+                                   [&](Response&& response, std::exception_ptr error) {
+                                     answer = std::move(response);
+                                     failure = std::move(error);
+                                   },
+                                   std::make_shared<CancelState>()));
+  host.queued_workers().run_all();
+  if (failure) std::rethrow_exception(failure);
+  if (!answer) throw std::logic_error("the route did not answer");
+  return std::move(*answer);
+}
 
 }  // namespace portico::sdk::testing

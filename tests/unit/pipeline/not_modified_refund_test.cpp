@@ -3,6 +3,8 @@
 // statuses, refused requests and unauthenticated routes are left alone.
 #include <gtest/gtest.h>
 
+#include "portico/sdk/routes.hpp"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,8 +70,9 @@ struct NotModifiedRefund : ::testing::Test {
       response.set_header("ETag", "\"abc\"");
       return response;
     };
-    Route product{"GET", "/v1/products/{id}", "products:read", true, answer};
-    Route open{"GET", "/open", "", false, answer};
+    Route product = sdk::route("GET", "/v1/products/{id}", "products:read", answer);
+    Route open = sdk::route("GET", "/open", "", answer);
+    open.authenticated = false;
     snapshot.router.add(product, "test");
     snapshot.router.add(open, "test");
   }

@@ -74,13 +74,22 @@ TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
 }
 
 TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
-  const std::string reason = "plugin API 99.3, core speaks 1.3 (major versions must match)";
+  const std::string reason = "plugin API 99.0, core speaks 2.0 (major versions must match)";
   EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
 }
 
+TEST(PluginLoader, RefusesAPluginOfApi1ByNameSayingWhatToChange) {
+  const std::string reason =
+      "plugin 'api_1_3' is built for plugin API 1.3; this core speaks 2.0: rebuild it against the "
+      "2.0 SDK (route handlers now run on the worker pool unless Route::run_on says io_thread; a "
+      "Host must offer workers()) — see docs/plugins.md, \"Moving to API 2.0\"";
+  EXPECT_EQ(load_refusal(fixture("api_1_3.so")), reason);
+  EXPECT_EQ(descriptor_refusal(fixture("api_1_3.so")), reason);
+}
+
 TEST(PluginLoader, RefusesANewerMinorApiVersion) {
-  const std::string reason = "plugin API 1.99 is newer than the core's 1.3";
+  const std::string reason = "plugin API 2.99 is newer than the core's 2.0";
   EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
@@ -121,23 +130,25 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "1.3");
+  EXPECT_EQ(loaded.api_version, "2.0");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);
-  ASSERT_EQ(loaded.info.schema.fields.size(), 1u);
+  ASSERT_EQ(loaded.info.schema.fields.size(), 2u);
   EXPECT_EQ(loaded.info.schema.fields[0].key, "greeting");
   EXPECT_EQ(loaded.info.schema.fields[0].default_value, "hello");
+  EXPECT_EQ(loaded.info.schema.fields[1].key, "delay");
 
-  test::FakeHost host("hello", {{"greeting", "good morning"}});
+  test::FakeHost host("hello", {{"greeting", "good morning"}, {"delay", 0}});
   loaded.plugin->init(host);
   ASSERT_NE(loaded.plugin->routes(), nullptr);
   std::vector<Route> routes = loaded.plugin->routes()->routes();
-  ASSERT_EQ(routes.size(), 1u);
+  ASSERT_EQ(routes.size(), 2u);
   EXPECT_EQ(routes[0].method, "GET");
   EXPECT_EQ(routes[0].path, "/v1/hello");
   EXPECT_EQ(routes[0].scope, "");
   EXPECT_FALSE(routes[0].authenticated);
+  EXPECT_EQ(routes[0].run_on, RunOn::io_thread);
 
   Request request;
   request.method = "GET";
@@ -148,6 +159,36 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   EXPECT_EQ(
       nlohmann::json::parse(response.body),
       (nlohmann::json{{"message", "good morning"}, {"plugin", "hello"}, {"version", "1.0.0"}}));
+
+  // The asynchronous route hands its work to the worker pool and answers from there.
+  EXPECT_EQ(routes[1].path, "/v1/hello/later");
+  ASSERT_TRUE(routes[1].async_handler);
+  std::optional<Response> later;
+  routes[1].async_handler(request, Reply([&](Response&& r, std::exception_ptr) { later = r; },
+                                         std::make_shared<CancelState>()));
+  EXPECT_FALSE(later) << "answered on the calling thread";
+  EXPECT_EQ(host.queued_workers().run_all(), 1u);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(nlohmann::json::parse(later->body)["message"], "good morning");
+}
+
+TEST(PluginLoader, HelloStopsItsWorkWhenTheRequestIsCancelled) {
+  LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
+  test::FakeHost host("hello", {{"greeting", "hi"}, {"delay", 60000}});
+  loaded.plugin->init(host);
+  Route later = loaded.plugin->routes()->routes().at(1);
+  Request request;
+  auto cancel = std::make_shared<CancelState>();
+  bool answered = false;
+  later.async_handler(request, Reply([&](Response&&, std::exception_ptr error) {
+                        answered = error == nullptr;
+                      },
+                                     cancel));
+  cancel->cancel();
+  const auto started = std::chrono::steady_clock::now();
+  host.queued_workers().run_all();  // would take a minute if it ignored the cancellation
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_FALSE(answered);
 }
 
 // Fixtures and plugins are built with -fno-gnu-unique: glibc never unloads a library that defines

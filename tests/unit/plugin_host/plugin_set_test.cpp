@@ -86,7 +86,7 @@ TEST(ResolvePluginFile, ALoneRefusedFileIsReportedAsItself) {
   fs::copy_file(fixture("wrong_api.so"), dir / "wrong_api.so");
   EXPECT_EQ(resolve_error(dir.path().string(), entry("wrong_api")),
             (dir / "wrong_api.so").string() +
-                ": plugin API 99.3, core speaks 1.3 (major versions must match)");
+                ": plugin API 99.0, core speaks 2.0 (major versions must match)");
 }
 
 TEST(ResolvePluginFile, IgnoresFilesOfOtherPluginsWithASimilarName) {
@@ -136,7 +136,7 @@ TEST(PreparePlugins, LoadsEnabledPluginsHighestPriorityFirstThenByName) {
   const PreparedPlugin& hello = result.plugins[2];
   EXPECT_EQ(hello.loaded.file, fixture("hello-1.1.0.so"));
   EXPECT_EQ(hello.entry.version_range, "^1");
-  EXPECT_EQ(hello.settings, (nlohmann::json{{"greeting", "howdy"}}));  // default filled in
+  EXPECT_EQ(hello.settings, (nlohmann::json{{"greeting", "howdy"}, {"delay", 0}}));  // defaults filled in
 }
 
 TEST(PreparePlugins, CollectsEveryRefusalAsOneLineAndKeepsTheRest) {
@@ -150,7 +150,7 @@ TEST(PreparePlugins, CollectsEveryRefusalAsOneLineAndKeepsTheRest) {
   EXPECT_EQ(result.errors,
             (std::vector<std::string>{
                 fixture("wrong_api.so").string() +
-                    ": plugin API 99.3, core speaks 1.3 (major versions must match)",
+                    ": plugin API 99.0, core speaks 2.0 (major versions must match)",
                 fixture("no_factory.so").string() + ": no portico_create_plugin symbol",
                 "portico.toml:30 plugins.ghost: no plugin file 'ghost.so' or "
                 "'ghost-<version>.so' in " +

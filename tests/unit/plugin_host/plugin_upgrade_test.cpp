@@ -20,7 +20,7 @@ using test::fixture;
 
 // What GET /v1/hello of a loaded hello answers.
 nlohmann::json hello_answer(LoadedPlugin& loaded) {
-  test::FakeHost host("hello", {{"greeting", "hi"}});
+  test::FakeHost host("hello", {{"greeting", "hi"}, {"delay", 0}});
   loaded.plugin->init(host);
   Request request;
   request.method = "GET";

@@ -34,6 +34,7 @@ class KeyedHost final : public Host {
   bool sealed_with_current_key(std::string_view stored) const override {
     return box_ && box_->sealed_with_current_key(stored);
   }
+  Executor& workers() override { return inner_.workers(); }
 
  private:
   const sdk::SecretBox& box() const {

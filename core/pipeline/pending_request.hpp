@@ -1,0 +1,27 @@
+// What the HTTP layer holds while the pipeline works on a request, and how the answer reaches it.
+// Kept apart from snapshot.hpp so the listener does not depend on the pipeline's insides.
+#pragma once
+
+#include <functional>
+
+#include "portico/http_types.hpp"
+
+namespace portico::pipeline {
+
+class PendingRequest {
+ public:
+  virtual ~PendingRequest() = default;
+  // The client disconnected: the request is cancelled (handlers see Completion::cancelled()),
+  // logged as 499 and answered with nothing. No-op once answered.
+  virtual void client_gone() = 0;
+  // server.handler_timeout passed: the request is cancelled and answered 504 handler_timeout;
+  // the handler's late answer is dropped. No-op once answered.
+  virtual void timed_out() = 0;
+};
+
+// Receives the response, exactly once, on the thread that finished the request: the calling
+// thread when every stage answered at once, otherwise a worker's, a plugin's or the one that
+// timed it out.
+using Respond = std::function<void(Response&&)>;
+
+}  // namespace portico::pipeline

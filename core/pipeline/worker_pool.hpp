@@ -1,0 +1,57 @@
+// The core's worker pool (server.workers threads): where route handlers run unless they say
+// otherwise (Route::run_on), and where plugins post blocking work (Host::workers()). I/O threads
+// never wait on the store, a lock or a plugin: they hand the request here and go on serving.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "portico/async.hpp"
+
+namespace portico::pipeline {
+
+class WorkerPool final : public Executor {
+ public:
+  // Starts `threads` workers (at least 1). `on_error` is told about a task that threw.
+  explicit WorkerPool(std::size_t threads,
+                      std::function<void(std::string_view)> on_error = nullptr);
+  // Drains: runs every task already posted, then joins.
+  ~WorkerPool() override;
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues `task`. Thread-safe; never runs it on the caller and never blocks. After shutdown()
+  // began the task still runs (on the thread that drains), so nothing posted is ever lost.
+  void post(std::function<void()> task) override;
+
+  // Runs what is queued, then stops the workers and joins them. Idempotent.
+  void shutdown();
+
+  std::size_t threads() const { return threads_.size(); }
+  std::size_t queued() const;  // tasks waiting for a worker
+  std::size_t busy() const;    // tasks running now
+
+  // The default for server.workers: enough threads that a handful of requests blocked on the
+  // store (a write lock, a slow disk) leave others running: 4 per core, at least 8.
+  static std::size_t default_size();
+
+ private:
+  void work();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  std::size_t busy_ = 0;
+  bool stopping_ = false;
+  std::function<void(std::string_view)> on_error_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace portico::pipeline
