@@ -69,12 +69,15 @@ class CancelState {
 template <class T>
 class Completion {
  public:
-  // For the core: `deliver` receives the value, or a default T and the exception, exactly once.
-  using Deliver = std::function<void(T&& value, std::exception_ptr error)>;
+  // For the core: the callable given to the constructor receives the value, or a default T and
+  // the exception, exactly once.
 
   Completion() = default;
-  Completion(Deliver deliver, std::shared_ptr<CancelState> cancel)
-      : state_(std::make_shared<State>(std::move(deliver), std::move(cancel))) {}
+  // `deliver` is any callable taking (T&&, std::exception_ptr); it lives in the completion's one
+  // allocation.
+  template <class F>
+  Completion(F deliver, std::shared_ptr<CancelState> cancel)
+      : state_(std::make_shared<Holder<F>>(std::move(deliver), std::move(cancel))) {}
 
   // Answers with `value`. Only the first answer counts.
   void operator()(T value) const { settle(std::move(value), nullptr); }
@@ -102,25 +105,34 @@ class Completion {
 
  private:
   struct State {
-    State(Deliver d, std::shared_ptr<CancelState> c) : deliver(std::move(d)), cancel(std::move(c)) {}
-    ~State() {
-      if (!settled.exchange(true) && deliver) {
-        try {
-          deliver(T{}, std::make_exception_ptr(std::logic_error(
-                           "the plugin dropped its completion without answering")));
-        } catch (...) {
-        }
-      }
-    }
-    Deliver deliver;
+    explicit State(std::shared_ptr<CancelState> c) : cancel(std::move(c)) {}
+    virtual ~State() = default;
+    virtual void deliver(T&& value, std::exception_ptr error) = 0;
     std::shared_ptr<CancelState> cancel;
     std::atomic<bool> settled{false};
+  };
+  template <class F>
+  struct Holder final : State {
+    Holder(F f, std::shared_ptr<CancelState> c) : State(std::move(c)), function(std::move(f)) {}
+    ~Holder() override {
+      if (this->settled.exchange(true)) return;
+      try {
+        function(T{}, std::make_exception_ptr(
+                          std::logic_error("the plugin dropped its completion without answering")));
+      } catch (...) {
+      }
+    }
+    void deliver(T&& value, std::exception_ptr error) override {
+      // Moved out first: what the callable holds is released once it ran, not with the state.
+      F once = std::move(function);
+      once(std::move(value), std::move(error));
+    }
+    F function;
   };
 
   void settle(T&& value, std::exception_ptr error) const {
     if (!state_ || state_->settled.exchange(true)) return;
-    Deliver deliver = std::move(state_->deliver);
-    if (deliver) deliver(std::move(value), std::move(error));
+    state_->deliver(std::move(value), std::move(error));
   }
 
   std::shared_ptr<State> state_;
