@@ -7,13 +7,12 @@
 // is missing) and the operator is warned once per tier and snapshot: a typo in a tier name must
 // neither lock the partner out (500) nor lift its limit.
 //
-// A 304 Not Modified does not count (CONTRACT, Caching): Snapshot::handle calls
-// refund_not_modified() once the final status is known — for a 304 whose strong ETag the
-// request's If-None-Match listed, not for `*` —, which gives the request back to the
-// policy and rewrites the remaining figures on the 304 to the refunded value, so a revalidation
-// shows the same X-RateLimit-Remaining as the request before it.
+// The stage records what it counted in the exchange; its after-response hook, once the final
+// status is known, writes the headers from that record. A 304 Not Modified does not count
+// (CONTRACT, Caching): for a 304 whose strong ETag the request's If-None-Match listed — not for
+// `*` — the hook gives the request back to the policy and shows the refunded figure, so a
+// revalidation carries the same X-RateLimit-Remaining as the request before it.
 #include <algorithm>
-#include <charconv>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -41,18 +40,29 @@ std::string sf_string(std::string_view text) {
   return out;
 }
 
-void add_headers(HeaderList& headers, const RateLimitQuota& quota,
+void add_headers(Response& response, const RateLimitQuota& quota,
                  const RateLimitDecision& decision) {
   std::string tier = sf_string(quota.tier);
   std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
   std::string remaining = std::to_string(std::max<std::int64_t>(decision.remaining, 0));
   std::string reset = std::to_string(ceil_seconds(decision.reset_after));
-  headers.emplace_back("RateLimit-Policy", tier + ";q=" + std::to_string(quota.limit) +
-                                               ";w=" + std::to_string(ceil_seconds(quota.window)));
-  headers.emplace_back("RateLimit", tier + ";r=" + remaining + ";t=" + reset);
-  headers.emplace_back("X-RateLimit-Limit", std::to_string(limit));
-  headers.emplace_back("X-RateLimit-Remaining", remaining);
-  headers.emplace_back("X-RateLimit-Reset", reset);
+  response.set_header("RateLimit-Policy", tier + ";q=" + std::to_string(quota.limit) +
+                                              ";w=" + std::to_string(ceil_seconds(quota.window)));
+  response.set_header("RateLimit", tier + ";r=" + remaining + ";t=" + reset);
+  response.set_header("X-RateLimit-Limit", std::to_string(limit));
+  response.set_header("X-RateLimit-Remaining", remaining);
+  response.set_header("X-RateLimit-Reset", reset);
+}
+
+// Only a revalidation that really matched earns the request back: a 304 carrying a strong ETag
+// that If-None-Match listed, for a request the policy admitted. `*` (or a weak or unrelated tag)
+// may still get a 304 from the handler, but it proves nothing and must not lift the limit.
+bool refundable(const Exchange& ex, const Response& response) {
+  if (response.status != 304 || !ex.rate_limit->decision.allowed) return false;
+  if (!ex.snapshot.ratelimit || !ex.request.identity) return false;
+  const auto etag = response.header("ETag");
+  const auto wanted = ex.request.header("If-None-Match");
+  return etag && wanted && sdk::if_none_match_strong_hit(*wanted, *etag);
 }
 
 Problem rate_limited(const RateLimitQuota& quota, const RateLimitDecision& decision) {
@@ -118,7 +128,7 @@ class RateLimitStage final : public Stage {
         [resume, asked](RateLimitDecision&& decision, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
           resume([asked, decision](Exchange& ex) {
-            add_headers(ex.response_headers, asked->second, decision);
+            ex.rate_limit = Exchange::Counted{asked->second, decision};
             if (decision.allowed) return StageStatus::Continue;
             throw ProblemError(rate_limited(asked->second, decision));
           });
@@ -126,6 +136,19 @@ class RateLimitStage final : public Stage {
         ex.cancel);
     policy->acquire_async(asked->first, asked->second, ex.snapshot.clock(), std::move(answered));
     return StageStatus::Pending;
+  }
+
+  // Every response after the count carries its figures, errors and 429s included.
+  void after_response(Exchange& ex, Response& response) const override {
+    if (!ex.rate_limit) return;
+    RateLimitDecision shown = ex.rate_limit->decision;
+    if (refundable(ex, response)) {
+      ex.snapshot.ratelimit->refund(ex.request.identity->partner_id, ex.rate_limit->quota,
+                                    ex.snapshot.clock());
+      const std::int64_t limit = shown.limit > 0 ? shown.limit : ex.rate_limit->quota.limit;
+      shown.remaining = std::min(shown.remaining + 1, limit);
+    }
+    add_headers(response, ex.rate_limit->quota, shown);
   }
 
  private:
@@ -145,58 +168,10 @@ class RateLimitStage final : public Stage {
   mutable std::set<std::string> warned_tiers_;
 };
 
-std::string* header_value(HeaderList& headers, std::string_view name) {
-  for (auto& [key, value] : headers) {
-    if (iequals(key, name)) return &value;
-  }
-  return nullptr;
-}
-
-std::optional<std::int64_t> to_integer(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 std::unique_ptr<Stage> rate_limit_stage() {
   return std::make_unique<RateLimitStage>();
-}
-
-void refund_not_modified(Exchange& exchange, const Response& response) {
-  if (response.status != 304) return;
-  // Only a revalidation that really matched earns the request back: a strong ETag listed in
-  // If-None-Match. `*` (or a weak or unrelated tag) may still get a 304 from the handler, but it
-  // proves nothing and must not lift the limit.
-  const auto etag = response.header("ETag");
-  const auto wanted = exchange.request.header("If-None-Match");
-  if (!etag || !wanted || !sdk::if_none_match_strong_hit(*wanted, *etag)) return;
-  RateLimitPolicy* policy = exchange.snapshot.ratelimit;
-  const auto& identity = exchange.request.identity;
-  // The stage's headers are the proof that this very request was counted (and admitted: a 304
-  // comes from a handler, which runs only after the stage let the request through).
-  std::string* remaining = header_value(exchange.response_headers, "X-RateLimit-Remaining");
-  std::string* limit = header_value(exchange.response_headers, "X-RateLimit-Limit");
-  if (!policy || !identity || !remaining || !limit) return;
-  RateLimitQuota quota = quota_for(exchange.snapshot, *identity, [] {});
-  policy->refund(identity->partner_id, quota, exchange.snapshot.clock());
-
-  // Show the refunded figure: one more request remains than the decision said, up to the limit.
-  auto before = to_integer(*remaining);
-  auto most = to_integer(*limit);
-  if (!before || !most) return;
-  const std::string after = std::to_string(std::min(*before + 1, *most));
-  *remaining = after;
-  if (std::string* field = header_value(exchange.response_headers, "RateLimit")) {
-    // "<tier>";r=<remaining>;t=<reset>: the tier is quoted, so the last ";r=" is the member.
-    auto at = field->rfind(";r=");
-    auto end = at == std::string::npos ? at : field->find(';', at + 3);
-    if (at != std::string::npos && end != std::string::npos) {
-      field->replace(at + 3, end - at - 3, after);
-    }
-  }
 }
 
 }  // namespace portico::pipeline

@@ -13,10 +13,6 @@
 
 namespace portico::pipeline {
 
-// Defined in rate_limit_stage.cpp: gives a 304's request back to the rate-limit policy and shows
-// the refunded remaining figure in the headers the stage added.
-void refund_not_modified(Exchange& exchange, const Response& response);
-
 namespace {
 
 // Usage counts every response an authenticated partner got on a matched route. After
@@ -37,7 +33,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
       : snapshot_(std::move(snapshot)),
         request_(std::move(request)),
         respond_(std::move(respond)),
-        exchange_{request_, *snapshot_, nullptr, std::nullopt, {}, std::make_shared<CancelState>(),
+        exchange_{request_, *snapshot_, nullptr, std::nullopt, std::nullopt, std::make_shared<CancelState>(),
                   nullptr, nullptr} {
     exchange_.workers = snapshot_->workers;
   }
@@ -163,13 +159,17 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     if (finished_) return;
     finished_ = true;
     const Snapshot& snapshot = *snapshot_;
-    // A 304 does not count against the rate limit (CONTRACT, Caching).
-    try {
-      refund_not_modified(exchange_, response);
-    } catch (const std::exception& error) {
-      if (snapshot.on_warning) snapshot.on_warning(std::string("rate-limit refund failed: ") + error.what());
+    // The stages that ran, last first (the rate limit's headers and its 304 refund).
+    for (std::size_t i = std::min(next_stage_, snapshot.stages.size()); i-- > 0;) {
+      try {
+        snapshot.stages[i]->after_response(exchange_, response);
+      } catch (const std::exception& error) {
+        if (snapshot.on_warning) {
+          snapshot.on_warning(std::string(snapshot.stages[i]->name()) +
+                              " after the response: " + error.what());
+        }
+      }
     }
-    for (auto& [name, value] : exchange_.response_headers) response.set_header(name, value);
     response.set_header("X-Request-Id", request_.request_id);
     try {
       report_usage(snapshot, exchange_, response);

@@ -12,6 +12,7 @@
 #include "core/pipeline/router.hpp"
 #include "portico/async.hpp"
 #include "portico/http_types.hpp"
+#include "portico/plugin.hpp"
 
 namespace portico::pipeline {
 
@@ -27,7 +28,13 @@ struct Exchange {
   const Snapshot& snapshot;
   const RouteEntry* route = nullptr;
   std::optional<Response> response;  // set by the stage that finishes the request
-  HeaderList response_headers;       // added to whatever response leaves (e.g. RateLimit-*)
+  // What the tier rate limit counted for this request; its after-response hook turns it into the
+  // RateLimit-* headers (and gives a 304 back).
+  struct Counted {
+    RateLimitQuota quota;
+    RateLimitDecision decision;
+  };
+  std::optional<Counted> rate_limit;
   // Set once the client is gone or the handler timed out: work still running may stop early.
   std::shared_ptr<CancelState> cancel = std::make_shared<CancelState>();
   // Where blocking handlers run; null runs them on the request's thread (unit tests).
@@ -45,6 +52,14 @@ class Stage {
   virtual ~Stage() = default;
   virtual std::string_view name() const = 0;
   virtual StageStatus run(Exchange& exchange) const = 0;
+  // Once the response is final — whatever answered it: a stage, the handler, a problem, the
+  // timeout — for every stage that ran, the last first. May change the response (headers every
+  // answer carries, a refund for a 304). Runs under the request's lock; keep it short. An
+  // exception is logged and the response leaves as it is.
+  virtual void after_response(Exchange& exchange, Response& response) const {
+    (void)exchange;
+    (void)response;
+  }
 };
 
 }  // namespace portico::pipeline
