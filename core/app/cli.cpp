@@ -244,7 +244,7 @@ int cmd_reload(const Invocation& inv, std::ostream& out, std::ostream& err) {
 int cmd_migrate(const Invocation& inv, std::ostream& out, std::ostream&) {
   config::Config cfg = load_config(inv.config_file, inv.overrides);
   auto plugins = prepare_plugins_or_fail(cfg);
-  auto db = open_store(cfg);
+  auto db = open_store(cfg, plugins);
   auto report = migrate_all(*db, plugins);
   if (inv.json) {
     nlohmann::json data = nlohmann::json::array();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/app/data_keys.hpp"
@@ -37,20 +38,54 @@ std::vector<plugin_host::PreparedPlugin> prepare_plugins_or_fail(const config::C
   return std::move(result.plugins);
 }
 
-std::shared_ptr<Database> open_store(const config::Config& config) {
-  if (config.storage.backend != "sqlite") {
-    throw StartupError({config.file + " storage.backend: unknown backend '" +
-                        config.storage.backend + "' (available: sqlite)"},
+std::shared_ptr<Database> open_store(const config::Config& config,
+                                     const std::vector<plugin_host::PreparedPlugin>& plugins) {
+  const std::string& backend = config.storage.backend;
+  if (backend == "sqlite") {
+    try {
+      storage::SqliteOptions options;
+      options.path = config.storage.path;
+      options.busy_timeout = config.storage.busy_timeout;
+      return storage::open_sqlite(options);
+    } catch (const std::exception& e) {
+      throw StartupError({std::string("cannot open the database: ") + e.what()}, 1);
+    }
+  }
+  const auto plugin = std::find_if(plugins.begin(), plugins.end(), [&](const auto& p) {
+    return p.loaded.info.name == backend;
+  });
+  if (plugin == plugins.end()) {
+    throw StartupError({config.file + " storage.backend: '" + backend +
+                        "' is neither the built-in 'sqlite' nor an enabled plugin (add a "
+                        "[plugins." + backend + "] table for a store plugin of that name)"},
                        2);
   }
-  try {
-    storage::SqliteOptions options;
-    options.path = config.storage.path;
-    options.busy_timeout = config.storage.busy_timeout;
-    return storage::open_sqlite(options);
-  } catch (const std::exception& e) {
-    throw StartupError({std::string("cannot open the database: ") + e.what()}, 1);
+  StoreBackend* store = plugin->loaded.plugin->store();
+  if (!store) {
+    throw StartupError({config.file + " storage.backend: plugin '" + backend + "' (" +
+                        plugin->loaded.file.string() + ") provides no store"},
+                       2);
   }
+  std::shared_ptr<Database> db;
+  try {
+    db = store->open(plugin->settings);
+  } catch (const std::exception& e) {
+    throw StartupError({"cannot open the database with store plugin '" + backend + "' (" +
+                        plugin->loaded.file.string() + "): " + e.what()},
+                       1);
+  }
+  if (!db) {
+    throw StartupError({"store plugin '" + backend + "' (" + plugin->loaded.file.string() +
+                        ") opened no database"},
+                       1);
+  }
+  // Keeps the plugin — and so its library, the backend's code — until the database is gone.
+  Database* raw = db.get();
+  return std::shared_ptr<Database>(raw, [db = std::move(db), owner = plugin->loaded.plugin](
+                                            Database*) mutable {
+    db.reset();  // the database first, then (perhaps) the library with its code
+    owner.reset();
+  });
 }
 
 std::vector<MigrationReport> migrate_all(Database& db,
@@ -104,7 +139,7 @@ Runtime open_runtime(const config::Config& config,
       config.server.workers > 0 ? static_cast<std::size_t>(config.server.workers)
                                 : pipeline::WorkerPool::default_size(),
       [](std::string_view problem) { spdlog::error("{}", problem); });
-  runtime.db = open_store(config);
+  runtime.db = open_store(config, plugins);
   // After the store: the default key file sits in its directory.
   runtime.secrets = open_data_keys(config);
   for (const auto& step : migrate_all(*runtime.db, plugins)) {

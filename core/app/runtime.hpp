@@ -44,8 +44,11 @@ config::Config load_config(const std::string& file, const std::vector<std::strin
 // Loads and validates every enabled plugin (refusals → StartupError with exit code 2).
 std::vector<plugin_host::PreparedPlugin> prepare_plugins_or_fail(const config::Config& config);
 
-// Opens the configured store (storage.backend "sqlite").
-std::shared_ptr<Database> open_store(const config::Config& config);
+// Opens the configured store: storage.backend "sqlite" is built in; any other name is an enabled
+// plugin providing the `store` kind, whose StoreBackend::open() gets its validated settings table
+// (before its init(): the database it opens is what every Host hands out). Throws StartupError.
+std::shared_ptr<Database> open_store(const config::Config& config,
+                                     const std::vector<plugin_host::PreparedPlugin>& plugins);
 
 struct MigrationReport {
   std::string owner;

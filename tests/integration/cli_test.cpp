@@ -84,6 +84,38 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
       << result.output;
 }
 
+// storage.backend other than "sqlite" opens the database through the store plugin of that name.
+TEST(Cli, AStoreBackendIsAPluginTheCoreOpensTheDatabaseWith) {
+  TempDir dir;
+  std::string fixture = std::string(PORTICO_BINARY_DIR) + "/test-fixtures/store_fixture.so";
+  auto result = run_portico(with_scratch(
+      {"migrate", "-c", "configs/portico.toml", "--set", "storage.backend=\"store_fixture\"",
+       "--set", "plugins.store_fixture.path=\"" + fixture + "\""},
+      dir));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot open the database with store plugin 'store_fixture' (" +
+                               fixture +
+                               "): the fixture store was asked to open the database with {} and "
+                               "has none"),
+            std::string::npos)
+      << result.output;
+
+  auto unknown = run_portico(with_scratch(
+      {"migrate", "-c", "configs/portico.toml", "--set", "storage.backend=\"nosuch\""}, dir));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("storage.backend: 'nosuch' is neither the built-in 'sqlite' nor "
+                                "an enabled plugin"),
+            std::string::npos)
+      << unknown.output;
+
+  auto not_a_store = run_portico(with_scratch(
+      {"migrate", "-c", "configs/portico.toml", "--set", "storage.backend=\"hello\""}, dir));
+  EXPECT_EQ(not_a_store.exit_code, 2) << not_a_store.output;
+  EXPECT_NE(not_a_store.output.find("storage.backend: plugin 'hello'"), std::string::npos)
+      << not_a_store.output;
+  EXPECT_NE(not_a_store.output.find("provides no store"), std::string::npos) << not_a_store.output;
+}
+
 TEST(Cli, ServeReportsABadPluginSettingWithItsKey) {
   TempDir dir;
   auto result = run_portico(with_scratch(
