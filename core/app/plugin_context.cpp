@@ -21,6 +21,25 @@ PluginContext::PluginContext(std::string name, nlohmann::json settings,
 
 namespace {
 
+// A plugin's task and what keeps its code loaded. Members go in reverse order: the task (code of
+// the plugin's library) is destroyed before the plugin reference that holds the library.
+struct KeptTask {
+  std::shared_ptr<Plugin> keep;
+  std::function<void()> task;
+  void operator()() {
+    task();
+    task = nullptr;
+  }
+};
+
+}  // namespace
+
+void PluginContext::PluginWorkers::post(std::function<void()> task) {
+  pool->post(KeptTask{owner.lock(), std::move(task)});
+}
+
+namespace {
+
 const sdk::SecretBox& require(const std::shared_ptr<const sdk::SecretBox>& secrets) {
   if (!secrets) {
     throw std::runtime_error(

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "portico/host.hpp"
+#include "portico/plugin.hpp"
 #include "portico/sdk/secret_box.hpp"
 
 namespace portico::app {
@@ -22,6 +23,10 @@ class PluginContext final : public Host {
                 WallClock clock, std::shared_ptr<const sdk::SecretBox> secrets,
                 std::shared_ptr<Executor> workers);
 
+  // The plugin this Host was given to: a task it posts to workers() keeps it — and so its
+  // library — alive until the task is destroyed, even when a reload dropped it meanwhile.
+  void set_owner(std::weak_ptr<Plugin> owner) { workers_.owner = std::move(owner); }
+
   const std::string& plugin_name() const override { return name_; }
   const nlohmann::json& config() const override { return settings_; }
   Database& database() override { return *db_; }
@@ -32,7 +37,7 @@ class PluginContext final : public Host {
   std::string seal_secret(std::string_view plaintext) override;
   std::string open_secret(std::string_view sealed) override;
   bool sealed_with_current_key(std::string_view stored) const override;
-  Executor& workers() override { return *workers_; }
+  Executor& workers() override { return workers_; }
 
  private:
   class SpdLog final : public Log {
@@ -51,7 +56,15 @@ class PluginContext final : public Host {
   std::shared_ptr<CredentialDirectory> credentials_;
   WallClock clock_;
   std::shared_ptr<const sdk::SecretBox> secrets_;  // null: no data key configured
-  std::shared_ptr<Executor> workers_;
+  // The worker pool as this plugin posts to it (see set_owner).
+  class PluginWorkers final : public Executor {
+   public:
+    explicit PluginWorkers(std::shared_ptr<Executor> pool) : pool(std::move(pool)) {}
+    void post(std::function<void()> task) override;
+    std::shared_ptr<Executor> pool;
+    std::weak_ptr<Plugin> owner;
+  };
+  PluginWorkers workers_;
   SpdLog log_;
 };
 

@@ -142,7 +142,8 @@ Runtime open_runtime(const config::Config& config,
   runtime.db = open_store(config, plugins);
   // After the store: the default key file sits in its directory.
   runtime.secrets = open_data_keys(config);
-  for (const auto& step : migrate_all(*runtime.db, plugins)) {
+  // The core's own tables; the plugins' are migrated when the first snapshot is built.
+  for (const auto& step : migrate_all(*runtime.db, {})) {
     if (step.applied > 0) spdlog::info("applied {} migration(s) for {}", step.applied, step.owner);
   }
   runtime.outbox = std::make_shared<storage::SqlOutbox>(runtime.db, runtime.clock);
@@ -248,9 +249,11 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
     std::string where = "plugin " + loaded.info.name + " (" + loaded.file.string() + ")";
     std::shared_ptr<Host> host = carried_host;
     if (!host) {
-      host = std::make_shared<PluginContext>(loaded.info.name, prepared.settings, runtime.db,
-                                             runtime.outbox, runtime.partners.keys, runtime.clock,
-                                             runtime.secrets, runtime.workers);
+      auto context = std::make_shared<PluginContext>(
+          loaded.info.name, prepared.settings, runtime.db, runtime.outbox, runtime.partners.keys,
+          runtime.clock, runtime.secrets, runtime.workers);
+      context->set_owner(loaded.plugin);
+      host = context;
       try {
         loaded.plugin->init(*host);
       } catch (const std::exception& e) {

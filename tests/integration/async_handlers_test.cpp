@@ -203,15 +203,21 @@ TEST(AsyncHandlers, RequestsInFlightAcrossReloadsAllAnswer) {
       }
     });
   }
+  std::vector<std::string> refused;  // asserted once the clients are joined
   for (int i = 1; i <= 8; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
     const bool newer = i % 2 == 1;
     gw.write_config(hello(newer ? "^1.1" : "~1.0", newer ? "howdy" : "hi"));
-    auto result = gw.reload();
-    ASSERT_TRUE(result["changed"].get<bool>()) << result.dump();
+    try {
+      auto result = gw.reload();
+      if (!result.value("changed", false)) refused.push_back(result.dump());
+    } catch (const std::exception& e) {
+      refused.push_back(e.what());
+    }
   }
   stop = true;
   for (auto& c : clients) c.join();
+  EXPECT_EQ(refused, std::vector<std::string>{});
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GE(ok.load(), 6 * 3);
 }
