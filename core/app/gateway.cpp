@@ -171,14 +171,16 @@ int serve(const ServeOptions& options) {
     return partners::tier_names(snapshot ? *snapshot->config : *config);
   });
 
-  auto first = build_snapshot(config, fresh_plugins(std::move(prepared)), runtime, 1);
-  first->on_internal_error = [](const Request& request, std::string_view what) {
+  // Start-up is a reload from an empty snapshot: one way to load, migrate, build and hand over.
+  auto empty = std::make_shared<pipeline::Snapshot>();
+  empty->config = config;
+  empty->on_internal_error = [](const Request& request, std::string_view what) {
     spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path,
                   what);
   };
-  runtime.ratelimit->replace(ratelimit_candidate(*first), runtime.clock());
-  holder.store(std::move(first));
+  holder.store(std::move(empty));
   Reloader reloader(options.config_file, options.overrides, holder, runtime);
+  reloader.start(std::move(prepared));
 
   int threads = cfg.server.threads > 0
                     ? cfg.server.threads

@@ -279,6 +279,18 @@ ReloadResult Reloader::reload_locked() {
     }
     plugins.push_back({std::move(p), std::move(host)});
   }
+  return install(current, std::move(cfg), std::move(plugins), true);
+}
+
+ReloadResult Reloader::start(std::vector<plugin_host::PreparedPlugin> plugins) {
+  std::lock_guard lock(mutex_);
+  auto empty = holder_.load();
+  return install(empty, *empty->config, fresh_plugins(std::move(plugins)), false);
+}
+
+ReloadResult Reloader::install(const std::shared_ptr<const pipeline::Snapshot>& current,
+                               config::Config cfg, std::vector<SnapshotPlugin> plugins,
+                               bool switch_services_now) {
   {
     std::vector<plugin_host::PreparedPlugin> fresh;
     for (const auto& p : plugins) {
@@ -286,7 +298,8 @@ ReloadResult Reloader::reload_locked() {
     }
     for (const auto& step : migrate_all(*runtime_.db, fresh)) {
       if (step.applied > 0) {
-        spdlog::info("reload: applied {} migration(s) for {}", step.applied, step.owner);
+        spdlog::info("{}: applied {} migration(s) for {}",
+                     current->generation == 0 ? "start" : "reload", step.applied, step.owner);
       }
     }
   }
@@ -317,18 +330,21 @@ ReloadResult Reloader::reload_locked() {
   if (config->logging.level != current->config->logging.level) {
     spdlog::set_level(spdlog::level::from_str(config->logging.level));
   }
-  for (auto& warning : switch_services(services_of(*next))) {
-    result.warnings.push_back(std::move(warning));
-  }
-
-  if (result.changes.empty()) {
-    spdlog::info("reload: generation {}, nothing changed", result.generation);
-  } else {
-    for (const auto& line : result.changes) {
-      spdlog::info("reload: generation {}: {}", result.generation, line);
+  if (switch_services_now) {
+    for (auto& warning : switch_services(services_of(*next))) {
+      result.warnings.push_back(std::move(warning));
     }
   }
-  for (const auto& warning : result.warnings) spdlog::warn("reload: {}", warning);
+
+  const char* what = current->generation == 0 ? "start" : "reload";
+  if (result.changes.empty()) {
+    spdlog::info("{}: generation {}, nothing changed", what, result.generation);
+  } else {
+    for (const auto& line : result.changes) {
+      spdlog::info("{}: generation {}: {}", what, result.generation, line);
+    }
+  }
+  for (const auto& warning : result.warnings) spdlog::warn("{}: {}", what, warning);
   return result;
 }
 

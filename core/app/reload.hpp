@@ -43,9 +43,15 @@ std::vector<std::string> config_changes(const config::Config& running, const con
 
 class Reloader {
  public:
-  // `holder` has the first snapshot (generation 1); `runtime` outlives the Reloader.
+  // `holder` has a snapshot; `runtime` outlives the Reloader.
   Reloader(std::string config_file, std::vector<std::string> overrides,
            pipeline::SnapshotHolder& holder, const Runtime& runtime);
+
+  // Start-up is the first reload: from the empty snapshot `holder` holds (generation 0, the
+  // start-up config, no plugins) to generation 1 with `plugins` (prepared from that config):
+  // migrations, init, the pipeline and the rate limiter exactly as a reload does them. Services
+  // start later, with start_services(), once the listeners are up. Throws StartupError.
+  ReloadResult start(std::vector<plugin_host::PreparedPlugin> plugins);
 
   // Serialised: a second caller waits for the first. Throws StartupError (nothing changed).
   ReloadResult reload();
@@ -63,6 +69,10 @@ class Reloader {
   };
 
   ReloadResult reload_locked();
+  // Everything after the plugins are chosen: migrations for fresh instances, the new snapshot,
+  // the rate limiter's handover, publication, then (when `switch_services`) the services.
+  ReloadResult install(const std::shared_ptr<const pipeline::Snapshot>& current, config::Config cfg,
+                       std::vector<SnapshotPlugin> plugins, bool switch_services);
   std::vector<RunningService> services_of(const pipeline::Snapshot& snapshot) const;
   // Starts `wanted` after stopping what is running but not wanted; returns warnings.
   std::vector<std::string> switch_services(std::vector<RunningService> wanted);

@@ -82,8 +82,10 @@ struct Runtime {
   void flush() const;
 };
 
-// Opens the store, applies every migration and sets up the core services. `tiers` answers the
-// tier names in force (they change with a reload). Throws StartupError.
+// Opens the store (through `plugins` when storage.backend names one), applies the core's
+// migrations and sets up the core services; the plugins' migrations run when the first snapshot
+// is built (Reloader::start). `tiers` answers the tier names in force (they change with a
+// reload). Throws StartupError.
 Runtime open_runtime(const config::Config& config,
                      const std::vector<plugin_host::PreparedPlugin>& plugins,
                      partners::PartnerService::TierNames tiers);
