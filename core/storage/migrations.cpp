@@ -66,6 +66,7 @@ int apply_migrations(Database& db, const std::string& owner,
                         ", newer than this build (" + std::to_string(steps.size()) + ")");
   }
 
+  const std::string backend = db.backend_name();
   int ran = 0;
   for (const Migration* step : steps) {
     if (recorded.contains(step->version)) continue;
@@ -74,7 +75,7 @@ int apply_migrations(Database& db, const std::string& owner,
       db.transaction([&](Session& tx) {
         // Another process sharing the file may have applied it since we looked.
         if (recorded_versions(tx, owner).contains(step->version)) return;
-        tx.execute_script(step->sql);
+        tx.execute_script(step->sql_for(backend));
         tx.execute(
             "INSERT INTO schema_migrations(owner, version, description, applied_at)"
             " VALUES (?, ?, ?, ?)",

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -140,7 +141,18 @@ class Database : public Session {
 struct Migration {
   int version = 0;
   std::string description;
-  std::string sql;
+  std::string sql;  // portable SQL (docs/plugins.md, "SQL every backend runs"), or the default
+  // Since API 2.0: this step for one backend, by Database::backend_name() ("sqlite", "postgres"),
+  // used there instead of `sql` — for what portable SQL cannot say (types, upserts, indexes).
+  std::vector<std::pair<std::string, std::string>> dialects = {};
+
+  // The SQL to run on `backend`.
+  const std::string& sql_for(std::string_view backend) const {
+    for (const auto& [name, text] : dialects) {
+      if (name == backend) return text;
+    }
+    return sql;
+  }
 };
 
 }  // namespace portico

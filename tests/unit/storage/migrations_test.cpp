@@ -58,6 +58,18 @@ TEST_F(MigrationsTest, AppliesOnceAndRecordsEachStep) {
   EXPECT_EQ(applied[1].applied_at.back(), 'Z');
 }
 
+TEST_F(MigrationsTest, AStepRunsItsVariantForThisBackendOrItsPortableSql) {
+  auto db = open();
+  Migration own_dialect{1, "sqlite variant", "THIS IS NOT SQL"};
+  own_dialect.dialects = {{"postgres", "ALSO NOT SQL"},
+                          {"sqlite", "CREATE TABLE gadgets(id TEXT PRIMARY KEY) WITHOUT ROWID;"}};
+  Migration portable{2, "portable", "CREATE TABLE gizmos(id TEXT PRIMARY KEY);"};
+  portable.dialects = {{"postgres", "NOT FOR SQLITE"}};
+  EXPECT_EQ(apply_migrations(*db, "dialects", {own_dialect, portable}), 2);
+  EXPECT_TRUE(table_exists(*db, "gadgets"));
+  EXPECT_TRUE(table_exists(*db, "gizmos"));
+}
+
 TEST_F(MigrationsTest, OwnersAreVersionedIndependently) {
   auto db = open();
   EXPECT_EQ(apply_migrations(*db, "core", core_migrations()), 2);
