@@ -1,6 +1,7 @@
 // The SQLite Database: one writer connection behind a mutex (autocommit writes and transactions,
 // which start with BEGIN IMMEDIATE) and a pool of read-only connections for queries, so readers
-// never wait for writers (WAL) and writers never fight over SQLite's own lock.
+// never wait for writers (WAL) and writers never fight over SQLite's own lock. Concurrent
+// transactions share commits (group_commit.hpp).
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/storage/group_commit.hpp"
 #include "core/storage/sqlite_connection.hpp"
 #include "core/storage/sqlite_database.hpp"
 
@@ -16,6 +18,7 @@ namespace portico::storage {
 
 namespace {
 
+using detail::GroupCommit;
 using detail::SqliteConnection;
 
 // A statement like BEGIN or SAVEPOINT run outside Database::transaction() would leave the
@@ -27,40 +30,6 @@ void refuse_stray_transaction(SqliteConnection& connection, std::string_view sql
                         detail::sql_excerpt(sql) + ")");
   }
 }
-
-// The Session given to a transaction body. It refuses use after the transaction ended and use
-// from another thread, either of which would race on the writer connection.
-class TransactionSession final : public Session {
- public:
-  explicit TransactionSession(SqliteConnection& writer)
-      : writer_(writer), thread_(std::this_thread::get_id()) {}
-
-  Rows query(std::string_view sql, const Params& params) override {
-    check();
-    return writer_.query(sql, params);
-  }
-  std::int64_t execute(std::string_view sql, const Params& params) override {
-    check();
-    return writer_.execute(sql, params);
-  }
-  void execute_script(std::string_view sql) override {
-    check();
-    writer_.execute_script(sql);
-  }
-  void close() { open_ = false; }
-
- private:
-  void check() const {
-    if (!open_) throw DatabaseError("the transaction this Session belongs to has ended");
-    if (std::this_thread::get_id() != thread_) {
-      throw DatabaseError("a transaction Session must be used on the thread that opened it");
-    }
-  }
-
-  SqliteConnection& writer_;
-  std::thread::id thread_;
-  bool open_ = true;
-};
 
 class SqliteDatabase final : public Database {
  public:
@@ -79,6 +48,14 @@ class SqliteDatabase final : public Database {
           options.path, SqliteConnection::Mode::read_only, options.busy_timeout));
       idle_readers_.push_back(readers_.back().get());
     }
+    group_commit_ = std::make_unique<GroupCommit>(
+        [this](const std::function<void(SqliteConnection&)>& work) {
+          std::lock_guard lock(writer_mutex_);
+          WriteDone done(write_generation_);  // after the commit, before any caller is woken
+          TransactionOwner owner(transaction_thread_);  // the bodies run on this thread
+          work(*writer_);
+        },
+        static_cast<std::size_t>(options.group_commit_limit));
     checkpointer_ = std::make_unique<SqliteConnection>(
         options.path, SqliteConnection::Mode::read_write, options.busy_timeout);
     checkpoint_thread_ = std::thread([this] { checkpoint_while_open(); });
@@ -94,7 +71,10 @@ class SqliteDatabase final : public Database {
   }
 
   Rows query(std::string_view sql, const Params& params) override {
-    if (in_own_transaction()) return writer_->query(sql, params);
+    if (in_own_transaction()) {
+      detail::refuse_transaction_control(sql);
+      return writer_->query(sql, params);
+    }
     if (!readers_.empty()) {
       ReaderLease reader(*this);
       if (reader->is_read_only(sql)) {
@@ -114,7 +94,10 @@ class SqliteDatabase final : public Database {
   }
 
   std::int64_t execute(std::string_view sql, const Params& params) override {
-    if (in_own_transaction()) return writer_->execute(sql, params);
+    if (in_own_transaction()) {
+      detail::refuse_transaction_control(sql);
+      return writer_->execute(sql, params);
+    }
     return tracked([&] {
       std::lock_guard lock(writer_mutex_);
       WriteDone done(write_generation_);
@@ -125,7 +108,10 @@ class SqliteDatabase final : public Database {
   }
 
   void execute_script(std::string_view sql) override {
-    if (in_own_transaction()) return writer_->execute_script(sql);
+    if (in_own_transaction()) {
+      detail::refuse_transaction_control_in_script(sql);
+      return writer_->execute_script(sql);
+    }
     tracked([&] {
       std::lock_guard lock(writer_mutex_);
       WriteDone done(write_generation_);
@@ -141,12 +127,12 @@ class SqliteDatabase final : public Database {
   }
 
   void transaction(const std::function<void(Session&)>& body) override {
-    // The writer mutex is not recursive: waiting on it here would deadlock this thread.
+    // Inside a body this thread is the one running the batch: it would wait for itself.
     if (in_own_transaction()) {
       throw DatabaseError("nested transaction: Database::transaction() called inside a body");
     }
     tracked([&] {
-      locked_transaction(body);
+      group_commit_->run(body);
       return 0;
     });
   }
@@ -164,33 +150,6 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  void locked_transaction(const std::function<void(Session&)>& body) {
-    std::lock_guard lock(writer_mutex_);
-    WriteDone done(write_generation_);  // declared after the lock: bumped before it is released
-    writer_->execute("BEGIN IMMEDIATE", {});
-    TransactionOwner owner(transaction_thread_);
-    TransactionSession session(*writer_);
-    try {
-      body(session);
-    } catch (...) {
-      session.close();
-      writer_->rollback_quietly();
-      throw;
-    }
-    session.close();
-    if (!writer_->in_transaction()) {
-      throw DatabaseError(
-          "the transaction ended before its body returned (SQLite rolled it back after an error, "
-          "or the body ran COMMIT/ROLLBACK itself)");
-    }
-    try {
-      writer_->execute("COMMIT", {});
-    } catch (...) {
-      writer_->rollback_quietly();  // e.g. a deferred foreign key violation keeps it open
-      throw;
-    }
-  }
-
   // Runs a write and remembers whether the store took it: a StorageUnavailable marks writes as
   // failing (readiness reports it) until a later write succeeds. Other errors say nothing about
   // the store. One atomic load on the usual path.
@@ -226,7 +185,9 @@ class SqliteDatabase final : public Database {
     std::atomic<std::uint64_t>& generation_;
   };
 
-  // Marks the calling thread as the one inside a transaction, for as long as it lives.
+  // Marks the calling thread as the one inside a transaction, for as long as it lives: the thread
+  // leading a batch, which runs every body of it, so a body's direct calls on the Database (not
+  // on its Session) run on the writer inside the transaction too.
   class TransactionOwner {
    public:
     explicit TransactionOwner(std::atomic<std::thread::id>& slot) : slot_(slot) {
@@ -308,7 +269,8 @@ class SqliteDatabase final : public Database {
   }
 
   // Only the thread itself ever stores its own id here, so another thread's transaction can
-  // never look like ours.
+  // never look like ours. A caller waiting for a batch led by another thread is blocked in
+  // transaction() and makes no calls meanwhile.
   bool in_own_transaction() const {
     return transaction_thread_.load() == std::this_thread::get_id();
   }
@@ -320,6 +282,7 @@ class SqliteDatabase final : public Database {
   std::atomic<std::uint64_t> write_generation_{0};
   std::unique_ptr<SqliteConnection> writer_;
   std::atomic<std::thread::id> transaction_thread_{};
+  std::unique_ptr<GroupCommit> group_commit_;  // declared after what its writer access uses
 
   std::unique_ptr<SqliteConnection> checkpointer_;
   std::mutex checkpoint_mutex_;
@@ -340,6 +303,9 @@ std::shared_ptr<Database> open_sqlite(const SqliteOptions& options) {
     throw DatabaseError("SQLite database path must be a file path, got '" + options.path + "'");
   }
   if (options.readers < 0) throw DatabaseError("SQLite readers must be 0 or more");
+  if (options.group_commit_limit < 1) {
+    throw DatabaseError("SQLite group_commit_limit must be 1 or more");
+  }
   std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) {
     std::error_code error;

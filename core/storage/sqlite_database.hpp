@@ -13,6 +13,8 @@ struct SqliteOptions {
   std::string path;  // file path; parent directories are created; ":memory:" is not supported
   int readers = 4;   // pooled read-only connections for queries outside transactions
   std::chrono::milliseconds busy_timeout{5000};
+  // Concurrent transactions sharing one commit at most (group commit); 1 commits each alone.
+  int group_commit_limit = 64;
 };
 
 // Opens (creating if needed) the database. Throws DatabaseError naming the path on failure.
