@@ -116,7 +116,12 @@ class Session {
 class Database : public Session {
  public:
   // Runs body in one transaction: committed when body returns, rolled back when it throws (the
-  // exception is rethrown). Write transactions are serialized by the backend.
+  // exception is rethrown); returns only once the body's writes are committed. Write transactions
+  // are serialized by the backend, which may share one commit among concurrent callers (SQLite's
+  // group commit): then the body may run on another caller's thread, and — when another body made
+  // the shared transaction fail as a whole — run a second time, alone. So a body touches only the
+  // database and variables it assigns, never BEGINs, COMMITs or ROLLBACKs (refused), and leaves
+  // side effects outside the database until transaction() has returned.
   virtual void transaction(const std::function<void(Session&)>& body) = 0;
   virtual std::string backend_name() const = 0;
 
