@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -82,15 +83,26 @@ std::vector<std::unique_ptr<Stage>> standard_stages(const config::Config& config
 // The same with no trusted proxies.
 std::vector<std::unique_ptr<Stage>> standard_stages();
 
+// A mutex rather than std::atomic<std::shared_ptr>: libstdc++ 12 implements the latter with a
+// lock bit that a load releases with relaxed order, which ThreadSanitizer reports as a race with
+// the next store (the thread suite found it under reloads). Uncontended, the mutex costs what the
+// lock bit does: one atomic exchange each way, and the reference count either way.
 class SnapshotHolder {
  public:
-  std::shared_ptr<const Snapshot> load() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Snapshot> load() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
   void store(std::shared_ptr<const Snapshot> next) {
-    current_.store(std::move(next), std::memory_order_release);
+    std::shared_ptr<const Snapshot> previous;  // released after the lock: may unload plugins
+    std::lock_guard lock(mutex_);
+    previous = std::move(current_);
+    current_ = std::move(next);
   }
 
  private:
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> current_;
 };
 
 }  // namespace portico::pipeline
