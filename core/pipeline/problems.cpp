@@ -97,22 +97,15 @@ Problem service_unavailable(std::string detail) {
 }
 
 Problem client_closed_problem() {
-  Problem p;
-  p.status = 499;
-  p.code = "client_closed_request";
-  p.title = "Client closed request";
-  p.detail = "The client disconnected before the answer was ready.";
-  return p;
+  return make(499, "client_closed_request", "Client closed request",
+              "The client disconnected before the answer was ready.");
 }
 
 Problem handler_timeout_problem() {
-  Problem p;
-  p.status = 504;
-  p.code = "handler_timeout";
-  p.title = "Handler timeout";
-  p.detail =
-      "The gateway did not get an answer in time (server.handler_timeout). The request may still "
-      "have taken effect: retry writes with the same Idempotency-Key.";
+  Problem p = make(504, "handler_timeout", "Handler timeout",
+                   "The gateway did not get an answer in time (server.handler_timeout). The "
+                   "request may still have taken effect: retry writes with the same "
+                   "Idempotency-Key.");
   p.headers.emplace_back("Retry-After", "1");
   return p;
 }

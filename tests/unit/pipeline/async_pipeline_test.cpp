@@ -183,18 +183,28 @@ struct Answers {
   }
 };
 
-TEST_F(AsyncPipeline, ATimeoutAnswers504CancelsTheHandlerAndDropsItsLateAnswer) {
-  std::promise<Reply> parked;
-  add_open(sdk::async_route("GET", "/slow", "", [&parked](const Request&, Reply reply) {
-    parked.set_value(reply);
-  }));
-  std::shared_ptr<const Snapshot> shared(std::shared_ptr<const Snapshot>(), &snapshot);
+// A request whose handler parks its reply: the test answers (or not) when it likes.
+struct ParkedRequest {
   Answers answers;
-  Request request;
-  request.method = "GET";
-  request.path = "/slow";
-  auto pending = start_request(shared, std::move(request), answers.respond());
-  Reply reply = parked.get_future().get();
+  std::shared_ptr<PendingRequest> pending;
+  Reply reply;
+  explicit ParkedRequest(AsyncPipeline& fixture) {
+    std::promise<Reply> parked;
+    fixture.add_open(sdk::async_route("GET", "/slow", "", [&parked](const Request&, Reply r) {
+      parked.set_value(r);
+    }));
+    std::shared_ptr<const Snapshot> shared(std::shared_ptr<const Snapshot>(), &fixture.snapshot);
+    Request request;
+    request.method = "GET";
+    request.path = "/slow";
+    pending = start_request(shared, std::move(request), answers.respond());
+    reply = parked.get_future().get();
+  }
+};
+
+TEST_F(AsyncPipeline, ATimeoutAnswers504CancelsTheHandlerAndDropsItsLateAnswer) {
+  ParkedRequest parked(*this);
+  auto& [answers, pending, reply] = parked;
   EXPECT_EQ(answers.count(), 0u);
   pending->timed_out();
   ASSERT_EQ(answers.count(), 1u);
@@ -208,17 +218,8 @@ TEST_F(AsyncPipeline, ATimeoutAnswers504CancelsTheHandlerAndDropsItsLateAnswer) 
 }
 
 TEST_F(AsyncPipeline, AClientLeavingCancelsAndIsRecordedAs499) {
-  std::promise<Reply> parked;
-  add_open(sdk::async_route("GET", "/slow", "", [&parked](const Request&, Reply reply) {
-    parked.set_value(reply);
-  }));
-  std::shared_ptr<const Snapshot> shared(std::shared_ptr<const Snapshot>(), &snapshot);
-  Answers answers;
-  Request request;
-  request.method = "GET";
-  request.path = "/slow";
-  auto pending = start_request(shared, std::move(request), answers.respond());
-  Reply reply = parked.get_future().get();
+  ParkedRequest parked(*this);
+  auto& [answers, pending, reply] = parked;
   bool told = false;
   reply.on_cancel([&] { told = true; });
   pending->client_gone();
