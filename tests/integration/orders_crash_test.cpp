@@ -43,7 +43,9 @@ TEST(OrdersCrash, EveryAcknowledgedOrderSurvivesKill9AndStockStaysConsistent) {
   ASSERT_EQ(s.ship(shipped["id"]).status, 201);
   const std::map<std::string, std::int64_t> shipped_units{{"prod_a", 0}, {"prod_b", 7}};
 
-  const int writers = 4;
+  // Enough writers that orders wait for the writer together and share commits (group commit):
+  // the kill lands while a batch of them is open, and none of a batch may be half there.
+  const int writers = 12;
   std::mutex mutex;
   std::vector<Acknowledged> acknowledged;
   std::vector<std::string> unexpected;
