@@ -26,22 +26,16 @@ inline Route route(std::string method, std::string path, std::string scope, Hand
 // The same with an asynchronous handler (called on the I/O thread; answers through its Reply).
 inline Route async_route(std::string method, std::string path, std::string scope,
                          AsyncHandler handler) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(path);
-  route.scope = std::move(scope);
-  route.async_handler = std::move(handler);
-  return route;
+  Route built = route(std::move(method), std::move(path), std::move(scope), nullptr);
+  built.async_handler = std::move(handler);
+  return built;
 }
 
 // A route on the admin listener (under /admin/v1, behind the admin token).
 inline Route admin_route(std::string method, std::string path, Handler handler) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(path);
-  route.handler = std::move(handler);
-  route.admin = true;
-  return route;
+  Route built = route(std::move(method), std::move(path), "", std::move(handler));
+  built.admin = true;
+  return built;
 }
 
 // A RouteProvider whose table is the concatenation of route sets, each built on demand, e.g.
