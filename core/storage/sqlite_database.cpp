@@ -33,7 +33,7 @@ void refuse_stray_transaction(SqliteConnection& connection, std::string_view sql
 
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(const SqliteOptions& options) {
+  explicit SqliteDatabase(const SqliteOptions& options) : busy_timeout_(options.busy_timeout) {
     writer_ = std::make_unique<SqliteConnection>(options.path, SqliteConnection::Mode::read_write,
                                                  options.busy_timeout);
     try {
@@ -236,16 +236,34 @@ class SqliteDatabase final : public Database {
     // commits, and the database is never corrupted.
     writer_->execute("PRAGMA synchronous=NORMAL", {});
     writer_->execute("PRAGMA foreign_keys=ON", {});
+    // The statement journal (the pages a SAVEPOINT or a failing statement must restore) in memory:
+    // by default it spills to a temporary file beyond 64 KiB, and a group-commit batch — every
+    // body in its own savepoint — crossed that on most commits: a file created, written page by
+    // page and deleted per batch, ~40 write() calls per order. It holds at most the pages the open
+    // transaction changed.
+    writer_->execute("PRAGMA temp_store=MEMORY", {});
     // Checkpoints (copying the WAL into the database, with an fsync) are the checkpointer's job:
     // done by the committing connection they would run inside a commit, holding up every writer.
     writer_->execute("PRAGMA wal_autocheckpoint=0", {});
+    // When the log starts over (restart_wal()), the file is cut back to this size: a burst
+    // leaves no gigabyte-sized WAL behind.
+    writer_->query("PRAGMA journal_size_limit=67108864", {});
   }
 
   // Every 100 ms, on a connection of its own: when anything was committed since the last round
   // (PRAGMA data_version of this connection moves with every other connection's commit, another
   // process's included), the write generation moves too — so a writer outside the process is
   // seen within a round — and a PASSIVE checkpoint runs, which never waits for readers or the
-  // writer and keeps the WAL short enough to restart from the top.
+  // writer.
+  //
+  // PASSIVE alone never lets the WAL start over under a steady stream of commits: SQLite rewinds
+  // it only when a writer begins while every frame is already in the database, and a commit
+  // always lands between the checkpoint and the next writer. The log then grows without end
+  // (1.2 GB after 30 s of orders), and every commit appends to fresh file blocks. So once the log
+  // holds kRestartFrames or more, the round holds the writer back for a moment and runs a
+  // RESTART checkpoint: the few frames committed since the PASSIVE one, then a wait of at most
+  // kRestartWait for readers still on old frames (given up, not waited out, when one is slow:
+  // the next round tries again), and the next commit writes from the top of the file again.
   void checkpoint_while_open() {
     std::int64_t seen_version = -1;
     std::unique_lock lock(checkpoint_mutex_);
@@ -259,13 +277,27 @@ class SqliteDatabase final : public Database {
         if (version != seen_version) {
           if (seen_version != -1) write_generation_.fetch_add(1, std::memory_order_release);
           seen_version = version;
-          checkpointer_->query("PRAGMA wal_checkpoint(PASSIVE)", {});
+          // One row: busy (0/1), frames in the log, frames now in the database.
+          const Rows done = checkpointer_->query("PRAGMA wal_checkpoint(PASSIVE)", {});
+          if (!done.empty() && done.front().integer(1) >= kRestartFrames) restart_wal();
         }
       } catch (const std::exception&) {
         // Busy or failing: the WAL keeps every commit; the next round tries again.
       }
       lock.lock();
     }
+  }
+
+  void restart_wal() {
+    std::lock_guard writer(writer_mutex_);
+    checkpointer_->execute("PRAGMA busy_timeout=" + std::to_string(kRestartWait.count()), {});
+    try {
+      checkpointer_->query("PRAGMA wal_checkpoint(RESTART)", {});
+    } catch (...) {
+      checkpointer_->execute("PRAGMA busy_timeout=" + std::to_string(busy_timeout_.count()), {});
+      throw;
+    }
+    checkpointer_->execute("PRAGMA busy_timeout=" + std::to_string(busy_timeout_.count()), {});
   }
 
   // Only the thread itself ever stores its own id here, so another thread's transaction can
@@ -284,6 +316,9 @@ class SqliteDatabase final : public Database {
   std::atomic<std::thread::id> transaction_thread_{};
   std::unique_ptr<GroupCommit> group_commit_;  // declared after what its writer access uses
 
+  static constexpr std::int64_t kRestartFrames = 4096;  // 16 MiB of 4 KiB pages
+  static constexpr std::chrono::milliseconds kRestartWait{20};
+  std::chrono::milliseconds busy_timeout_;
   std::unique_ptr<SqliteConnection> checkpointer_;
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
