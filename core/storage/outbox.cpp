@@ -14,21 +14,28 @@ SqlOutbox::SqlOutbox(std::shared_ptr<Database> db, Clock clock)
 
 std::string SqlOutbox::append(Session& tx, const Event& event) {
   if (event.type.empty()) throw DatabaseError("an event needs a type");
-  std::string id = util::random_id("evt_");
+  std::string id = util::time_ordered_id("evt_");
   std::string created = util::format_rfc3339(clock_());
 
-  nlohmann::json data = {{"object", event.object}};
-  if (!event.previous_attributes.is_null()) {
-    data["previous_attributes"] = event.previous_attributes;
-  }
-  nlohmann::json payload = {{"id", id},
-                            {"type", event.type},
-                            {"created", created},
-                            {"api_version", "v1"},
-                            {"data", std::move(data)}};
+  // {"api_version","created","data":{"object","previous_attributes"},"id","type"}: written
+  // field by field (nlohmann::json's sorted key order, so the bytes are what payload.dump() gave)
+  // without copying the object into a new document first.
   std::string payload_text;
   try {
-    payload_text = payload.dump();
+    payload_text.reserve(256);
+    payload_text += R"({"api_version":"v1","created":)";
+    payload_text += nlohmann::json(created).dump();
+    payload_text += R"(,"data":{"object":)";
+    payload_text += event.object.dump();
+    if (!event.previous_attributes.is_null()) {
+      payload_text += R"(,"previous_attributes":)";
+      payload_text += event.previous_attributes.dump();
+    }
+    payload_text += R"(},"id":)";
+    payload_text += nlohmann::json(id).dump();
+    payload_text += R"(,"type":)";
+    payload_text += nlohmann::json(event.type).dump();
+    payload_text += '}';
   } catch (const nlohmann::json::exception& error) {
     // Invalid UTF-8 in the object: fail the caller's transaction rather than store a bad body.
     throw DatabaseError("event " + event.type + " cannot be serialized: " + error.what());

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -13,25 +15,51 @@ void ensure_sodium() {
   if (!ready) throw std::runtime_error("libsodium failed to initialise");
 }
 
+// From a per-thread pool of 256 bytes the CSPRNG refills, not one getrandom() system call per id
+// (an order and its events draw ~100 bytes; the call showed in the order profile). The pool is
+// not fork-safe: Portico never forks after start-up.
+unsigned char random_byte() {
+  thread_local unsigned char pool[256];
+  thread_local std::size_t next = sizeof pool;
+  if (next == sizeof pool) {
+    ensure_sodium();
+    randombytes_buf(pool, sizeof pool);
+    next = 0;
+  }
+  const unsigned char byte = pool[next];
+  pool[next++] = 0;  // drawn bytes do not linger
+  return byte;
+}
+
 }  // namespace
 
 std::string random_id(std::string_view prefix, std::size_t chars) {
-  ensure_sodium();
   static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string out(prefix);
   const std::size_t size = prefix.size() + chars;
   out.reserve(size);
-  // One draw of random bytes, not one system call per character: bytes below 252 = 7 × 36 map
-  // onto the alphabet without bias, the rest are skipped.
-  std::vector<unsigned char> raw(chars + 8);
+  // Bytes below 252 = 7 × 36 map onto the alphabet without bias, the rest are skipped.
   while (out.size() < size) {
-    randombytes_buf(raw.data(), raw.size());
-    for (unsigned char byte : raw) {
-      if (byte < 252) out.push_back(alphabet[byte % 36]);
-      if (out.size() == size) break;
-    }
+    const unsigned char byte = random_byte();
+    if (byte < 252) out.push_back(alphabet[byte % 36]);
   }
   return out;
+}
+
+std::string time_ordered_id(std::string_view prefix, std::size_t chars) {
+  constexpr std::size_t kTimeChars = 9;  // 36^9 ms ≈ 3,000 years after 1970
+  if (chars <= kTimeChars) throw std::invalid_argument("time_ordered_id needs more than 9 chars");
+  static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  std::string out(prefix);
+  out.resize(prefix.size() + kTimeChars);
+  for (std::size_t i = out.size(); i-- > prefix.size();) {
+    out[i] = alphabet[ms % 36];
+    ms /= 36;
+  }
+  return random_id(out, chars - kTimeChars);
 }
 
 std::string random_token(std::size_t bytes) {

@@ -231,7 +231,7 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   PricedOrder priced = price_order(input.items, catalog, errors);
   if (!errors.empty()) throw sdk::invalid_fields(std::move(errors), "No order was created.");
 
-  const std::string order_id = sdk::random_id("ord_");
+  const std::string order_id = sdk::time_ordered_id("ord_", context.host.now());
   insert_order_row(tx, order_id, partner_id, input, priced, now);
 
   std::vector<FieldError> shortages;

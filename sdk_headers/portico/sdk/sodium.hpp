@@ -5,7 +5,9 @@
 
 #include <sodium.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,9 +50,23 @@ inline std::string to_hex(std::string_view bytes) {
   return out;
 }
 
+// One random byte for an id, from a per-thread pool of 256 the CSPRNG refills: an order and its
+// events draw ~100 bytes, and one getrandom() system call per id showed in the order profile.
+// (The pool is not fork-safe; Portico never forks after start-up.)
+inline unsigned char id_random_byte() {
+  thread_local unsigned char pool[256];
+  thread_local std::size_t next = sizeof pool;
+  if (next == sizeof pool) {
+    randombytes_buf(pool, sizeof pool);
+    next = 0;
+  }
+  const unsigned char byte = pool[next];
+  pool[next++] = 0;  // drawn bytes do not linger
+  return byte;
+}
+
 // prefix + `length` base62 characters (24 of them carry 142 random bits): "prod_…", "ord_…".
-// Drawn from one buffer of random bytes (one system call, not one per character); bytes below
-// 248 = 4 × 62 map onto the alphabet without bias, the rest (3 %) are skipped.
+// Bytes below 248 = 4 × 62 map onto the alphabet without bias, the rest (3 %) are skipped.
 inline std::string random_id(std::string_view prefix, std::size_t length = 24) {
   static constexpr char alphabet[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -58,12 +74,31 @@ inline std::string random_id(std::string_view prefix, std::size_t length = 24) {
   const std::size_t size = prefix.size() + length;
   id.reserve(size);
   while (id.size() < size) {
-    for (unsigned char byte : random_bytes(length + 8)) {
-      if (byte < 248) id.push_back(alphabet[byte % 62]);
-      if (id.size() == size) break;
-    }
+    const unsigned char byte = id_random_byte();
+    if (byte < 248) id.push_back(alphabet[byte % 62]);
   }
   return id;
+}
+
+// prefix + 24 base62 characters like random_id(), the first 8 of them the millisecond it was
+// made: ids made later sort after (to the millisecond), so a table or index keyed by them takes
+// new rows at its end — a commit of many rows writes a page or two, not one random page per row
+// (docs/plugins.md, "Keys that append"). The other 16 characters carry 95 random bits.
+inline std::string time_ordered_id(std::string_view prefix,
+                                   std::chrono::system_clock::time_point at =
+                                       std::chrono::system_clock::now()) {
+  static constexpr char alphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  constexpr std::size_t kTimeChars = 8;  // 62^8 ms ≈ 6,900 years after 1970
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch());
+  auto ms = static_cast<std::uint64_t>(since.count() < 0 ? 0 : since.count());
+  std::string stamp(prefix);
+  stamp.resize(prefix.size() + kTimeChars);
+  for (std::size_t i = stamp.size(); i-- > prefix.size();) {
+    stamp[i] = alphabet[ms % 62];
+    ms /= 62;
+  }
+  return random_id(stamp, 24 - kTimeChars);
 }
 
 // BLAKE2b of `data` with a digest of `bytes` bytes (16–64), raw.

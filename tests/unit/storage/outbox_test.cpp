@@ -100,6 +100,39 @@ TEST_F(OutboxTest, CommittedEventsReadBackInOrderWithTheWebhookBody) {
   EXPECT_TRUE(outbox_ptr->read_after(0, 0).empty());
 }
 
+// The payload is written field by field; its bytes are exactly the document's dump (sorted keys,
+// strings escaped), with and without previous_attributes, and bad UTF-8 fails the transaction.
+TEST_F(OutboxTest, ThePayloadIsExactlyTheDocumentsCompactDump) {
+  const nlohmann::json object = {{"id", "ord_\"1\""}, {"note", "caf\u00e9 \n"}, {"n", 3}};
+  const nlohmann::json previous = {{"status", "pending"}};
+  std::string plain_id, changed_id;
+  db->transaction([&](Session& tx) {
+    plain_id = outbox_ptr->append(tx, make_event("order.created", "prt_1", "o", object));
+    changed_id = outbox_ptr->append(tx, make_event("order.updated", "prt_1", "o", object, previous));
+  });
+  auto events = outbox_ptr->read_after(0, 10);
+  ASSERT_EQ(events.size(), 2u);
+  const nlohmann::json expected_plain = {{"id", plain_id},
+                                         {"type", "order.created"},
+                                         {"created", "2026-11-26T10:00:00Z"},
+                                         {"api_version", "v1"},
+                                         {"data", {{"object", object}}}};
+  const nlohmann::json expected_changed = {
+      {"id", changed_id},
+      {"type", "order.updated"},
+      {"created", "2026-11-26T10:00:00Z"},
+      {"api_version", "v1"},
+      {"data", {{"object", object}, {"previous_attributes", previous}}}};
+  EXPECT_EQ(events[0].payload, expected_plain.dump());
+  EXPECT_EQ(events[1].payload, expected_changed.dump());
+
+  EXPECT_THROW(db->transaction([&](Session& tx) {
+    outbox_ptr->append(tx, make_event("order.created", "prt_1", "o", {{"bad", "\xff"}}));
+  }),
+               DatabaseError);
+  EXPECT_EQ(outbox_ptr->read_after(0, 10).size(), 2u);
+}
+
 TEST_F(OutboxTest, CatalogEventsHaveEmptyPartnerAndSubject) {
   db->transaction([&](Session& tx) {
     outbox_ptr->append(tx,

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
 #include "core/util/random_id.hpp"
 #include "core/util/time.hpp"
 
@@ -36,6 +41,21 @@ TEST(RandomId, HasPrefixLengthAndAlphabet) {
   for (char c : id.substr(4)) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'));
   EXPECT_NE(random_id("x_"), random_id("x_"));
   EXPECT_EQ(random_token(32).size(), 43u);  // base64url without padding
+}
+
+TEST(RandomId, TimeOrderedIdsSortByCreationAndStayUnique) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(time_ordered_id("evt_"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  for (const auto& id : ids) {
+    EXPECT_EQ(id.size(), 28u);
+    for (char c : id.substr(4)) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'));
+  }
+  EXPECT_NE(time_ordered_id("x_"), time_ordered_id("x_"));
+  EXPECT_THROW(time_ordered_id("x_", 9), std::invalid_argument);
 }
 
 TEST(Time, Rfc3339RoundTrip) {
