@@ -277,9 +277,9 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   order.history.push_back({kPending, now});
   order.created_at = now;
   order.updated_at = now;
-  std::string body = order_json(order).dump();
-  context.outbox.append(
-      tx, Event{"order.created", partner_id, order_id, nlohmann::json::parse(body), nullptr});
+  const nlohmann::ordered_json shown = order_json(order);
+  std::string body = shown.dump();
+  context.outbox.append(tx, Event{"order.created", partner_id, order_id, plain(shown), nullptr});
 
   try {
     tx.execute(

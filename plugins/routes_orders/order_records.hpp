@@ -127,8 +127,6 @@ inline nlohmann::ordered_json order_json(const Order& o) {
 }
 
 // Events carry plain nlohmann::json.
-inline nlohmann::json plain(const nlohmann::ordered_json& value) {
-  return nlohmann::json::parse(value.dump());
-}
+inline nlohmann::json plain(const nlohmann::ordered_json& value) { return nlohmann::json(value); }
 
 }  // namespace portico::routes_orders

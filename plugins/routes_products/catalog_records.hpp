@@ -117,10 +117,8 @@ inline nlohmann::ordered_json inventory_json(const std::string& product_id,
   return out;
 }
 
-// Events carry plain nlohmann::json.
-inline nlohmann::json plain(const nlohmann::ordered_json& value) {
-  return nlohmann::json::parse(value.dump());
-}
+// Events carry plain nlohmann::json (converted value by value, not through text).
+inline nlohmann::json plain(const nlohmann::ordered_json& value) { return nlohmann::json(value); }
 
 // The product fields that differ between `before` and `after`, with their values in `before`:
 // product.updated's previous_attributes. Empty when nothing a partner sees changed.
@@ -143,10 +141,10 @@ inline nlohmann::json changed_inventory_fields(const std::string& product_id,
                                                const std::vector<WarehouseStock>& before,
                                                const std::vector<WarehouseStock>& after) {
   nlohmann::json previous = nlohmann::json::object();
-  auto old_json = plain(inventory_json(product_id, before));
-  auto new_json = plain(inventory_json(product_id, after));
+  const auto old_json = inventory_json(product_id, before);
+  const auto new_json = inventory_json(product_id, after);
   for (const char* field : {"available", "reserved", "warehouses"}) {
-    if (old_json[field] != new_json[field]) previous[field] = old_json[field];
+    if (old_json.at(field) != new_json.at(field)) previous[field] = plain(old_json.at(field));
   }
   return previous;
 }
