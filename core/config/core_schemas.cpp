@@ -69,7 +69,7 @@ const ConfigSchema& server_schema() {
        .max = 512},
       {.key = "workers",
        .type = FieldType::integer,
-       .description = "worker threads for blocking handlers; 0 = 4 per core, at least 8",
+       .description = "worker threads for blocking handlers; 0 = 16 per core, at least 32",
        .default_value = 0,
        .min = 0,
        .max = 1024},

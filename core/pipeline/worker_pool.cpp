@@ -75,7 +75,7 @@ std::size_t WorkerPool::busy() const {
 
 std::size_t WorkerPool::default_size() {
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::max<std::size_t>(8, cores * 4);
+  return std::max<std::size_t>(32, cores * 16);
 }
 
 void WorkerPool::work() {

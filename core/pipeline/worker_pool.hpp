@@ -38,8 +38,10 @@ class WorkerPool final : public Executor {
   std::size_t queued() const;  // tasks waiting for a worker
   std::size_t busy() const;    // tasks running now
 
-  // The default for server.workers: enough threads that a handful of requests blocked on the
-  // store (a write lock, a slow disk) leave others running: 4 per core, at least 8.
+  // The default for server.workers: 16 per core, at least 32. Workers mostly wait (on the store,
+  // the disk), and a transaction blocks its worker until its batch commits, so the pool bounds
+  // how many transactions share a commit: 8 workers gave batches of 4.6 and 3,000 orders/s,
+  // 32 gave 14 and 3,750 (tests/bench (d), docs/performance.md).
   static std::size_t default_size();
 
  private:
