@@ -297,8 +297,38 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         stream_, buffers,
         [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
           self->response_ = {};
-          if (ec || !keep_alive) return self->close();
+          if (ec) return self->close();
+          if (!keep_alive) return self->linger_then_close();
           self->wait_for_request();
+        });
+  }
+
+  // After a response that ends the connection: stop sending, then read and drop whatever the
+  // client still sends (the rest of a body over the limit, a pipelined request) until it closes,
+  // for at most kLingerTime and kLingerBytes. Closing with unread bytes would make the kernel
+  // send a reset, which can destroy the response before the client reads it, and fails a client
+  // that is still sending its body (RFC 9112 §9.6). Shutdown does not wait for it.
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
+
+  void linger_then_close() {
+    if (closed_ || server_->draining) return close();
+    beast::error_code ignored;
+    tcp_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    idle_ = true;  // nothing left to answer: a shutdown closes it at once
+    linger_left_ = kLingerBytes;
+    tcp_layer(stream_).expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    tcp_layer(stream_).async_read_some(
+        buffer_.prepare(16 * 1024),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec || n >= self->linger_left_) return self->close();  // EOF, time or bytes up
+          self->linger_left_ -= n;
+          self->drain();
         });
   }
 
@@ -327,6 +357,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool read_after_watch_ = false;  // wait_for_request was deferred until it ends
   bool idle_ = true;
   bool closed_ = false;
+  std::size_t linger_left_ = 0;  // bytes linger_then_close() still drops
 };
 
 std::string peer_address(const tcp::socket& socket) {
