@@ -206,16 +206,25 @@ class SqliteDatabase final : public Database {
    public:
     explicit ReaderLease(SqliteDatabase& db) : db_(db) {
       std::unique_lock lock(db_.readers_mutex_);
-      db_.reader_idle_.wait(lock, [&] { return !db_.idle_readers_.empty(); });
+      db_.reader_idle_.wait(lock,
+                            [&] { return !db_.readers_paused_ && !db_.idle_readers_.empty(); });
       connection_ = db_.idle_readers_.back();
       db_.idle_readers_.pop_back();
     }
     ~ReaderLease() {
+      bool paused = false;
       {
         std::lock_guard lock(db_.readers_mutex_);
         db_.idle_readers_.push_back(connection_);
+        paused = db_.readers_paused_;
       }
-      db_.reader_idle_.notify_one();
+      // While restart_wal() waits for the pool to be idle, it waits on the same condition as the
+      // callers waiting for a reader: wake them all then, so it is among them.
+      if (paused) {
+        db_.reader_idle_.notify_all();
+      } else {
+        db_.reader_idle_.notify_one();
+      }
     }
     ReaderLease(const ReaderLease&) = delete;
     ReaderLease& operator=(const ReaderLease&) = delete;
@@ -261,9 +270,9 @@ class SqliteDatabase final : public Database {
   // always lands between the checkpoint and the next writer. The log then grows without end
   // (1.2 GB after 30 s of orders), and every commit appends to fresh file blocks. So once the log
   // holds kRestartFrames or more, the round holds the writer back for a moment and runs a
-  // RESTART checkpoint: the few frames committed since the PASSIVE one, then a wait of at most
-  // kRestartWait for readers still on old frames (given up, not waited out, when one is slow:
-  // the next round tries again), and the next commit writes from the top of the file again.
+  // RESTART checkpoint: the few frames committed since the PASSIVE one, with the pool's readers
+  // held back too (restart_wal()); a query that does not end within kRestartWait is not waited
+  // out — the next round tries again — and the next commit writes from the top of the file.
   void checkpoint_while_open() {
     std::int64_t seen_version = -1;
     std::unique_lock lock(checkpoint_mutex_);
@@ -290,6 +299,24 @@ class SqliteDatabase final : public Database {
 
   void restart_wal() {
     std::lock_guard writer(writer_mutex_);
+    // A reader in the middle of a query still reads old frames and makes RESTART wait; under a
+    // steady stream of queries one always is. New leases wait (at most kRestartWait) until the
+    // pool is idle, so RESTART waits only for readers in other processes, if any.
+    std::unique_lock readers(readers_mutex_);
+    readers_paused_ = true;
+    struct Resume {
+      SqliteDatabase& db;
+      std::unique_lock<std::mutex>& readers;
+      ~Resume() {
+        db.readers_paused_ = false;
+        readers.unlock();
+        db.reader_idle_.notify_all();
+      }
+    } resume{*this, readers};
+    if (!reader_idle_.wait_for(readers, kRestartWait,
+                               [&] { return idle_readers_.size() == readers_.size(); })) {
+      return;  // a slow query: the next round tries again
+    }
     checkpointer_->execute("PRAGMA busy_timeout=" + std::to_string(kRestartWait.count()), {});
     try {
       checkpointer_->query("PRAGMA wal_checkpoint(RESTART)", {});
@@ -317,7 +344,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<GroupCommit> group_commit_;  // declared after what its writer access uses
 
   static constexpr std::int64_t kRestartFrames = 4096;  // 16 MiB of 4 KiB pages
-  static constexpr std::chrono::milliseconds kRestartWait{20};
+  static constexpr std::chrono::milliseconds kRestartWait{5};
   std::chrono::milliseconds busy_timeout_;
   std::unique_ptr<SqliteConnection> checkpointer_;
   std::mutex checkpoint_mutex_;
@@ -327,6 +354,7 @@ class SqliteDatabase final : public Database {
 
   std::mutex readers_mutex_;
   std::condition_variable reader_idle_;
+  bool readers_paused_ = false;  // restart_wal() is waiting for every reader to be idle
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::vector<SqliteConnection*> idle_readers_;
 };
