@@ -3,20 +3,25 @@
 #   packaging/dev.sh run    install what is missing, build, start the demo gateway
 #   packaging/dev.sh test   install what is missing, build, run every test
 #                           (--sanitize address,undefined | thread: in build-sanitize-*/)
-#   packaging/dev.sh build  install what is missing, build
+#   packaging/dev.sh build  install what is missing, build everything
+#   packaging/dev.sh package  build, then the Debian packages portico and portico-dev (cpack)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build_dir=${PORTICO_BUILD_DIR:-build}
 
-# Debian 12 packages the build and the tests need.
+# Debian 12 packages the gateway's build needs (all `run` installs)...
 packages=(
   g++ cmake ninja-build ccache pkg-config curl openssl
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
+)
+# ...and those only the tests and the packages need (`test`, `build`, `package`).
+test_packages=(
   prometheus  # promtool, for the alert rules' unit tests
   wrk nginx-light gnuplot-nox  # tests/bench/run.sh: load generator, the nginx peer, the chart
+  python3 lintian fakeroot systemd  # tests/package: the .deb checked and run from a scratch root
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -36,20 +41,34 @@ install_missing() {
 
 cmake_extra=()  # more -D options for a new build directory (test --sanitize)
 
+# build [TARGET...]: everything by default; `run` builds only the gateway and its plugins.
 build() {
+  [ $# -eq 0 ] && packages+=("${test_packages[@]}")
   install_missing
   if [ ! -f "$build_dir/build.ninja" ]; then
     say "configuring $build_dir"
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_extra[@]}" >/dev/null
   fi
-  say "building"
-  cmake --build "$build_dir"
+  say "building${1:+ $*}"
+  if [ $# -gt 0 ]; then
+    cmake --build "$build_dir" --target "$@"
+  else
+    cmake --build "$build_dir"
+  fi
+}
+
+# The Debian packages: build/packages/portico_<version>_amd64.deb and portico-dev_<version>_all.deb.
+package() {
+  build
+  say "packaging"
+  (cd "$build_dir" && cpack -B packages >/dev/null)
+  ls -1 "$build_dir"/packages/*.deb
 }
 
 # Starts the demo gateway, makes sure the demo partner, its key and the demo catalog exist
 # (created once, kept in var/), prints a ready curl, and stays in the foreground until Ctrl-C.
 run() {
-  build
+  build portico portico_plugins
   # Without PORTICO_ADMIN_TOKEN the demo config's fallback token is in force (serve warns about it);
   # the CLI below reads the same token from the config.
   local admin_token=${PORTICO_ADMIN_TOKEN:-} token_note
@@ -78,8 +97,12 @@ run() {
        http://127.0.0.1:8080/v1/usage)" = "401" ]; then
     say "creating the demo partner and its API key"
     local partner
-    partner=$("$portico" partner add --name "Demo Partner" --tier premium --json |
-              sed -n 's/.*"id": *"\(ptr_[^"]*\)".*/\1/p' | head -1)
+    # Partner names are unique: a demo partner kept in var/ (its key file lost) is reused.
+    partner=$("$portico" partner list --json | awk -F'"' \
+      '/"id": "ptr_/ {id=$4} /"name": "Demo Partner"/ && !found {print id; found=1}')
+    [ -n "$partner" ] ||
+      partner=$("$portico" partner add --name "Demo Partner" --tier premium --json |
+                sed -n 's/.*"id": *"\(ptr_[^"]*\)".*/\1/p' | head -1)
     key=$("$portico" key issue "$partner" --env test --json |
           sed -n 's/.*"key": *"\(pk_test_[^"]*\)".*/\1/p' | head -1)
     (umask 077; printf '%s\n' "$key" > "$key_file")
@@ -205,8 +228,9 @@ run_fuzz() {
 
 case "${1:-}" in
   build) build ;;
+  package) package ;;
   run) run ;;
   test) shift; run_tests "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
-  *) echo "usage: packaging/dev.sh build|run|test|fuzz" >&2; exit 2 ;;
+  *) echo "usage: packaging/dev.sh run|test|build|package|fuzz" >&2; exit 2 ;;
 esac
