@@ -1,11 +1,14 @@
-// The operator routes on the admin listener (Route::admin, behind the admin token): import many
-// products, upsert one, set stock, adjust stock. Bodies are checked in full before anything is
-// written; every write puts its fresh rendering in the read cache before it answers.
+// The operator routes on the admin listener (Route::admin, behind the admin token): list and read
+// products with their stock per warehouse, import many, upsert one, set stock, adjust stock.
+// Reads ask the database (one statement each, always current); bodies are checked in full before
+// anything is written; every write puts its fresh rendering in the read cache before it answers.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog_context.hpp"
+#include "list_query.hpp"
 #include "portico/sdk/problems.hpp"
 #include "portico/sdk/routes.hpp"
 #include "product_input.hpp"
@@ -20,6 +23,28 @@ const std::string& path_id(const Request& request) {
                                {{"id", "is not a valid product id"}});
   }
   return id;
+}
+
+// GET /admin/v1/products: the partner list's query, filters, cursors and errors (list_query.hpp),
+// every item the operator's view of the product (with its stock per warehouse).
+Response list_products(CatalogContext& context, const Request& request) {
+  ListRequest list = read_list_request(request.query, context.cursors);
+  std::vector<ProductView> views = context.store.list_views(
+      list.query, list.after, list.query.limit + 1);  // one more: is there a next page?
+  auto item = [](const ProductView& view) { return admin_product_json(view.product, view.stock); };
+  Response response;
+  response.body = list_page_json(std::move(views), list.query, context.cursors, item).dump();
+  return response;
+}
+
+// GET /admin/v1/products/{id}: the product with its stock per warehouse, read in one statement.
+Response get_product(CatalogContext& context, const Request& request) {
+  const std::string& id = path_id(request);
+  std::optional<ProductView> view = context.store.view(id);
+  if (!view) throw sdk::not_found("No product with id '" + id + "'.");
+  Response response;
+  response.body = admin_product_json(view->product, view->stock).dump();
+  return response;
 }
 
 Response inventory_response(CatalogContext& context, const ProductView& view) {
@@ -114,6 +139,8 @@ std::vector<Route> admin_routes(CatalogContext& context) {
   CatalogContext* c = &context;
   const std::string base = "/admin/v1/products";
   return {
+      sdk::admin_route("GET", base, [c](const Request& r) { return list_products(*c, r); }),
+      sdk::admin_route("GET", base + "/{id}", [c](const Request& r) { return get_product(*c, r); }),
       sdk::admin_route("POST", base + "/import",
                        [c](const Request& r) { return import_products(*c, r); }),
       sdk::admin_route("PUT", base + "/{id}", [c](const Request& r) { return put_product(*c, r); }),

@@ -39,7 +39,8 @@ struct CatalogContext {
 
 // GET /v1/products, /v1/products/{id}, /v1/products/{id}/inventory (scope products:read).
 std::vector<Route> partner_routes(CatalogContext& context);
-// /admin/v1/products/import, /{id}, /{id}/inventory, /{id}/inventory/adjustments.
+// /admin/v1/products (GET), /import, /{id} (GET, PUT), /{id}/inventory,
+// /{id}/inventory/adjustments.
 std::vector<Route> admin_routes(CatalogContext& context);
 
 }  // namespace portico::routes_products

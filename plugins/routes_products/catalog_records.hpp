@@ -1,6 +1,7 @@
 // The catalog's records as plain values and their JSON: a product, its stock per warehouse, and
-// the views partners see (product, product with inventory summary, inventory). Pure, so unit
-// tests and both route files share one rendering.
+// the views partners see (product, product with inventory summary, inventory) and the one operators
+// see (product with inventory per warehouse). Pure, so unit tests and both route files share one
+// rendering.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -114,6 +115,19 @@ inline nlohmann::ordered_json inventory_json(const std::string& product_id,
   out["warehouses"] = std::move(warehouses);
   out["updated_at"] =
       latest.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(latest);
+  return out;
+}
+
+// GET /admin/v1/products/{id} and the admin list's items: the partner detail whose `inventory`
+// also lists the warehouses and the latest stock change — {…product, inventory: {available,
+// reserved, warehouses: [{id, available, reserved}], updated_at}} (the inventory view without
+// product_id, so the partner detail is a subset of it).
+inline nlohmann::ordered_json admin_product_json(const Product& p,
+                                                 const std::vector<WarehouseStock>& stock) {
+  nlohmann::ordered_json out = product_json(p);
+  nlohmann::ordered_json inventory = inventory_json(p.id, stock);
+  inventory.erase("product_id");
+  out["inventory"] = std::move(inventory);
   return out;
 }
 

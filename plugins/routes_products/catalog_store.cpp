@@ -32,6 +32,27 @@ Product product_from(const Row& row) {
   return p;
 }
 
+// A product with its stamp and one stock row (NULLs when it has none), ordered by product id and
+// warehouse id: what views_from() reads.
+const std::string kViewColumns =
+    std::string(kProductColumns) +
+    ", p.version, p.stock_version, s.warehouse_id, s.available, s.reserved, s.updated_at";
+
+// Rows of kViewColumns grouped into one view per product, in row order.
+std::vector<ProductView> views_from(const Rows& rows) {
+  std::vector<ProductView> views;
+  for (const Row& row : rows) {
+    if (views.empty() || views.back().product.id != row.text(0)) {
+      ProductView& view = views.emplace_back();
+      view.product = product_from(row);
+      view.stamp = {row.integer(10), row.integer(11)};
+    }
+    if (row.is_null(12)) continue;  // no stock rows: one row of NULLs from the LEFT JOIN
+    views.back().stock.push_back({row.text(12), row.integer(13), row.integer(14), row.text(15)});
+  }
+  return views;
+}
+
 // LIKE pattern for "contains": % and _ in the text are literal.
 std::string contains_pattern(const std::string& text) {
   std::string out = "%";
@@ -43,47 +64,11 @@ std::string contains_pattern(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-std::optional<ProductView> load_view(Session& session, std::string_view id) {
-  // One statement: the product row and its stock rows come from the same snapshot.
-  static const std::string sql =
-      std::string("SELECT ") + kProductColumns +
-      ", p.version, p.stock_version, s.warehouse_id, s.available, s.reserved, s.updated_at"
-      " FROM products p LEFT JOIN stock s ON s.product_id = p.id"
-      " WHERE p.id = ? ORDER BY s.warehouse_id";
-  Rows rows = session.query(sql, {std::string(id)});
-  if (rows.empty()) return std::nullopt;
-  ProductView view;
-  view.product = product_from(rows.front());
-  view.stamp = {rows.front().integer(10), rows.front().integer(11)};
-  for (const Row& row : rows) {
-    if (row.is_null(12)) continue;  // no stock rows: one row of NULLs from the LEFT JOIN
-    view.stock.push_back({row.text(12), row.integer(13), row.integer(14), row.text(15)});
-  }
-  return view;
-}
-
-std::optional<Stamp> CatalogStore::stamp(std::string_view id) const {
-  Rows rows =
-      db_.query("SELECT version, stock_version FROM products WHERE id = ?", {std::string(id)});
-  if (rows.empty()) return std::nullopt;
-  return Stamp{rows.front().integer(0), rows.front().integer(1)};
-}
-
-std::optional<ProductView> CatalogStore::view(std::string_view id) const {
-  return load_view(db_, id);
-}
-
-std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::string_view after_id,
-                                              int count) const {
-  // At most 16 statement texts (one per combination of filters), so the connection's statement
-  // cache stays small.
-  std::string sql = std::string("SELECT ") + kProductColumns +
-                    ", (SELECT COALESCE(SUM(available), 0) FROM stock WHERE product_id = p.id)"
-                    ", (SELECT COALESCE(SUM(reserved), 0) FROM stock WHERE product_id = p.id)"
-                    " FROM products p WHERE p.id > ?";
-  Params params{std::string(after_id)};
+// " AND …" for each filter of the query, its parameters appended to `params`: the partner list
+// and the operator list select with the same conditions. At most 16 texts (one per combination
+// of filters) per statement, so the connection's statement cache stays small.
+std::string filter_conditions(const ListQuery& query, Params& params) {
+  std::string sql;
   if (query.category) {
     sql += " AND p.category = ?";
     params.emplace_back(*query.category);
@@ -102,7 +87,40 @@ std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::strin
     sql += " AND p.updated_at >= ?";
     params.emplace_back(*query.updated_since);
   }
-  sql += " ORDER BY p.id LIMIT ?";
+  return sql;
+}
+
+}  // namespace
+
+std::optional<ProductView> load_view(Session& session, std::string_view id) {
+  // One statement: the product row and its stock rows come from the same snapshot.
+  static const std::string sql = "SELECT " + kViewColumns +
+                                 " FROM products p LEFT JOIN stock s ON s.product_id = p.id"
+                                 " WHERE p.id = ? ORDER BY s.warehouse_id";
+  std::vector<ProductView> views = views_from(session.query(sql, {std::string(id)}));
+  if (views.empty()) return std::nullopt;
+  return std::move(views.front());
+}
+
+std::optional<Stamp> CatalogStore::stamp(std::string_view id) const {
+  Rows rows =
+      db_.query("SELECT version, stock_version FROM products WHERE id = ?", {std::string(id)});
+  if (rows.empty()) return std::nullopt;
+  return Stamp{rows.front().integer(0), rows.front().integer(1)};
+}
+
+std::optional<ProductView> CatalogStore::view(std::string_view id) const {
+  return load_view(db_, id);
+}
+
+std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::string_view after_id,
+                                              int count) const {
+  Params params{std::string(after_id)};
+  std::string sql = std::string("SELECT ") + kProductColumns +
+                    ", (SELECT COALESCE(SUM(available), 0) FROM stock WHERE product_id = p.id)"
+                    ", (SELECT COALESCE(SUM(reserved), 0) FROM stock WHERE product_id = p.id)"
+                    " FROM products p WHERE p.id > ?" +
+                    filter_conditions(query, params) + " ORDER BY p.id LIMIT ?";
   params.emplace_back(std::int64_t{count});
 
   std::vector<ListedProduct> out;
@@ -110,6 +128,19 @@ std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::strin
     out.push_back({product_from(row), {row.integer(10), row.integer(11)}});
   }
   return out;
+}
+
+std::vector<ProductView> CatalogStore::list_views(const ListQuery& query, std::string_view after_id,
+                                                  int count) const {
+  // One statement, so a page's products and their stock rows are one snapshot: the page is chosen
+  // exactly as list() chooses it, then joined with its stock rows.
+  Params params{std::string(after_id)};
+  std::string sql = "SELECT " + kViewColumns + " FROM (SELECT * FROM products p WHERE p.id > ?" +
+                    filter_conditions(query, params) +
+                    " ORDER BY p.id LIMIT ?) p LEFT JOIN stock s ON s.product_id = p.id"
+                    " ORDER BY p.id, s.warehouse_id";
+  params.emplace_back(std::int64_t{count});
+  return views_from(db_.query(sql, params));
 }
 
 }  // namespace portico::routes_products

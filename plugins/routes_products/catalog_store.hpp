@@ -53,6 +53,10 @@ class CatalogStore {
   // Products with id > after_id matching the query's filters, in id order, at most `count`.
   std::vector<ListedProduct> list(const ListQuery& query, std::string_view after_id,
                                   int count) const;
+  // The same page (same filters, same order), each product with its stock per warehouse: the
+  // operator's list.
+  std::vector<ProductView> list_views(const ListQuery& query, std::string_view after_id,
+                                      int count) const;
 
   // --- writes (catalog_writes.cpp); throw ProblemError for not-found / conflicts ----------------
   // Creates or replaces product `id`.

@@ -40,45 +40,14 @@ std::shared_ptr<const RenderedProduct> existing(CatalogContext& context, const R
   return rendered;
 }
 
-ProblemError invalid_query(std::vector<FieldError> errors) {
-  std::string detail;
-  for (const auto& e : errors) {
-    detail += (detail.empty() ? "" : "; ") + e.field + " " + e.message;
-  }
-  return sdk::invalid_request("The query is not valid: " + detail + ".", std::move(errors));
-}
-
 Response list(CatalogContext& context, const Request& request) {
-  std::vector<FieldError> errors;
-  ListQuery query = parse_list_query(request.query, errors);
-  std::string after;
-  if (errors.empty() && query.cursor) {
-    auto decoded = context.cursors.decode(*query.cursor, query.filter_key());
-    if (auto* id = std::get_if<std::string>(&decoded)) {
-      after = std::move(*id);
-    } else if (std::get<sdk::CursorError>(decoded) == sdk::CursorError::other_filters) {
-      errors.push_back({"cursor",
-                        "was issued for other filters; keep category, status, q and "
-                        "updated_since the same while paging"});
-    } else {
-      errors.push_back({"cursor", "is not a cursor this API issued; use next_cursor as given"});
-    }
-  }
-  if (!errors.empty()) throw invalid_query(std::move(errors));
-
-  std::vector<ListedProduct> rows =
-      context.store.list(query, after, query.limit + 1);  // one more: is there a next page?
-  const bool has_more = rows.size() > static_cast<std::size_t>(query.limit);
-  if (has_more) rows.pop_back();
-  nlohmann::ordered_json data = nlohmann::ordered_json::array();
-  for (const auto& row : rows) data.push_back(product_with_inventory_json(row.product, row.totals));
-  nlohmann::ordered_json body;
-  body["data"] = std::move(data);
-  body["has_more"] = has_more;
-  body["next_cursor"] = has_more ? nlohmann::ordered_json(context.cursors.encode(
-                                       rows.back().product.id, query.filter_key()))
-                                 : nlohmann::ordered_json(nullptr);
-  std::string text = body.dump();
+  ListRequest list = read_list_request(request.query, context.cursors);
+  std::vector<ListedProduct> rows = context.store.list(
+      list.query, list.after, list.query.limit + 1);  // one more: is there a next page?
+  auto item = [](const ListedProduct& row) {
+    return product_with_inventory_json(row.product, row.totals);
+  };
+  std::string text = list_page_json(std::move(rows), list.query, context.cursors, item).dump();
   return conditional(request, text, sdk::strong_etag(text));
 }
 
