@@ -15,6 +15,7 @@
 #include "core/app/gateway.hpp"
 #include "core/app/runtime.hpp"
 #include "core/observability/build_info.hpp"
+#include "core/partners/cli_args.hpp"
 #include "core/partners/partner_cli.hpp"
 #include "core/util/strings.hpp"
 #include "portico/api_version.hpp"
@@ -133,26 +134,29 @@ int cmd_check(const Invocation& inv, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// One row per plugin; every column as wide as its widest cell or header.
 void print_plugin_table(const nlohmann::json& data, std::ostream& out) {
   bool with_load_time = false;
   for (const auto& p : data) with_load_time = with_load_time || p.contains("loaded_at");
-  out << "NAME                 VERSION   PRIORITY  KINDS            API  "
-      << (with_load_time ? "LOADED AT             " : "") << "FILE\n";
+  std::vector<std::string> headers{"NAME", "VERSION", "PRIORITY", "KINDS", "API"};
+  if (with_load_time) headers.push_back("LOADED AT");
+  headers.push_back("FILE");
+  auto text = [](const nlohmann::json& p, const char* member) {
+    auto it = p.find(member);
+    if (it == p.end() || it->is_null()) return std::string("-");
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  std::vector<std::vector<std::string>> rows;
   for (const auto& p : data) {
     std::string kinds;
     for (const auto& k : p["kinds"]) kinds += (kinds.empty() ? "" : ",") + k.get<std::string>();
-    char line[1024];
-    std::snprintf(line, sizeof line, "%-20s %-9s %-9d %-16s %-4s ",
-                  p["name"].get<std::string>().c_str(), p["version"].get<std::string>().c_str(),
-                  p["priority"].get<int>(), kinds.c_str(),
-                  p["api_version"].get<std::string>().c_str());
-    out << line;
-    if (with_load_time) {
-      std::snprintf(line, sizeof line, "%-21s ", p.value("loaded_at", "-").c_str());
-      out << line;
-    }
-    out << p["file"].get<std::string>() << "\n";
+    std::vector<std::string> row{text(p, "name"), text(p, "version"), text(p, "priority"), kinds,
+                                 text(p, "api_version")};
+    if (with_load_time) row.push_back(text(p, "loaded_at"));
+    row.push_back(text(p, "file"));
+    rows.push_back(std::move(row));
   }
+  partners::cli::print_table(out, headers, rows);
 }
 
 // A successful admin API answer, read like any input from outside (nesting bounded).

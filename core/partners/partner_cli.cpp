@@ -176,19 +176,20 @@ int partner_list(const Context& c) {
 int partner_show(const Context& c) {
   std::string path = kPartners + "/" + path_segment(c.args.positional[0]);
   json partner = c.call("GET", path);
+  json keys = c.list(path + "/keys")["data"];  // every page, newest first, never a secret
   if (c.args.json) {
+    partner["keys"] = keys;
     c.out << partner.dump(2) << "\n";
     return 0;
   }
   print_partner(c.out, partner);
-  json keys = c.call("GET", path + "/keys?limit=100");
   c.out << "\n";
-  if (keys["data"].empty()) {
+  if (keys.empty()) {
     c.out << "No API keys.\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& k : keys["data"]) {
+  for (const auto& k : keys) {
     rows.push_back({text_of(k, "id"), text_of(k, "prefix"), text_of(k, "status"),
                     text_of(k, "last_used_at"), text_of(k, "expires_at")});
   }

@@ -114,6 +114,28 @@ PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
   return fields;
 }
 
+// What two partner names are compared by: unique ignoring case and surrounding whitespace.
+std::string name_key(std::string_view name) {
+  return util::to_lower(util::trim(name));
+}
+
+// Refuses `name` (409 partner_exists, naming the partner that has it) when a partner other than
+// `own_id` already has it. Runs inside the write transaction that stores the name, so two
+// requests cannot both pass. Compared here rather than in SQL (lower() differs between backends)
+// and without a unique index: databases written before names were unique may hold duplicates.
+void check_name_free(Session& tx, const std::string& name, const std::string& own_id) {
+  std::string key = name_key(name);
+  for (const auto& row : tx.query("SELECT id, name FROM partners ORDER BY created_at, id")) {
+    std::string id = row.text("id");
+    if (id == own_id || name_key(row.text("name")) != key) continue;
+    throw sdk::conflict("partner_exists",
+                        "A partner named '" + row.text("name") + "' already exists: " + id +
+                            ". Partner names are unique, ignoring case and surrounding "
+                            "whitespace.",
+                        {{"name", "already used by partner " + id}});
+  }
+}
+
 }  // namespace
 
 PartnerService::PartnerService(std::shared_ptr<Database> db, std::shared_ptr<KeyDirectory> keys,
@@ -137,6 +159,7 @@ nlohmann::json PartnerService::create_partner(const nlohmann::json& body) {
   std::string now = util::format_rfc3339(clock_());
   std::optional<Row> row;
   db_->transaction([&](Session& tx) {
+    check_name_free(tx, *fields.name, id);
     tx.execute(
         "INSERT INTO partners(id, name, tier, status, allowed_cidrs, rate_limit_override, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -179,7 +202,10 @@ nlohmann::json PartnerService::update_partner(const std::string& partner_id,
   std::lock_guard lock(write_mutex_);
   std::optional<Row> row;
   db_->transaction([&](Session& tx) {
-    load_partner(tx, partner_id);  // 404 before anything changes
+    Row current = load_partner(tx, partner_id);  // 404 before anything changes
+    // A rename (more than a change of case or spacing) must not take another partner's name.
+    if (fields.name && name_key(*fields.name) != name_key(current.text("name")))
+      check_name_free(tx, *fields.name, partner_id);
     std::string sets;
     Params params;
     auto set = [&](const char* column, Value value) {

@@ -30,12 +30,14 @@ class PartnerService {
       std::shared_ptr<Database> db, std::shared_ptr<KeyDirectory> keys, TierNames tiers,
       Clock clock = [] { return std::chrono::system_clock::now(); });
 
-  // {name, tier, allowed_cidrs?, rate_limit_override?, status?} → the partner.
+  // {name, tier, allowed_cidrs?, rate_limit_override?, status?} → the partner. Names are unique
+  // ignoring case and surrounding whitespace: a taken one is 409 partner_exists naming its owner.
   nlohmann::json create_partner(const nlohmann::json& body);
   // {data, has_more, next_cursor}, newest first.
   nlohmann::json list_partners(const PageRequest& page) const;
   nlohmann::json get_partner(const std::string& partner_id) const;
-  // {name?, tier?, status?, allowed_cidrs?, rate_limit_override?} → the partner.
+  // {name?, tier?, status?, allowed_cidrs?, rate_limit_override?} → the partner; renaming to
+  // another partner's name is 409 partner_exists, as on create.
   nlohmann::json update_partner(const std::string& partner_id, const nlohmann::json& body);
   nlohmann::json disable_partner(const std::string& partner_id);
 

@@ -57,6 +57,48 @@ TEST(CliPartners, DisableStopsEveryKey) {
   EXPECT_NE(shown.output.find("disabled"), std::string::npos);
 }
 
+TEST(CliPartners, ATakenNameIsRefusedWithTheExistingPartnersId) {
+  Gateway gw;
+  Cli cli{gw.admin_port};
+  auto added = cli.run({"partner", "add", "--name", "Acme", "--tier", "basic", "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  std::string partner = json::parse(added.output)["id"];
+  auto again = cli.run({"partner", "add", "--name", "  ACME ", "--tier", "premium"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find(
+                "portico partner add: A partner named 'Acme' already exists: " + partner + "."),
+            std::string::npos)
+      << again.output;
+  auto raw = http_request(
+      gw.admin_port, "POST", "/admin/v1/partners",
+      {{"Authorization", "Bearer test-admin-token"}, {"Content-Type", "application/json"}},
+      R"({"name": "acme", "tier": "basic"})");
+  EXPECT_EQ(raw.status, 409) << raw.body;
+  EXPECT_EQ(json::parse(raw.body)["code"], "partner_exists");
+  EXPECT_TRUE(raw.header("Content-Type").value_or("").starts_with("application/problem+json"));
+  auto listed = cli.run({"partner", "list", "--json"});
+  EXPECT_EQ(json::parse(listed.output)["data"].size(), 1u) << listed.output;
+}
+
+TEST(CliPartners, ShowJsonListsTheKeysLikeTheText) {
+  Gateway gw;
+  Cli cli{gw.admin_port};
+  std::string partner = json::parse(
+      cli.run({"partner", "add", "--name", "Keyed Co", "--tier", "basic", "--json"}).output)["id"];
+  auto key = json::parse(cli.run({"key", "issue", partner, "--json"}).output);
+  auto text = cli.run({"partner", "show", partner});
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find(key["prefix"].get<std::string>()), std::string::npos) << text.output;
+  auto shown = cli.run({"partner", "show", partner, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  auto body = json::parse(shown.output);
+  ASSERT_EQ(body["keys"].size(), 1u) << shown.output;
+  EXPECT_EQ(body["keys"][0]["id"], key["id"]);
+  EXPECT_EQ(body["keys"][0]["prefix"], key["prefix"]);
+  EXPECT_EQ(body["keys"][0]["status"], "active");
+  EXPECT_EQ(shown.output.find(key["key"].get<std::string>()), std::string::npos);
+}
+
 TEST(CliPartners, UnknownTierIsRefusedWithTheApisDetail) {
   Gateway gw;
   Cli cli{gw.admin_port};

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 #include "tests/integration/gateway_fixture.hpp"
 
 namespace portico::test {
@@ -140,6 +142,37 @@ TEST(Cli, PluginsListsNameVersionKindsAndFile) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// Every column is as wide as its widest cell or header (ratelimit_sliding_window is longer than
+// a fixed NAME column), so each cell starts under its header.
+TEST(Cli, PluginsTableSizesEveryColumnToItsContent) {
+  auto result = run_portico({"plugins", "-c", "configs/portico.toml", "--set",
+                             "plugins.dir=" + std::string(PORTICO_PLUGIN_DIR)});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::istringstream lines(result.output);
+  std::string header;
+  std::getline(lines, header);
+  std::vector<std::size_t> starts;
+  for (std::string column : {"NAME", "VERSION", "PRIORITY", "KINDS", "API", "FILE"}) {
+    auto at = header.find(column);
+    ASSERT_NE(at, std::string::npos) << header;
+    starts.push_back(at);
+  }
+  bool long_name = false;
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++rows;
+    long_name = long_name || line.starts_with("ratelimit_sliding_window ");
+    for (std::size_t c = 1; c < starts.size(); ++c) {
+      ASSERT_GT(line.size(), starts[c]) << line;
+      std::string where = "column " + std::to_string(c) + ":\n" + header + "\n" + line;
+      EXPECT_EQ(line.substr(starts[c] - 2, 2), "  ") << where;
+      EXPECT_NE(line[starts[c]], ' ') << where;
+    }
+  }
+  EXPECT_GE(rows, 2) << result.output;
+  EXPECT_TRUE(long_name) << result.output;
 }
 
 TEST(Cli, MigrateAppliesOnceAndRecords) {

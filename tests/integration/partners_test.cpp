@@ -16,6 +16,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Admin {
   std::uint16_t port;
+  int partners_created = 0;
   HttpResponse call(const std::string& method, const std::string& path,
                     const json& body = nullptr) {
     Headers headers{{"Authorization", "Bearer test-admin-token"}};
@@ -26,9 +27,11 @@ struct Admin {
     }
     return http_request(port, method, "/admin/v1" + path, headers, text);
   }
+  // Partner names are unique: "Acme basic 1", "Acme basic 2", ...
   std::string partner(const std::string& tier, json cidrs = json::array()) {
-    auto res = call("POST", "/partners",
-                    {{"name", "Acme " + tier}, {"tier", tier}, {"allowed_cidrs", cidrs}});
+    std::string name = "Acme " + tier + " " + std::to_string(++partners_created);
+    auto res =
+        call("POST", "/partners", {{"name", name}, {"tier", tier}, {"allowed_cidrs", cidrs}});
     EXPECT_EQ(res.status, 201) << res.body;
     return json::parse(res.body)["id"];
   }

@@ -20,6 +20,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Admin {
   std::uint16_t port;
+  int partners_created = 0;
   HttpResponse send(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& token = "test-admin-token") {
     Headers headers{{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
@@ -28,8 +29,10 @@ struct Admin {
   HttpResponse call(const std::string& method, const std::string& path, const json& body) {
     return send(method, path, body.dump());
   }
+  // Partner names are unique: "Shop premium 1", "Shop premium 2", ...
   std::string partner(const std::string& tier, json extra = json::object()) {
-    json body = {{"name", "Shop " + tier}, {"tier", tier}};
+    json body = {{"name", "Shop " + tier + " " + std::to_string(++partners_created)},
+                 {"tier", tier}};
     body.update(extra);
     auto res = call("POST", "/partners", body);
     EXPECT_EQ(res.status, 201) << res.body;

@@ -148,5 +148,61 @@ TEST_F(AdminRoutesTest, ListsPageNewestFirstWithAnOpaqueCursor) {
   EXPECT_EQ(call("GET", "/admin/v1/partners?limit=500").status, 400);
 }
 
+TEST_F(AdminRoutesTest, ASecondPartnerWithTheSameNameIs409PartnerExists) {
+  std::string acme = create_partner("Acme")["id"];
+  for (std::string name : {"Acme", "  aCME\t", "ACME "}) {
+    auto response =
+        call("POST", "/admin/v1/partners", json({{"name", name}, {"tier", "premium"}}).dump());
+    ASSERT_EQ(response.status, 409) << name << ": " << response.body;
+    auto problem = body_of(response);
+    EXPECT_EQ(problem["code"], "partner_exists");
+    EXPECT_EQ(problem["detail"], "A partner named 'Acme' already exists: " + acme +
+                                     ". Partner names are unique, ignoring case and surrounding "
+                                     "whitespace.");
+    EXPECT_EQ(problem["errors"],
+              json::array({{{"field", "name"}, {"message", "already used by partner " + acme}}}));
+  }
+  EXPECT_EQ(body_of(call("GET", "/admin/v1/partners"))["data"].size(), 1u) << "nothing written";
+  // Other names, and names that only contain it, are fine.
+  EXPECT_EQ(
+      call("POST", "/admin/v1/partners", R"({"name": "Acme Retail", "tier": "basic"})").status,
+      201);
+}
+
+TEST_F(AdminRoutesTest, RenamingAPartnerToAnotherPartnersNameIsRefused) {
+  std::string acme = create_partner("Acme")["id"];
+  std::string beta = create_partner("Beta")["id"];
+  auto renamed =
+      call("PATCH", "/admin/v1/partners/" + beta, R"({"name": " acme", "tier": "premium"})");
+  ASSERT_EQ(renamed.status, 409) << renamed.body;
+  EXPECT_EQ(body_of(renamed)["code"], "partner_exists");
+  EXPECT_NE(body_of(renamed)["detail"].get<std::string>().find(acme), std::string::npos);
+  auto unchanged = body_of(call("GET", "/admin/v1/partners/" + beta));
+  EXPECT_EQ(unchanged["name"], "Beta");
+  EXPECT_EQ(unchanged["tier"], "basic") << "nothing of a refused update is applied";
+  // A partner may keep its own name, or change only its case.
+  auto same = call("PATCH", "/admin/v1/partners/" + acme, R"({"name": "ACME", "tier": "premium"})");
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(body_of(same)["name"], "ACME");
+  EXPECT_EQ(call("PATCH", "/admin/v1/partners/" + beta, R"({"name": "Beta Ltd"})").status, 200);
+}
+
+// Databases written before names were unique may hold duplicates: they stay readable and
+// editable, and no new partner can take that name.
+TEST_F(AdminRoutesTest, DuplicatesFromBeforeStayEditable) {
+  std::string first = create_partner("Acme")["id"];
+  db->execute(
+      "INSERT INTO partners(id, name, tier, status, allowed_cidrs, rate_limit_override, "
+      "created_at, updated_at) VALUES ('ptr_legacy', 'acme', 'basic', 'active', '[]', 0, "
+      "'2026-11-26T10:00:01Z', '2026-11-26T10:00:01Z')");
+  auto patched =
+      call("PATCH", "/admin/v1/partners/ptr_legacy", R"({"name": "acme", "tier": "premium"})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  auto created = call("POST", "/admin/v1/partners", R"({"name": "ACME", "tier": "basic"})");
+  EXPECT_EQ(created.status, 409) << created.body;
+  EXPECT_NE(body_of(created)["detail"].get<std::string>().find(first), std::string::npos)
+      << "names the oldest: " << created.body;
+}
+
 }  // namespace
 }  // namespace portico::partners::testing

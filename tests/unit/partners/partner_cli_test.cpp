@@ -115,6 +115,56 @@ TEST_F(PartnerCliTest, ShowPrintsThePartnerAndItsKeys) {
   EXPECT_FALSE(contains(result.out, issued["key"].get<std::string>()));
 }
 
+TEST_F(PartnerCliTest, ShowJsonIncludesTheKeysTheTableListsButNoSecret) {
+  std::string id = add_partner();
+  auto live = service->issue_key(id, {{"scopes", {"orders:read"}}});
+  advance(std::chrono::seconds(1));
+  auto test_key = service->issue_key(id, {{"env", "test"}});
+  service->revoke_key(id, test_key["id"]);
+  auto result = run({"partner", "show", id, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto shown = json::parse(result.out);
+  EXPECT_EQ(shown["id"], id);
+  EXPECT_EQ(shown["name"], "Acme");
+  ASSERT_TRUE(shown["keys"].is_array()) << result.out;
+  ASSERT_EQ(shown["keys"].size(), 2u) << result.out;
+  // Newest first, as in the table.
+  EXPECT_EQ(shown["keys"][0]["id"], test_key["id"]);
+  EXPECT_EQ(shown["keys"][0]["status"], "revoked");
+  EXPECT_EQ(shown["keys"][0]["env"], "test");
+  EXPECT_EQ(shown["keys"][1]["id"], live["id"]);
+  EXPECT_EQ(shown["keys"][1]["prefix"], live["prefix"]);
+  EXPECT_EQ(shown["keys"][1]["status"], "active");
+  EXPECT_EQ(shown["keys"][1]["scopes"], json({"orders:read"}));
+  for (const auto& k : shown["keys"]) {
+    for (std::string member : {"created_at", "last_used_at", "expires_at", "revoked_at"})
+      EXPECT_TRUE(k.contains(member)) << member;
+    EXPECT_FALSE(k.contains("key"));
+    EXPECT_FALSE(k.contains("hash"));
+  }
+  EXPECT_FALSE(contains(result.out, live["key"].get<std::string>()));
+  EXPECT_FALSE(contains(result.out, test_key["key"].get<std::string>()));
+
+  std::string lonely = add_partner("No Keys Co");
+  auto none = json::parse(run({"partner", "show", lonely, "--json"}).out);
+  EXPECT_EQ(none["keys"], json::array());
+}
+
+TEST_F(PartnerCliTest, AddingATakenNamePrintsWhoHasItAndExits1) {
+  std::string id = add_partner("Acme");
+  auto again = run({"partner", "add", "--name", " acme ", "--tier", "basic"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.out, "");
+  EXPECT_EQ(again.err, "portico partner add: A partner named 'Acme' already exists: " + id +
+                           ". Partner names are unique, ignoring case and surrounding "
+                           "whitespace.\n");
+  std::string other = add_partner("Beta");
+  auto renamed = run({"partner", "update", other, "--name", "ACME"});
+  EXPECT_EQ(renamed.exit_code, 1);
+  std::string taken = "portico partner update: A partner named 'Acme' already exists: " + id;
+  EXPECT_TRUE(contains(renamed.err, taken)) << renamed.err;
+}
+
 TEST_F(PartnerCliTest, KeyIssueListRotateRevoke) {
   std::string id = add_partner();
   auto issued = run(
