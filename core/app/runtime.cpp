@@ -161,9 +161,9 @@ Runtime open_runtime(const config::Config& config,
   // A lockout is also the auth-failure-burst detector's signal.
   runtime.client_guard = std::make_shared<pipeline::ClientGuard>(
       std::chrono::steady_clock::now,
-      [observability = runtime.observability](std::string_view warning) {
-        spdlog::warn("{}", warning);
-        observability->on_lockout(warning);
+      [observability = runtime.observability](const pipeline::Lockout& lockout) {
+        spdlog::warn("{}", lockout.message);
+        observability->on_lockout(lockout);
       });
   return runtime;
 }

@@ -42,17 +42,14 @@ void AnomalyDetectors::fire(Anomaly anomaly) {
   if (report_) report_(anomaly);
 }
 
-void AnomalyDetectors::on_lockout(std::string_view warning) {
-  // ClientGuard words it "client <ip> locked out for <n>s after ...".
+void AnomalyDetectors::on_lockout(std::string_view client_ip, std::uint64_t failures,
+                                  std::chrono::seconds window, std::string_view detail) {
   Anomaly a;
   a.kind = AnomalyKind::auth_failure_burst;
-  constexpr std::string_view kLead = "client ";
-  if (warning.substr(0, kLead.size()) == kLead) {
-    std::string_view rest = warning.substr(kLead.size());
-    a.client_ip = std::string(rest.substr(0, rest.find(' ')));
-  }
-  if (a.client_ip.empty()) a.client_ip = "unknown";
-  a.detail = std::string(warning);
+  a.client_ip = client_ip.empty() ? std::string("unknown") : std::string(client_ip);
+  a.observed = failures;
+  a.window = window;
+  a.detail = std::string(detail);
   fire(std::move(a));
 }
 

@@ -28,10 +28,11 @@ const char* to_string(AnomalyKind kind);
 
 struct Anomaly {
   AnomalyKind kind = AnomalyKind::scanning;
-  std::string client_ip;       // auth_failure_burst, scanning
-  std::string partner_id;      // traffic_spike
-  std::uint64_t observed = 0;  // requests (spike) or responses (scanning) in the window
-  double baseline = 0;         // spike: the trailing average per interval
+  std::string client_ip;   // auth_failure_burst, scanning
+  std::string partner_id;  // traffic_spike
+  // Failed authentications (burst), requests (spike) or 404/401 responses (scanning) in the window.
+  std::uint64_t observed = 0;
+  double baseline = 0;  // spike: the trailing average per interval
   std::chrono::seconds window{};
   std::string detail;  // one sentence for the operator
 };
@@ -62,8 +63,10 @@ class AnomalyDetectors {
 
   AnomalyDetectors(DetectorSettings settings, Clock clock, Report report);
 
-  // The client guard's lockout warning ("client <ip> locked out for ..."): an auth-failure burst.
-  void on_lockout(std::string_view guard_warning);
+  // The client guard's lockout: an auth-failure burst of `failures` failed authentications from
+  // `client_ip` within `window`; `detail` is the guard's warning ("client <ip> locked out ...").
+  void on_lockout(std::string_view client_ip, std::uint64_t failures, std::chrono::seconds window,
+                  std::string_view detail);
   // Every partner-listener response; only 404 and 401 do any work (a sharded map, locked).
   void on_response(std::string_view client_ip, int status);
   // Every spike_interval: each partner's cumulative request count so far.

@@ -9,6 +9,7 @@
 #include "core/observability/ops_webhook.hpp"
 #include "core/observability/process_stats.hpp"
 #include "core/observability/prometheus_text.hpp"
+#include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/snapshot.hpp"
 
 namespace portico::observability {
@@ -116,8 +117,9 @@ void Observability::observe(const pipeline::ObservedRequest& o) {
   }
 }
 
-void Observability::on_lockout(std::string_view guard_warning) {
-  detectors_.on_lockout(guard_warning);
+void Observability::on_lockout(const pipeline::Lockout& lockout) {
+  detectors_.on_lockout(lockout.client_ip, static_cast<std::uint64_t>(lockout.failures),
+                        std::chrono::ceil<std::chrono::seconds>(lockout.window), lockout.message);
 }
 
 void Observability::report(const Anomaly& anomaly) {

@@ -24,8 +24,9 @@
 #include "core/pipeline/request_observer.hpp"
 
 namespace portico::pipeline {
+struct Lockout;
 struct Snapshot;
-}
+}  // namespace portico::pipeline
 
 namespace portico::observability {
 
@@ -65,8 +66,8 @@ class Observability final : public pipeline::RequestObserver {
   Observability& operator=(const Observability&) = delete;
 
   void observe(const pipeline::ObservedRequest& observed) override;
-  // The ClientGuard's lockout warning, forwarded by whoever builds the guard.
-  void on_lockout(std::string_view guard_warning);
+  // The ClientGuard's lockout, forwarded by whoever builds the guard: an auth-failure burst.
+  void on_lockout(const pipeline::Lockout& lockout);
 
   // The Prometheus text of GET /metrics. `snapshot` gives the plugins, the configured tiers and
   // the client guard's counters.

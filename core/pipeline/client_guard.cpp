@@ -55,9 +55,9 @@ std::int64_t ClientGuard::SlidingCounter::ms_until_below(std::int64_t now_ms,
   return std::max<std::int64_t>(target - now_ms, 1);
 }
 
-ClientGuard::ClientGuard(Clock clock, WarnSink warn, std::size_t max_clients)
+ClientGuard::ClientGuard(Clock clock, LockoutSink on_lockout, std::size_t max_clients)
     : clock_(std::move(clock)),
-      warn_(std::move(warn)),
+      on_lockout_(std::move(on_lockout)),
       max_per_shard_(std::max<std::size_t>(max_clients / kShards, 1)) {
   if (!clock_) clock_ = std::chrono::steady_clock::now;
 }
@@ -139,7 +139,7 @@ void ClientGuard::record_auth_failure(std::string_view client_ip,
                                       const config::SecurityConfig& settings) {
   auth_failures_.fetch_add(1, std::memory_order_relaxed);
   if (settings.auth_failure_limit <= 0) return;
-  std::string warning;
+  Lockout lockout;
   {
     std::int64_t now = now_ms();
     Shard& shard = shard_for(client_ip);
@@ -151,16 +151,22 @@ void ClientGuard::record_auth_failure(std::string_view client_ip,
     SlidingCounter& failures = entry->failures;
     failures.roll(now, settings.auth_failure_window.count());
     ++failures.current;
-    if (failures.estimate(now) < static_cast<double>(settings.auth_failure_limit)) return;
+    double counted = failures.estimate(now);
+    if (counted < static_cast<double>(settings.auth_failure_limit)) return;
     entry->locked_until_ms = now + settings.lockout.count();
     failures.current = failures.previous = 0;  // a fresh count once the lockout ends
     lockouts_.fetch_add(1, std::memory_order_relaxed);
-    warning = "client " + std::string(client_ip) + " locked out for " +
-              seconds_text(settings.lockout) + " after " +
-              std::to_string(settings.auth_failure_limit) + " failed authentications within " +
-              seconds_text(settings.auth_failure_window);
+    lockout.client_ip = std::string(client_ip);
+    // What was counted (the limit itself, unless a reload lowered the limit below the count).
+    lockout.failures = static_cast<std::int64_t>(std::floor(counted));
+    lockout.window = settings.auth_failure_window;
+    lockout.duration = settings.lockout;
+    lockout.message = "client " + lockout.client_ip + " locked out for " +
+                      seconds_text(settings.lockout) + " after " +
+                      std::to_string(lockout.failures) + " failed authentications within " +
+                      seconds_text(settings.auth_failure_window);
   }
-  if (warn_) warn_(warning);  // outside the shard lock: a slow log sink must not block others
+  if (on_lockout_) on_lockout_(lockout);  // outside the shard lock: a slow sink must not block
 }
 
 void ClientGuard::prune(const config::SecurityConfig& settings) {
@@ -178,6 +184,10 @@ std::size_t ClientGuard::tracked_clients() const {
     total += shard.clients.size();
   }
   return total;
+}
+
+bool is_probe_path(std::string_view path) {
+  return path == "/healthz" || path == "/readyz" || path == "/livez";
 }
 
 Problem guard_refusal(const GuardDecision& decision, const config::SecurityConfig& settings) {

@@ -26,14 +26,26 @@ struct GuardDecision {
   std::chrono::milliseconds retry_after{};  // when refused: until a request would pass
 };
 
+// A lockout as the guard decides it: the warning line, and what it was decided on (for the
+// auth-failure-burst detector).
+struct Lockout {
+  std::string client_ip;
+  std::int64_t failures = 0;             // failed authentications counted within `window`
+  std::chrono::milliseconds window{};    // settings.auth_failure_window
+  std::chrono::milliseconds duration{};  // settings.lockout
+  // "client <ip> locked out for <duration>s after <failures> failed authentications within
+  // <window>s"
+  std::string message;
+};
+
 class ClientGuard {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  using WarnSink = std::function<void(std::string_view)>;
+  using LockoutSink = std::function<void(const Lockout&)>;
 
   // `max_clients` bounds memory: beyond it, idle IPs are pruned, and if every tracked IP is still
   // active a new IP is let through untracked rather than evicting someone's lockout.
-  explicit ClientGuard(Clock clock = std::chrono::steady_clock::now, WarnSink warn = {},
+  explicit ClientGuard(Clock clock = std::chrono::steady_clock::now, LockoutSink on_lockout = {},
                        std::size_t max_clients = 100'000);
 
   // Called for every request before routing: a locked-out IP is refused, then the per-IP limit
@@ -44,7 +56,7 @@ class ClientGuard {
   GuardDecision check_lockout(std::string_view client_ip);
   // Called for every 401 of the authenticate stage. The failure that reaches
   // settings.auth_failure_limit within auth_failure_window locks the IP out for settings.lockout,
-  // warns once and counts one lockout.
+  // tells the lockout sink once and counts one lockout.
   void record_auth_failure(std::string_view client_ip, const config::SecurityConfig& settings);
   // Drops IPs idle for two windows and not locked out. Runs by itself now and then; callable.
   void prune(const config::SecurityConfig& settings);
@@ -94,7 +106,7 @@ class ClientGuard {
   void prune_locked(Shard& shard, std::int64_t now, const config::SecurityConfig& settings);
 
   Clock clock_;
-  WarnSink warn_;
+  LockoutSink on_lockout_;
   std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
   std::atomic<std::uint64_t> lockouts_{0};
@@ -102,6 +114,11 @@ class ClientGuard {
   std::atomic<std::uint64_t> rate_limited_{0};
   std::atomic<std::uint64_t> auth_failures_{0};
 };
+
+// The health, readiness and liveness probes' paths: /healthz, /readyz, /livez. A GET or HEAD of
+// one that a listener serves without credentials is never refused by the guard nor counted
+// against it (a busy address's load balancer must not see the gateway as down).
+bool is_probe_path(std::string_view path);
 
 // The 429 of a refused decision, with Retry-After: code too_many_auth_failures for a lockout,
 // rate_limited for the per-IP limit.

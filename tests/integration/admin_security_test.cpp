@@ -1,12 +1,17 @@
 // The admin surface's defences through the real binary: wrong admin tokens lock the address out
 // like failed partner authentications (429 too_many_auth_failures, Retry-After, before the token is
-// compared) while the probes stay open; `check` and `serve` refuse a short admin token on a
-// non-loopback listener and warn on loopback; `serve` warns when the token is the demo fallback.
+// compared) while the probes stay open; the health probes of both listeners answer an address over
+// its per-IP limit and locked out; a lockout's anomaly line says what it counted over which window;
+// `check` and `serve` refuse a short admin token on a non-loopback listener and warn on loopback;
+// `serve` warns when the token is the demo fallback.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include "tests/integration/gateway_fixture.hpp"
 
@@ -72,6 +77,65 @@ TEST(AdminLockout, FailedPartnerAuthenticationsCountTowardsTheSameLockout) {
   }
   for (int i = 0; i < 2; ++i) ASSERT_EQ(admin_get(gw, "nope").status, 401);
   EXPECT_EQ(admin_get(gw, "test-admin-token").status, 429);
+}
+
+TEST(HealthProbes, AnswerAnAddressOverItsLimitAndLockedOut) {
+  Gateway gw({"--set", "security.client_ip_limit=20", "--set", "security.auth_failure_limit=3",
+              "--set", "security.lockout=10m"});
+  auto probes_answer = [&](const char* when) {
+    EXPECT_EQ(gw.get("/healthz").status, 200) << when;
+    EXPECT_EQ(http_request(gw.admin_port, "GET", "/healthz").status, 200) << when;
+    EXPECT_EQ(http_request(gw.admin_port, "GET", "/readyz").status, 200) << when;
+  };
+  // Probes do not count towards the per-IP limit: three times the limit, and the address still
+  // has its requests.
+  for (int i = 0; i < 60; ++i) ASSERT_EQ(gw.get("/healthz").status, 200) << "probe " << i;
+  int answered = 0;
+  while (answered < 100 && gw.get("/v1/hello").status == 200) ++answered;
+  EXPECT_GE(answered, 15);
+  EXPECT_LE(answered, 20);
+  // Over the limit: a normal route is refused, the probes are not.
+  auto limited = gw.get("/v1/hello");
+  ASSERT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(json::parse(limited.body)["code"], "rate_limited");
+  probes_answer("over the per-IP limit");
+
+  // Locked out as well (wrong admin tokens count towards the same lockout).
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(admin_get(gw, "guess-" + std::to_string(i)).status, 401);
+  }
+  ASSERT_EQ(admin_get(gw, "test-admin-token").status, 429);
+  auto locked = gw.get("/v1/hello");
+  ASSERT_EQ(locked.status, 429) << locked.body;
+  EXPECT_EQ(json::parse(locked.body)["code"], "too_many_auth_failures");
+  for (int i = 0; i < 20; ++i) probes_answer("locked out");
+}
+
+TEST(Anomalies, AnAuthFailureBurstLineSaysWhatWasObservedOverWhichWindow) {
+  Gateway gw(
+      {"--set", "security.auth_failure_limit=3", "--set", "security.auth_failure_window=2m"});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(gw.get("/v1/usage", {{"X-API-Key", "pk_live_" + std::string(32, 'C')}}).status, 401);
+  }
+  // The "anomaly {json}" warning line of the error log.
+  json anomaly;
+  for (int wait = 0; wait < 100 && anomaly.is_null(); ++wait) {
+    std::istringstream output(gw.process->output());
+    for (std::string line; std::getline(output, line);) {
+      auto at = line.find(" anomaly {");
+      if (at == std::string::npos) continue;
+      auto parsed = json::parse(line.substr(at + 9), nullptr, false);
+      if (parsed.is_object() && parsed.value("kind", "") == "auth_failure_burst") anomaly = parsed;
+    }
+    if (anomaly.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(anomaly.is_null()) << gw.process->output();
+  const std::string line = anomaly.dump();
+  EXPECT_EQ(anomaly["client_ip"], "127.0.0.1");
+  EXPECT_EQ(anomaly["observed"], 3) << line;
+  EXPECT_EQ(anomaly["window_seconds"], 120) << line;
+  EXPECT_EQ(anomaly["detail"],
+            "client 127.0.0.1 locked out for 900s after 3 failed authentications within 120s");
 }
 
 // `check` of the demo config against this build's plugins (a sanitizer build refuses others).

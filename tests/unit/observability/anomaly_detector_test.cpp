@@ -118,9 +118,15 @@ TEST_F(Detectors, SpikeWaitsForAFullHistory) {
 
 // --- auth-failure burst ------------------------------------------------------------------------
 
+// What runtime.cpp wires: the guard's lockout, its figures, to the detector.
+void forward(AnomalyDetectors& detectors, const pipeline::Lockout& lockout) {
+  detectors.on_lockout(lockout.client_ip, static_cast<std::uint64_t>(lockout.failures),
+                       std::chrono::ceil<std::chrono::seconds>(lockout.window), lockout.message);
+}
+
 TEST_F(Detectors, TheClientGuardsLockoutIsAnAuthFailureBurstForThatIp) {
   pipeline::ClientGuard guard(steady.clock(),
-                              [this](std::string_view w) { detectors->on_lockout(w); });
+                              [this](const pipeline::Lockout& l) { forward(*detectors, l); });
   config::SecurityConfig security;
   security.auth_failure_limit = 5;
   for (int i = 0; i < 4; ++i) guard.record_auth_failure("203.0.113.9", security);
@@ -129,12 +135,14 @@ TEST_F(Detectors, TheClientGuardsLockoutIsAnAuthFailureBurstForThatIp) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].kind, AnomalyKind::auth_failure_burst);
   EXPECT_EQ(found[0].client_ip, "203.0.113.9");
+  EXPECT_EQ(found[0].observed, 5u);
+  EXPECT_EQ(found[0].window, 60s);
   EXPECT_NE(found[0].detail.find("locked out"), std::string::npos);
 }
 
 TEST_F(Detectors, ScatteredAuthFailuresBelowTheLimitAreNoBurst) {
   pipeline::ClientGuard guard(steady.clock(),
-                              [this](std::string_view w) { detectors->on_lockout(w); });
+                              [this](const pipeline::Lockout& l) { forward(*detectors, l); });
   config::SecurityConfig security;  // 20 per minute
   for (int minute = 0; minute < 60; ++minute) {
     for (int i = 0; i < 5; ++i) guard.record_auth_failure("198.51.100.1", security);
@@ -164,6 +172,35 @@ TEST(ObservabilityAnomalies, AFindingIsCountedAndLoggedAsOneJsonWarningLine) {
   EXPECT_EQ(line["window_seconds"], 60);
   auto text = obs.render_metrics(sample::snapshot_with_tiers());
   EXPECT_NE(text.find("\nportico_anomalies_total{kind=\"scanning\"} 1\n"), std::string::npos);
+}
+
+TEST(ObservabilityAnomalies, ALockoutIsLoggedWithTheFailuresItCountedAndTheirWindow) {
+  // As runtime.cpp builds it: the guard's lockout goes to Observability::on_lockout.
+  sample::FakeSteadyClock steady;
+  std::vector<std::string> warnings;
+  ObservabilityOptions options;
+  options.steady_clock = steady.clock();
+  options.warn = [&](const std::string& w) { warnings.push_back(w); };
+  Observability obs(options);
+  pipeline::ClientGuard guard(steady.clock(),
+                              [&obs](const pipeline::Lockout& l) { obs.on_lockout(l); });
+  config::SecurityConfig security;
+  security.auth_failure_limit = 7;
+  security.auth_failure_window = 90s;
+  for (int i = 0; i < 7; ++i) {
+    guard.record_auth_failure("203.0.113.9", security);
+    steady.now += 1s;
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  ASSERT_EQ(warnings[0].rfind("anomaly ", 0), 0u) << warnings[0];
+  auto line = nlohmann::json::parse(warnings[0].substr(8));
+  EXPECT_EQ(line["kind"], "auth_failure_burst");
+  EXPECT_EQ(line["client_ip"], "203.0.113.9");
+  EXPECT_EQ(line["observed"], 7) << warnings[0];
+  EXPECT_EQ(line["window_seconds"], 90) << warnings[0];
+  EXPECT_EQ(line["detail"],
+            "client 203.0.113.9 locked out for 900s after 7 failed authentications within 90s");
+  EXPECT_EQ(obs.detectors().count(AnomalyKind::auth_failure_burst), 1u);
 }
 
 TEST(ObservabilityAnomalies, HousekeepingFeedsTheSpikeDetectorFromRequestCounts) {

@@ -1,4 +1,5 @@
-// The ops webhook: Standard Webhooks signature, URL parsing, and one signed POST to a local server.
+// The ops webhook: Standard Webhooks signature, URL parsing, one signed POST to a local server, and
+// an anomaly's figures as Observability sends them.
 #include "core/observability/ops_webhook.hpp"
 
 #include <arpa/inet.h>
@@ -10,6 +11,9 @@
 
 #include <map>
 #include <thread>
+
+#include "core/observability/observability.hpp"
+#include "core/pipeline/client_guard.hpp"
 
 namespace portico::observability {
 namespace {
@@ -133,6 +137,29 @@ TEST(OpsWebhook, PostsASignedEventForEachAnomaly) {
   EXPECT_EQ(headers["webhook-signature"],
             webhook_signature(secret, headers["webhook-id"], 1'800'000'000, body));
   EXPECT_EQ(headers["Content-Type"], "application/json");
+}
+
+TEST(OpsWebhook, AnAuthFailureBurstIsPostedWithWhatWasObservedOverWhichWindow) {
+  OneShotServer server;
+  ObservabilityOptions options;
+  options.ops_webhook_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/ops";
+  options.warn = [](const std::string&) {};
+  Observability obs(options);
+  // As runtime.cpp wires them: the guard's lockout goes to Observability::on_lockout.
+  pipeline::ClientGuard guard(std::chrono::steady_clock::now,
+                              [&obs](const pipeline::Lockout& l) { obs.on_lockout(l); });
+  config::SecurityConfig security;
+  security.auth_failure_limit = 3;
+  security.auth_failure_window = 45s;
+  for (int i = 0; i < 3; ++i) guard.record_auth_failure("203.0.113.9", security);
+  std::string request = server.request();
+  auto event = nlohmann::json::parse(request.substr(request.find("\r\n\r\n") + 4));
+  EXPECT_EQ(event["type"], "ops.anomaly");
+  const auto& anomaly = event["data"]["object"];
+  EXPECT_EQ(anomaly["kind"], "auth_failure_burst");
+  EXPECT_EQ(anomaly["client_ip"], "203.0.113.9");
+  EXPECT_EQ(anomaly["observed"], 3) << anomaly.dump();
+  EXPECT_EQ(anomaly["window_seconds"], 45) << anomaly.dump();
 }
 
 TEST(OpsWebhook, AnUnreachableTargetCountsAFailureAndWarns) {

@@ -76,7 +76,7 @@ TEST(ClientGuard, RetryAfterPointsAtTheFirstMomentARequestPasses) {
 TEST(ClientGuard, LockoutAfterTheLimitOfFailuresWarnsOnceAndExpires) {
   FakeClock time;
   std::vector<std::string> warnings;
-  ClientGuard guard(time.clock(), [&](std::string_view w) { warnings.emplace_back(w); });
+  ClientGuard guard(time.clock(), [&](const Lockout& l) { warnings.push_back(l.message); });
   auto s = settings(1000, 3);
   guard.record_auth_failure("203.0.113.9", s);
   guard.record_auth_failure("203.0.113.9", s);
@@ -114,6 +114,23 @@ TEST(ClientGuard, LockoutAfterTheLimitOfFailuresWarnsOnceAndExpires) {
   EXPECT_EQ(guard.admit("203.0.113.9", s).outcome, Outcome::locked_out);
   EXPECT_EQ(guard.lockouts(), 2u);
   EXPECT_EQ(warnings.size(), 2u);
+}
+
+TEST(ClientGuard, ALockoutSaysHowManyFailuresWithinWhichWindow) {
+  FakeClock time;
+  std::vector<Lockout> lockouts;
+  ClientGuard guard(time.clock(), [&](const Lockout& l) { lockouts.push_back(l); });
+  auto s = settings(1000, 4);
+  s.auth_failure_window = 2min;
+  s.lockout = 10min;
+  for (int i = 0; i < 4; ++i) guard.record_auth_failure("203.0.113.9", s);
+  ASSERT_EQ(lockouts.size(), 1u);
+  EXPECT_EQ(lockouts[0].client_ip, "203.0.113.9");
+  EXPECT_EQ(lockouts[0].failures, 4);
+  EXPECT_EQ(lockouts[0].window, 2min);
+  EXPECT_EQ(lockouts[0].duration, 10min);
+  EXPECT_EQ(lockouts[0].message,
+            "client 203.0.113.9 locked out for 600s after 4 failed authentications within 120s");
 }
 
 TEST(ClientGuard, FailuresSpreadBeyondTheWindowDoNotLock) {
@@ -192,7 +209,7 @@ struct GuardedPipeline : ::testing::Test {
     config->security = settings(5, 3);
     snapshot.config = config;
     snapshot.client_guard = std::make_shared<ClientGuard>(
-        time.clock(), [this](std::string_view w) { warnings.emplace_back(w); });
+        time.clock(), [this](const Lockout& l) { warnings.push_back(l.message); });
     snapshot.stages = standard_stages(*config);
     snapshot.auth_schemes.push_back(&auth);
     Route open;
@@ -241,6 +258,33 @@ TEST_F(GuardedPipeline, FailedAuthenticationsLockTheIpOut) {
   EXPECT_EQ(snapshot.client_guard->lockouts(), 1u);
   time.now += 15min;
   EXPECT_EQ(call("/open").status, 200);
+}
+
+TEST_F(GuardedPipeline, HealthProbesAreNeitherRefusedNorCounted) {
+  Route health;
+  health.method = "GET";
+  health.path = "/healthz";
+  health.authenticated = false;
+  health.handler = [](const Request&) { return Response::json(200, {{"status", "ok"}}); };
+  snapshot.router.add(health, "core");
+  // Not counted: many probes, and the address still has its 5 requests.
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(call("/healthz").status, 200);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(call("/open").status, 200);
+  // Over the per-IP limit: other routes are refused, the probe is not (HEAD neither).
+  EXPECT_EQ(call("/open").status, 429);
+  EXPECT_EQ(call("/healthz").status, 200);
+  Request head;
+  head.method = "HEAD";
+  head.path = "/healthz";
+  head.client_ip = "203.0.113.9";
+  EXPECT_EQ(snapshot.handle(head).status, 200);
+  // Locked out (from another address, still under its limit): the probe still answers.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(call("/v1/secret", "198.51.100.7").status, 401);
+  EXPECT_EQ(call("/open", "198.51.100.7").status, 429);
+  EXPECT_EQ(call("/healthz", "198.51.100.7").status, 200);
+  // Only served probe paths: /readyz is no route of this listener, so it is guarded like any.
+  EXPECT_EQ(call("/readyz", "198.51.100.7").status, 429);
+  EXPECT_EQ(snapshot.client_guard->rate_limited_requests(), 1u);
 }
 
 TEST_F(GuardedPipeline, MissingCredentialsCountAsFailures) {
