@@ -206,16 +206,37 @@ std::vector<std::string> plugin_changes(const pipeline::Snapshot& before,
   return lines;
 }
 
+// True when `next` and `plugins` would build what `current` already is: no live setting differs
+// (the start-up-only ones were compared before) and each plugin is the running instance, carried
+// over as it was (same file unchanged on disk, same settings), in the same order.
+bool same_as_running(const pipeline::Snapshot& current, const config::Config& next,
+                     const std::vector<SnapshotPlugin>& plugins) {
+  if (!config_changes(*current.config, next).empty()) return false;
+  if (plugins.size() != current.plugins.size()) return false;
+  for (std::size_t i = 0; i < plugins.size(); ++i) {
+    const auto& running = current.plugins[i];
+    const auto& wanted = plugins[i];
+    if (!wanted.host || wanted.host != running.host ||
+        wanted.prepared.loaded.plugin != running.loaded.plugin) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 nlohmann::json ReloadResult::to_json(const pipeline::Snapshot& snapshot) const {
   nlohmann::json plugins = nlohmann::json::array();
   for (const auto& plugin : snapshot.plugins) plugins.push_back(plugin_json(plugin.loaded, true));
-  return {{"generation", generation},
-          {"changed", !changes.empty()},
-          {"changes", changes},
-          {"warnings", warnings},
-          {"plugins", plugins}};
+  std::string message =
+      "Nothing changed: the gateway keeps running generation " + std::to_string(generation) + ".";
+  if (changed) {
+    message = "Reloaded: generation " + std::to_string(generation) + " is in force (" +
+              std::to_string(changes.size()) + (changes.size() == 1 ? " change)." : " changes).");
+  }
+  return {{"generation", generation}, {"changed", changed},   {"message", message},
+          {"changes", changes},       {"warnings", warnings}, {"plugins", plugins}};
 }
 
 Reloader::Reloader(std::string config_file, std::vector<std::string> overrides,
@@ -279,6 +300,12 @@ ReloadResult Reloader::reload_locked() {
     }
     plugins.push_back({std::move(p), std::move(host)});
   }
+  if (same_as_running(*current, cfg, plugins)) {
+    ReloadResult result;
+    result.generation = current->generation;
+    spdlog::info("reload: nothing changed, generation {} stays in force", result.generation);
+    return result;
+  }
   return install(current, std::move(cfg), std::move(plugins), true);
 }
 
@@ -310,6 +337,7 @@ ReloadResult Reloader::install(const std::shared_ptr<const pipeline::Snapshot>& 
 
   ReloadResult result;
   result.generation = next->generation;
+  result.changed = true;
   result.changes = config_changes(*current->config, *config);
   for (auto& line : plugin_changes(*current, *next)) result.changes.push_back(std::move(line));
 

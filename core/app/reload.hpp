@@ -27,9 +27,13 @@
 namespace portico::app {
 
 struct ReloadResult {
-  std::uint64_t generation = 0;      // the snapshot in force afterwards
-  std::vector<std::string> changes;  // one line per change; empty = nothing changed
+  std::uint64_t generation = 0;  // the snapshot in force afterwards
+  // false: the config and the plugin files are those of the running snapshot, which stays in
+  // force under its generation (nothing is built, nothing restarts).
+  bool changed = false;
+  std::vector<std::string> changes;  // one line per change; a reload that changed names one or more
   std::vector<std::string> warnings;
+  // {"generation", "changed", "message", "changes", "warnings", "plugins"}
   nlohmann::json to_json(const pipeline::Snapshot& snapshot) const;
 };
 
@@ -53,7 +57,9 @@ class Reloader {
   // start later, with start_services(), once the listeners are up. Throws StartupError.
   ReloadResult start(std::vector<plugin_host::PreparedPlugin> plugins);
 
-  // Serialised: a second caller waits for the first. Throws StartupError (nothing changed).
+  // Serialised: a second caller waits for the first. Throws StartupError (nothing changed). A
+  // config equal to the running one (every live setting, and every plugin carried over: same
+  // file, unchanged on disk, same settings) changes nothing: the generation stays.
   ReloadResult reload();
 
   // The services of the snapshot in force: started once at start-up, then kept in step by

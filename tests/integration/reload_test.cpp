@@ -1,6 +1,7 @@
 // Live reconfiguration on the real binary: plugin versions follow reloads under continuous load
 // without a failed request or a dropped keep-alive connection, memory stays flat over 100
-// reloads, a broken config changes nothing, routes come and go with their plugin's table, and
+// reloads, a broken config changes nothing, a reload to the running config keeps its generation
+// (and a changed value or plugin file is named), routes come and go with their plugin's table, and
 // rate-limit counts carry over.
 #include <gtest/gtest.h>
 
@@ -209,13 +210,73 @@ TEST(Reload, ABrokenConfigChangesNothing) {
   EXPECT_NE(gw.process->output().find("reload refused, nothing changed"), std::string::npos);
   EXPECT_EQ(gw.generation(), 1u);
 
-  // Fixed again: the CLI reload goes through.
+  // Fixed again: the CLI reload goes through, to the config running since start-up (the
+  // generation stays).
   std::ofstream(gw.config_file(), std::ios::trunc) << good;
   cli = run_portico({"reload", "--admin", "http://127.0.0.1:" + std::to_string(gw.admin_port)},
                     std::chrono::seconds(30), {"PORTICO_ADMIN_TOKEN=test-admin-token"});
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
-  EXPECT_NE(cli.output.find("reloaded: generation 2, nothing changed"), std::string::npos)
+  EXPECT_NE(cli.output.find("reloaded: generation 1, nothing changed"), std::string::npos)
       << cli.output;
+}
+
+TEST(Reload, TheSameConfigKeepsTheGenerationAndAChangeIsNamed) {
+  ReloadGateway gw;
+  const fs::path hello = gw.plugins_dir() / "hello.so";
+  install(fixture("hello-1.0.0.so"), hello);
+  gw.write_config("[plugins.hello]\ngreeting = \"hi\"\n");
+  gw.start();
+  ASSERT_EQ(gw.generation(), 1u);
+  const auto loaded_at = json::parse(gw.admin("GET", "/plugins").body)["data"][0]["loaded_at"];
+  auto unchanged = [&](std::uint64_t generation) {
+    auto result = gw.reload();
+    EXPECT_EQ(result["generation"], generation) << result.dump();
+    EXPECT_EQ(result["changed"], false) << result.dump();
+    EXPECT_EQ(result["changes"], json::array()) << result.dump();
+    EXPECT_EQ(result["message"], "Nothing changed: the gateway keeps running generation " +
+                                     std::to_string(generation) + ".");
+    EXPECT_EQ(gw.generation(), generation);
+  };
+
+  // Twice with the config it runs (written again, byte for byte): the generation stays.
+  unchanged(1);
+  gw.write_config("[plugins.hello]\ngreeting = \"hi\"\n");
+  unchanged(1);
+  EXPECT_EQ(json::parse(gw.admin("GET", "/plugins").body)["data"][0]["loaded_at"], loaded_at);
+  // SIGHUP too, and the log says so.
+  gw.process->signal(SIGHUP);
+  const std::string said = "reload: nothing changed, generation 1 stays in force";
+  for (int wait = 0; wait < 200 && gw.process->output().find(said) == std::string::npos; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(gw.process->output().find(said), std::string::npos) << gw.process->output();
+  EXPECT_EQ(gw.generation(), 1u);
+
+  // A changed value: the next generation, and each change named.
+  gw.write_config("[plugins.hello]\ngreeting = \"howdy\"\n",
+                  "[tiers.gold]\nlimit = 7\nwindow = \"1m\"\n");
+  auto result = gw.reload();
+  EXPECT_EQ(result["generation"], 2);
+  EXPECT_EQ(result["changed"], true);
+  EXPECT_EQ(result["changes"], json::array({"tiers.gold: added (7 per 1m)",
+                                            "plugin settings changed: hello (new instance)"}));
+  EXPECT_EQ(result["message"], "Reloaded: generation 2 is in force (2 changes).");
+  unchanged(2);
+
+  // The same config with a new plugin file on disk is a change: a newer version, then the same
+  // version installed again (a new file under the same name).
+  install(fixture("hello-1.1.0.so"), hello);
+  result = gw.reload();
+  EXPECT_EQ(result["generation"], 3);
+  EXPECT_EQ(result["changes"],
+            json::array({"plugin upgraded: hello 1.0.0 → 1.1.0 (" + hello.string() + ")"}));
+  EXPECT_EQ(gw.hello_version(), "1.1.0");
+  install(fixture("hello-1.1.0.so"), hello);
+  result = gw.reload();
+  EXPECT_EQ(result["generation"], 4);
+  EXPECT_EQ(result["changes"],
+            json::array({"plugin reloaded from a new file: hello 1.1.0 (" + hello.string() + ")"}));
+  unchanged(4);
 }
 
 TEST(Reload, ARoutePluginComesAndGoesWithItsTable) {
