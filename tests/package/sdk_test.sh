@@ -57,8 +57,24 @@ fi
 grep -q "2.0.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
 
 echo "== load it into a running gateway with a reload"
+# Below the kernel's ephemeral range, so no client socket takes it before the gateway binds it
+# (tests/support/http_client.cpp, free_port()).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+for _ in range(200):
+    port = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port between 20000 and 32000")'
 }
 public=$(free_port)
 admin=$(free_port)

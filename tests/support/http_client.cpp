@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
+#include <random>
 #include <cstring>
 #include <stdexcept>
 
@@ -161,18 +163,30 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
   return connection.request(method, target, headers, body);
 }
 
+// A port below the kernel's ephemeral range (32768–60999 on Debian), where no outgoing
+// connection is ever given one: a port the kernel hands out (bind to 0) was free when asked but
+// could be taken by any client socket — a curl, another test's connection — before the gateway
+// binds it ("Address already in use" under a parallel ctest). Picked at random per process so
+// concurrent tests rarely try the same one, and checked by binding it.
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::uint16_t port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
+                             static_cast<unsigned>(std::random_device{}()));
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(random));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (bound) return port;
+  }
+  throw std::runtime_error("no free port found between 20000 and 32000");
 }
 
 }  // namespace portico::test
