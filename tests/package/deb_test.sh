@@ -16,13 +16,9 @@ done
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/portico-deb.XXXXXX")
 pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$scratch"
-}
+# shellcheck source=tests/package/lib.sh
+. "$root/tests/package/lib.sh"
 trap cleanup EXIT
-[ -n "${PORTICO_KEEP_SCRATCH:-}" ] && trap - EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$scratch/serve.log" ] && tail -n 20 "$scratch/serve.log" >&2; exit 1; }
 
 echo "== cpack"
 (cd "$build" && cpack -B "$scratch/out" >"$scratch/cpack.log" 2>&1) || { cat "$scratch/cpack.log" >&2; fail "cpack"; }
@@ -86,25 +82,6 @@ for config in portico.toml staging.toml production.toml; do
 done
 
 echo "== serve the packaged configuration"
-# Below the kernel's ephemeral range, so no client socket takes it before the gateway binds it
-# (tests/support/http_client.cpp, free_port()).
-free_port() {
-  python3 -c '
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port between 20000 and 32000")'
-}
 public=$(free_port)
 admin=$(free_port)
 # The packaged configuration logs at warn: no "listening" line to wait for; /healthz tells.
@@ -112,14 +89,7 @@ admin=$(free_port)
   --set "server.listen=127.0.0.1:$public" --set "admin.listen=127.0.0.1:$admin" \
   >"$scratch/serve.log" 2>&1 &
 pid=$!
-status=000
-for _ in $(seq 100); do
-  status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$public/healthz" || true)
-  [ "$status" = 200 ] && break
-  kill -0 "$pid" 2>/dev/null || fail "the packaged gateway exited"
-  sleep 0.1
-done
-[ "$status" = 200 ] || fail "/healthz answered $status"
+wait_healthy "$public"
 
 cli() { "$r/usr/bin/portico" "$@" --admin "http://127.0.0.1:$admin" -c "$r/etc/portico/portico.toml"; }
 partner=$(cli partner add --name "Package Test" --tier basic --json |

@@ -17,12 +17,9 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/portico-sdk.XXXXXX")
 pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$scratch"
-}
+# shellcheck source=tests/package/lib.sh
+. "$root/tests/package/lib.sh"
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$scratch/serve.log" ] && tail -n 20 "$scratch/serve.log" >&2; exit 1; }
 
 echo "== install the SDK into $scratch/prefix"
 cmake --install "$build" --component sdk --prefix "$scratch/prefix" >"$scratch/install.log" ||
@@ -57,25 +54,6 @@ fi
 grep -q "2.0.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
 
 echo "== load it into a running gateway with a reload"
-# Below the kernel's ephemeral range, so no client socket takes it before the gateway binds it
-# (tests/support/http_client.cpp, free_port()).
-free_port() {
-  python3 -c '
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port between 20000 and 32000")'
-}
 public=$(free_port)
 admin=$(free_port)
 mkdir -p "$scratch/plugins" "$scratch/data" "$scratch/log"
@@ -99,14 +77,7 @@ export PORTICO_ADMIN_TOKEN
 PORTICO_ADMIN_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
 "$build/bin/portico" serve -c "$config" >"$scratch/serve.log" 2>&1 &
 pid=$!
-status=000
-for _ in $(seq 100); do
-  status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$public/healthz" || true)
-  [ "$status" = 200 ] && break
-  kill -0 "$pid" 2>/dev/null || fail "the gateway exited"
-  sleep 0.1
-done
-[ "$status" = 200 ] || fail "/healthz answered $status"
+wait_healthy "$public"
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$public/v1/greeter")
 [ "$status" = 404 ] || fail "/v1/greeter answered $status before the plugin was loaded"
 
