@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/app/reload_changes.hpp"  // restart_only_changes, config_changes
 #include "core/app/runtime.hpp"
 #include "core/pipeline/snapshot.hpp"
 
@@ -36,14 +37,6 @@ struct ReloadResult {
   // {"generation", "changed", "message", "changes", "warnings", "plugins"}
   nlohmann::json to_json(const pipeline::Snapshot& snapshot) const;
 };
-
-// Lines naming each setting that differs between the running config and `next` but is only read
-// at start-up ("<file> server.listen: needs a restart to change (running with …)"); empty = none.
-std::vector<std::string> restart_only_changes(const config::Config& running,
-                                              const config::Config& next);
-
-// The lines of ReloadResult::changes for the config sections (plugins are compared elsewhere).
-std::vector<std::string> config_changes(const config::Config& running, const config::Config& next);
 
 class Reloader {
  public:

@@ -1,7 +1,7 @@
-// Entry point of the `portico` binary; everything lives in core/app.
+// Entry point of the `portico` binary; the command line is core/cli, the gateway core/app.
 #include <iostream>
 
-#include "core/app/cli.hpp"
+#include "core/cli/cli.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,65 +1,28 @@
 #include "core/observability/ops_webhook.hpp"
 
-#include "core/util/strings.hpp"
-
-#include <netdb.h>
-#include <sodium.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
-#include <memory>
 #include <stdexcept>
-#include <vector>
 
 #include "core/util/random_id.hpp"
 #include "core/util/time.hpp"
+#include "lib/webhook_signing/signing.hpp"
 
 namespace portico::observability {
 namespace {
 
 constexpr std::size_t kMaxQueued = 100;
 
-std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(sodium_base64_encoded_len(size, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
-}
-
-std::vector<unsigned char> secret_key(std::string_view secret) {
-  constexpr std::string_view kPrefix = "whsec_";
-  if (secret.substr(0, kPrefix.size()) != kPrefix) {
+// The HMAC key of the operator's secret. Any non-empty key: the ops webhook never required the
+// 24 bytes endpoint secrets need, and a config that worked must keep working.
+std::string secret_key(std::string_view secret) {
+  if (!secret.starts_with(webhooks::kSecretPrefix)) {
     throw std::invalid_argument("the secret must look like whsec_<base64>");
   }
-  std::string_view encoded = secret.substr(kPrefix.size());
-  std::vector<unsigned char> key(encoded.size());
-  std::size_t length = 0;
-  if (encoded.empty() || !util::is_base64_text(encoded, false) ||
-      sodium_base642bin(key.data(), key.size(), encoded.data(), encoded.size(), nullptr, &length,
-                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
-    throw std::invalid_argument("the secret after whsec_ is not base64");
-  }
-  key.resize(length);
-  return key;
+  auto key = webhooks::decode_secret(secret, 1);
+  if (!key) throw std::invalid_argument("the secret after whsec_ is not base64");
+  return std::move(*key);
 }
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -102,17 +65,7 @@ std::optional<HttpTarget> parse_http_url(std::string_view url) {
 
 std::string webhook_signature(std::string_view secret, std::string_view id, std::int64_t timestamp,
                               std::string_view body) {
-  auto key = secret_key(secret);
-  std::string signed_text = std::string(id) + "." + std::to_string(timestamp) + ".";
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(signed_text.data()),
-                                signed_text.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
-                                body.size());
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&state, mac);
-  return "v1," + base64(mac, sizeof mac);
+  return webhooks::sign_v1(secret_key(secret), id, timestamp, body);
 }
 
 OpsWebhook::OpsWebhook(std::string url, std::string secret, Warn warn,
@@ -128,6 +81,10 @@ OpsWebhook::OpsWebhook(std::string url, std::string secret, Warn warn,
   target_ = std::move(*target);
   if (!secret_.empty()) secret_key(secret_);  // refuse a malformed secret now, not per event
   if (!clock_) clock_ = std::chrono::system_clock::now;
+  http_client::ClientOptions options;
+  options.user_agent = "portico-ops-webhook";
+  options.max_idle_per_pool = 0;  // one connection per event, closed after the answer
+  client_ = std::make_unique<http_client::HttpClient>(std::move(options));
   sender_ = std::thread([this] { run(); });
 }
 
@@ -177,63 +134,26 @@ void OpsWebhook::run() {
 }
 
 bool OpsWebhook::post(const std::string& id, const std::string& body) {
-  auto fail = [&](const std::string& why) {
-    if (warn_)
-      warn_("ops webhook " + target_.host + ":" + std::to_string(target_.port) + ": " + why);
-    return false;
-  };
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc =
-          getaddrinfo(target_.host.c_str(), std::to_string(target_.port).c_str(), &hints, &found);
-      rc != 0) {
-    return fail(std::string("cannot resolve: ") + gai_strerror(rc));
+  const std::int64_t timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
+  http_client::OutgoingRequest request;
+  request.scheme = "http";
+  request.host = target_.host;
+  request.port = target_.port;
+  request.target = target_.path;
+  request.body = body;
+  request.timeout = timeout_;
+  request.keep_alive = false;
+  request.headers = {{"webhook-id", id}, {"webhook-timestamp", std::to_string(timestamp)}};
+  if (!secret_.empty()) {
+    request.headers.emplace_back("webhook-signature",
+                                 webhook_signature(secret_, id, timestamp, body));
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
-  for (addrinfo* a = addresses.get(); a; a = a->ai_next) {
-    Socket socket(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
-    if (socket.get() < 0) continue;
-    setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::connect(socket.get(), a->ai_addr, a->ai_addrlen) != 0) continue;
-
-    std::int64_t timestamp =
-        std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
-    std::string request =
-        "POST " + target_.path + " HTTP/1.1\r\nHost: " + target_.host +
-        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nConnection: close\r\nUser-Agent: portico-ops-webhook\r\n" + "webhook-id: " + id +
-        "\r\nwebhook-timestamp: " + std::to_string(timestamp) + "\r\n";
-    if (!secret_.empty()) {
-      request += "webhook-signature: " + webhook_signature(secret_, id, timestamp, body) + "\r\n";
-    }
-    request += "\r\n" + body;
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-      ssize_t n = ::send(socket.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return fail("send failed");
-      sent += static_cast<std::size_t>(n);
-    }
-    std::string reply;
-    char buffer[1024];
-    while (reply.find("\r\n") == std::string::npos && reply.size() < 8192) {
-      ssize_t n = ::recv(socket.get(), buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      reply.append(buffer, static_cast<std::size_t>(n));
-    }
-    // "HTTP/1.1 204 No Content"
-    if (reply.size() < 12 || reply.compare(0, 5, "HTTP/") != 0) return fail("no HTTP answer");
-    auto space = reply.find(' ');
-    int status = space == std::string::npos ? 0 : std::atoi(reply.c_str() + space + 1);
-    if (status >= 200 && status < 300) return true;
-    return fail("answered " + std::to_string(status));
-  }
-  return fail("cannot connect");
+  http_client::DeliveryResult result = client_->send(std::move(request));
+  if (result.status >= 200 && result.status < 300) return true;
+  std::string why = result.status != 0 ? "answered " + std::to_string(result.status) : result.error;
+  if (warn_) warn_("ops webhook " + target_.host + ":" + std::to_string(target_.port) + ": " + why);
+  return false;
 }
 
 }  // namespace portico::observability

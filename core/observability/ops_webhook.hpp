@@ -3,6 +3,10 @@
 // webhook-signature "v1,<base64 HMAC-SHA256 over id.timestamp.body>", key = the decoded whsec_
 // secret). Plain http:// only in this version (put a relay in front for https). Posted from a
 // thread of its own, so neither a request nor the detector waits on the network.
+//
+// It has no HTTP or signing code of its own: it sends with the shared outbound client
+// (lib/http_client: one connection per event, "Connection: close", the timeout bounding the whole
+// exchange) and signs with the shared Standard Webhooks signer (lib/webhook_signing).
 #pragma once
 
 #include <atomic>
@@ -11,11 +15,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "lib/http_client/http_client.hpp"
 
 namespace portico::observability {
 
@@ -28,7 +35,8 @@ struct HttpTarget {
 std::optional<HttpTarget> parse_http_url(std::string_view url);
 
 // "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>" with key = base64-decoded part of
-// "whsec_<base64>". Throws std::invalid_argument for a malformed secret.
+// "whsec_<base64>" (webhooks::sign_v1; any non-empty key, as operators' secrets always were).
+// Throws std::invalid_argument for a malformed secret.
 std::string webhook_signature(std::string_view secret, std::string_view id, std::int64_t timestamp,
                               std::string_view body);
 
@@ -72,6 +80,8 @@ class OpsWebhook {
   bool stopping_ = false;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
+  // The shared outbound client, used by the sender thread only.
+  std::unique_ptr<http_client::HttpClient> client_;
   std::thread sender_;  // last: started once everything above exists
 };
 

@@ -17,9 +17,7 @@ Route admin_route(std::string method, std::string path, Handler handler) {
   return route;
 }
 
-PageRequest page_of(const Request& request) {
-  return page_request(request.query_param("limit"), request.query_param("cursor"));
-}
+PageRequest page_of(const Request& request) { return page_request(request); }
 
 }  // namespace
 

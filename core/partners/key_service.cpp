@@ -8,6 +8,7 @@
 #include "core/util/random_id.hpp"
 #include "core/util/strings.hpp"
 #include "core/util/time.hpp"
+#include "portico/sdk/fields.hpp"
 #include "portico/sdk/problems.hpp"
 
 namespace portico::partners {
@@ -20,25 +21,25 @@ struct KeyFields {
 };
 
 KeyFields check_key_fields(const nlohmann::json& body) {
-  FieldErrors errors;
-  errors.reject_unknown(body, {"scopes", "expires_at", "env"});
+  std::vector<FieldError> errors;
+  sdk::FieldReader(body, "", errors).refuse_unknown({"scopes", "expires_at", "env"});
   KeyFields fields;
   if (auto it = body.find("scopes"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) {
-      errors.add("scopes", "must be an array of scopes");
+      errors.push_back({"scopes", "must be an array of scopes"});
     } else if (it->empty()) {
-      errors.add("scopes", "must name at least one scope (leave it out for all scopes)");
+      errors.push_back({"scopes", "must name at least one scope (leave it out for all scopes)"});
     } else {
       std::vector<std::string> scopes;
       for (std::size_t i = 0; i < it->size(); ++i) {
         const auto& item = (*it)[i];
         std::string field = "scopes[" + std::to_string(i) + "]";
         if (!item.is_string()) {
-          errors.add(field, "must be a string");
+          errors.push_back({field, "must be a string"});
         } else if (!is_known_scope(item.get<std::string>())) {
           std::string hint = util::closest_match(item.get<std::string>(), all_scopes());
-          errors.add(field, "unknown scope '" + item.get<std::string>() + "'" +
-                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+          errors.push_back({field, "unknown scope '" + item.get<std::string>() + "'" +
+                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)")});
         } else {
           scopes.push_back(item.get<std::string>());
         }
@@ -51,36 +52,36 @@ KeyFields check_key_fields(const nlohmann::json& body) {
     // A past expiry is accepted (the answer says status "expired"): it is how an operator or a
     // test makes a key that is refused without waiting.
     if (!at) {
-      errors.add("expires_at", "must be an RFC 3339 timestamp, e.g. 2027-01-31T00:00:00Z");
+      errors.push_back({"expires_at", "must be an RFC 3339 timestamp, e.g. 2027-01-31T00:00:00Z"});
     } else {
       fields.expires_at = util::format_rfc3339(*at);
     }
   }
   if (auto it = body.find("env"); it != body.end() && !it->is_null()) {
     if (!it->is_string() || (*it != "live" && *it != "test")) {
-      errors.add("env", "must be \"live\" or \"test\"");
+      errors.push_back({"env", "must be \"live\" or \"test\""});
     } else {
       fields.env = it->get<std::string>();
     }
   }
-  errors.throw_if_any();
+  sdk::refuse_invalid_fields(std::move(errors));
   return fields;
 }
 
 std::int64_t check_overlap(const nlohmann::json& body) {
-  FieldErrors errors;
-  errors.reject_unknown(body, {"overlap_seconds"});
+  std::vector<FieldError> errors;
+  sdk::FieldReader(body, "", errors).refuse_unknown({"overlap_seconds"});
   std::int64_t overlap = kDefaultRotationOverlapSeconds;
   if (auto it = body.find("overlap_seconds"); it != body.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
         it->get<std::int64_t>() > kMaxRotationOverlapSeconds) {
-      errors.add("overlap_seconds", "must be an integer from 0 to " +
-                                        std::to_string(kMaxRotationOverlapSeconds) + " (7 days)");
+      errors.push_back({"overlap_seconds", "must be an integer from 0 to " +
+                                        std::to_string(kMaxRotationOverlapSeconds) + " (7 days)"});
     } else {
       overlap = it->get<std::int64_t>();
     }
   }
-  errors.throw_if_any();
+  sdk::refuse_invalid_fields(std::move(errors));
   return overlap;
 }
 
@@ -143,8 +144,8 @@ nlohmann::json PartnerService::list_keys(const std::string& partner_id, const Pa
   keys_->flush_last_used();  // so last_used_at is current
   std::string sql = std::string("SELECT ") + kKeyColumns + " FROM api_keys WHERE partner_id = ?";
   Params params{partner_id};
-  if (!page.cursor.empty()) {
-    auto after = decode_cursor(page.cursor);
+  if (page.cursor) {
+    auto after = cursors_.decode(*page.cursor, "keys:" + partner_id);
     sql += " AND (created_at < ? OR (created_at = ? AND id < ?))";
     params.insert(params.end(), {after.created_at, after.created_at, after.id});
   }
@@ -157,7 +158,10 @@ nlohmann::json PartnerService::list_keys(const std::string& partner_id, const Pa
   nlohmann::json data = nlohmann::json::array();
   for (const auto& row : rows) data.push_back(key_json(row, now));
   nlohmann::json next = nullptr;
-  if (has_more) next = encode_cursor({rows.back().text("created_at"), rows.back().text("id")});
+  if (has_more) {
+    next = cursors_.encode({rows.back().text("created_at"), rows.back().text("id")},
+                           "keys:" + partner_id);
+  }
   return {{"data", data}, {"has_more", has_more}, {"next_cursor", next}};
 }
 

@@ -34,45 +34,45 @@ std::string join(const std::vector<std::string>& items) {
 // Reads and checks the partner fields present in `body`; `creating` makes name and tier required.
 PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
                                    const std::vector<std::string>& tiers) {
-  FieldErrors errors;
-  errors.reject_unknown(body, {"name", "tier", "status", "allowed_cidrs", "rate_limit_override"});
+  std::vector<FieldError> errors;
+  sdk::FieldReader(body, "", errors).refuse_unknown({"name", "tier", "status", "allowed_cidrs", "rate_limit_override"});
   PartnerFields fields;
 
   if (auto it = body.find("name"); it != body.end()) {
     std::string name = it->is_string() ? std::string(util::trim(it->get<std::string>())) : "";
     if (!it->is_string() || name.empty()) {
-      errors.add("name", "must be a non-empty string");
+      errors.push_back({"name", "must be a non-empty string"});
     } else if (name.size() > kMaxNameChars) {
-      errors.add("name", "must be at most " + std::to_string(kMaxNameChars) + " characters");
+      errors.push_back({"name", "must be at most " + std::to_string(kMaxNameChars) + " characters"});
     } else if (sdk::has_control_characters(name)) {
       // A name lands in tables, logs and CSV exports: no line breaks or escape sequences.
-      errors.add("name", "must not contain control characters");
+      errors.push_back({"name", "must not contain control characters"});
     } else {
       fields.name = name;
     }
   } else if (creating) {
-    errors.add("name", "is required");
+    errors.push_back({"name", "is required"});
   }
 
   if (auto it = body.find("tier"); it != body.end()) {
     if (!it->is_string()) {
-      errors.add("tier", "must be a string");
+      errors.push_back({"tier", "must be a string"});
     } else if (std::find(tiers.begin(), tiers.end(), it->get<std::string>()) == tiers.end()) {
       std::string tier = it->get<std::string>();
       std::string hint = util::closest_match(tier, tiers);
-      errors.add("tier", "unknown tier '" + tier + "'" +
+      errors.push_back({"tier", "unknown tier '" + tier + "'" +
                              (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                             "; configured tiers: " + join(tiers));
+                             "; configured tiers: " + join(tiers)});
     } else {
       fields.tier = it->get<std::string>();
     }
   } else if (creating) {
-    errors.add("tier", "is required");
+    errors.push_back({"tier", "is required"});
   }
 
   if (auto it = body.find("status"); it != body.end()) {
     if (!it->is_string() || (*it != "active" && *it != "disabled")) {
-      errors.add("status", "must be \"active\" or \"disabled\"");
+      errors.push_back({"status", "must be \"active\" or \"disabled\""});
     } else {
       fields.status = it->get<std::string>();
     }
@@ -80,9 +80,9 @@ PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
 
   if (auto it = body.find("allowed_cidrs"); it != body.end()) {
     if (!it->is_array()) {
-      errors.add("allowed_cidrs", "must be an array of IPv4/IPv6 addresses or CIDR blocks");
+      errors.push_back({"allowed_cidrs", "must be an array of IPv4/IPv6 addresses or CIDR blocks"});
     } else if (it->size() > kMaxCidrs) {
-      errors.add("allowed_cidrs", "at most " + std::to_string(kMaxCidrs) + " entries");
+      errors.push_back({"allowed_cidrs", "at most " + std::to_string(kMaxCidrs) + " entries"});
     } else {
       std::vector<std::string> canonical;
       for (std::size_t i = 0; i < it->size(); ++i) {
@@ -90,7 +90,7 @@ PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
         std::string field = "allowed_cidrs[" + std::to_string(i) + "]";
         auto cidr = item.is_string() ? pipeline::parse_cidr(item.get<std::string>()) : std::nullopt;
         if (!cidr) {
-          errors.add(field, "not an IPv4/IPv6 address or CIDR block (e.g. 203.0.113.0/24)");
+          errors.push_back({field, "not an IPv4/IPv6 address or CIDR block (e.g. 203.0.113.0/24)"});
           continue;
         }
         std::string text = cidr->to_string();
@@ -104,13 +104,13 @@ PartnerFields check_partner_fields(const nlohmann::json& body, bool creating,
   if (auto it = body.find("rate_limit_override"); it != body.end()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
         it->get<std::int64_t>() > kMaxRateLimitOverride) {
-      errors.add("rate_limit_override", "must be an integer from 0 (the tier's limit) to " +
-                                            std::to_string(kMaxRateLimitOverride));
+      errors.push_back({"rate_limit_override", "must be an integer from 0 (the tier's limit) to " +
+                                            std::to_string(kMaxRateLimitOverride)});
     } else {
       fields.rate_limit_override = it->get<std::int64_t>();
     }
   }
-  errors.throw_if_any();
+  sdk::refuse_invalid_fields(std::move(errors));
   return fields;
 }
 
@@ -143,7 +143,8 @@ PartnerService::PartnerService(std::shared_ptr<Database> db, std::shared_ptr<Key
     : db_(std::move(db)),
       keys_(std::move(keys)),
       tiers_(std::move(tiers)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      cursors_(db_) {}
 
 Row PartnerService::load_partner(Session& db, const std::string& partner_id) const {
   auto rows = db.query(std::string("SELECT ") + kPartnerColumns + " FROM partners WHERE id = ?",
@@ -175,8 +176,8 @@ nlohmann::json PartnerService::create_partner(const nlohmann::json& body) {
 nlohmann::json PartnerService::list_partners(const PageRequest& page) const {
   std::string sql = std::string("SELECT ") + kPartnerColumns + " FROM partners";
   Params params;
-  if (!page.cursor.empty()) {
-    auto after = decode_cursor(page.cursor);
+  if (page.cursor) {
+    auto after = cursors_.decode(*page.cursor, "partners");
     sql += " WHERE created_at < ? OR (created_at = ? AND id < ?)";
     params = {after.created_at, after.created_at, after.id};
   }
@@ -188,7 +189,9 @@ nlohmann::json PartnerService::list_partners(const PageRequest& page) const {
   nlohmann::json data = nlohmann::json::array();
   for (const auto& row : rows) data.push_back(partner_json(row));
   nlohmann::json next = nullptr;
-  if (has_more) next = encode_cursor({rows.back().text("created_at"), rows.back().text("id")});
+  if (has_more) {
+    next = cursors_.encode({rows.back().text("created_at"), rows.back().text("id")}, "partners");
+  }
   return {{"data", data}, {"has_more", has_more}, {"next_cursor", next}};
 }
 

@@ -63,6 +63,7 @@ class PartnerService {
   std::shared_ptr<KeyDirectory> keys_;
   TierNames tiers_;
   Clock clock_;
+  AdminCursors cursors_;  // of the partner and key lists
   // Serializes changes so the index is updated in commit order.
   std::mutex write_mutex_;
 };

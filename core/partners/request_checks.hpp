@@ -1,56 +1,57 @@
-// Checking admin request bodies and list queries: collect every field error, then answer one
-// 400 invalid_request naming them all (errors[] with field paths).
+// The admin routes' bodies and list paging, on the SDK's helpers: sdk::parse_json_body, the
+// list-query reader and the cursor codec (sdk/fields.hpp, sdk/query.hpp, sdk/cursor.hpp) — the
+// same parameters, limits, messages and tamper-proof cursors as the plugins' lists. Field errors
+// are collected with sdk::FieldReader and answered with sdk::refuse_invalid_fields.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include <initializer_list>
+#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+#include "portico/database.hpp"
 #include "portico/http_types.hpp"
-#include "portico/problem.hpp"
+#include "portico/sdk/cursor.hpp"
 
 namespace portico::partners {
 
-// The request's body as a JSON object, within its JSON nesting limit (sdk::parse_json_text). An
-// empty body is {} when `empty_is_object`; anything else that is not a JSON object is a 400
-// invalid_request.
+// The body as a JSON object (sdk::parse_json_body: a 400 naming what is wrong); an empty body is
+// {} where every field is optional (`empty_is_object`).
 nlohmann::json parse_object_body(const Request& request, bool empty_is_object);
 
-class FieldErrors {
- public:
-  void add(std::string field, std::string message);
-  // One error per member of `body` not in `allowed`, with a did-you-mean hint.
-  void reject_unknown(const nlohmann::json& body, std::initializer_list<std::string_view> allowed);
-  bool empty() const { return errors_.empty(); }
-  // Throws 400 invalid_request carrying every error (the detail names the first one).
-  void throw_if_any() const;
-
- private:
-  std::vector<FieldError> errors_;
-};
-
-// ?limit= (1-100, default 20) and ?cursor= of the list routes.
+// ?limit= (1-100, default 20) and ?cursor=; any other parameter is refused (400 naming it).
 struct PageRequest {
   int limit = 20;
-  std::string cursor;  // opaque; empty = first page
+  std::optional<std::string> cursor;  // opaque; none = first page
 };
+PageRequest page_request(const Request& request);
 
-// Throws 400 invalid_request (field "limit") for a limit that is not an integer in 1-100.
-PageRequest page_request(const std::optional<std::string>& limit,
-                         const std::optional<std::string>& cursor);
-
-// The position after which the next page starts: lists are ordered by (created_at, id) descending.
+// Lists are ordered by (created_at, id) descending; a page ends at this position.
 struct CursorPosition {
   std::string created_at;
   std::string id;
 };
-std::string encode_cursor(const CursorPosition& position);
-// Throws 400 invalid_request (field "cursor") when the cursor was not made by encode_cursor.
-CursorPosition decode_cursor(std::string_view cursor);
+
+// Cursors of the admin lists, MAC'd under a key, bound to the list they were issued for
+// (`list`: "partners", or "keys:<partner id>").
+class AdminCursors {
+ public:
+  // The key is read (made on first use) from core_secrets when the first cursor is needed.
+  explicit AdminCursors(std::shared_ptr<Database> db);
+  explicit AdminCursors(std::string mac_key);
+  std::string encode(const CursorPosition& position, std::string_view list) const;
+  // Throws 400 invalid_request (field "cursor") for a cursor this list did not issue.
+  CursorPosition decode(std::string_view cursor, std::string_view list) const;
+
+ private:
+  const sdk::CursorCodec& codec() const;
+
+  std::shared_ptr<Database> db_;
+  mutable std::once_flag loaded_;
+  mutable std::optional<sdk::CursorCodec> codec_;
+};
 
 }  // namespace portico::partners

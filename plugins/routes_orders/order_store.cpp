@@ -4,15 +4,14 @@
 #include <map>
 #include <set>
 
-#include "plugins/routes_products/catalog_records.hpp"
+#include "catalog_common/inventory_view.hpp"
 
 namespace portico::routes_orders {
 
 namespace {
 
-std::vector<routes_products::WarehouseStock> stock_of(Session& session,
-                                                      const std::string& product_id) {
-  std::vector<routes_products::WarehouseStock> stock;
+std::vector<catalog::WarehouseStock> stock_of(Session& session, const std::string& product_id) {
+  std::vector<catalog::WarehouseStock> stock;
   for (const Row& row : session.query(
            "SELECT warehouse_id, available, reserved, updated_at FROM stock WHERE product_id = ?"
            " ORDER BY warehouse_id",
@@ -83,7 +82,7 @@ void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockCha
   for (const auto& change : changes) {
     if (seen.insert(change.product_id).second) products.push_back(change.product_id);
   }
-  std::map<std::string, std::vector<routes_products::WarehouseStock>> before;
+  std::map<std::string, std::vector<catalog::WarehouseStock>> before;
   for (const auto& product : products) before[product] = stock_of(tx, product);
 
   for (const auto& change : changes) {
@@ -103,7 +102,7 @@ void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockCha
   // The rows after the updates, from the rows before: each UPDATE above changed exactly one row
   // by exactly its deltas (checked), so reading them back would only cost a statement each.
   for (const auto& product : products) {
-    std::vector<routes_products::WarehouseStock> after = before[product];
+    std::vector<catalog::WarehouseStock> after = before[product];
     for (const auto& change : changes) {
       if (change.product_id != product) continue;
       for (auto& row : after) {
@@ -113,10 +112,9 @@ void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockCha
         row.updated_at = now;
       }
     }
-    outbox.append(
-        tx, Event{"inventory.changed", "", product,
-                  routes_products::plain(routes_products::inventory_json(product, after)),
-                  routes_products::changed_inventory_fields(product, before[product], after)});
+    outbox.append(tx, Event{"inventory.changed", "", product,
+                            catalog::plain(catalog::inventory_json(product, after)),
+                            catalog::changed_inventory_fields(product, before[product], after)});
   }
 }
 

@@ -35,7 +35,7 @@ struct StockChange {
 // Applies the changes inside `tx` through the stock SQL contract of routes_products (guarded so a
 // row never goes below zero: throws DatabaseError if one would, which rolls the transaction back)
 // and appends one `inventory.changed` event per product, with the same object and
-// previous_attributes routes_products writes (its inventory view).
+// previous_attributes routes_products writes (the catalog's shared view, catalog_common).
 void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockChange>& changes,
                          const std::string& now);
 

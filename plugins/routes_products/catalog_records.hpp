@@ -1,7 +1,8 @@
 // The catalog's records as plain values and their JSON: a product, its stock per warehouse, and
 // the views partners see (product, product with inventory summary, inventory) and the one operators
 // see (product with inventory per warehouse). Pure, so unit tests and both route files share one
-// rendering.
+// rendering. The stock rows and the inventory view are the catalog's shared view
+// (plugins/catalog_common/inventory_view.hpp), which routes_orders renders with too.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "catalog_common/inventory_view.hpp"
+
 namespace portico::routes_products {
+
+using catalog::changed_inventory_fields;
+using catalog::inventory_json;
+using catalog::plain;
+using catalog::StockTotals;
+using catalog::totals_of;
+using catalog::WarehouseStock;
 
 struct Money {
   std::int64_t amount = 0;  // minor units (KRW has none: won)
@@ -28,14 +38,6 @@ struct Product {
   std::string status = "active";  // "active" | "inactive"
   nlohmann::json attributes;      // an object, or null when the product has none
   std::string updated_at;         // RFC 3339, fixed width (sdk/time.hpp)
-};
-
-struct WarehouseStock {
-  std::string warehouse_id;
-  std::int64_t available = 0;
-  std::int64_t reserved = 0;
-  std::string updated_at;
-  bool operator==(const WarehouseStock&) const = default;
 };
 
 // Changes whenever anything a partner sees of the product changes: `version` with the product's
@@ -57,20 +59,6 @@ struct ProductView {
   std::vector<WarehouseStock> stock;
   Stamp stamp;
 };
-
-struct StockTotals {
-  std::int64_t available = 0;
-  std::int64_t reserved = 0;
-};
-
-inline StockTotals totals_of(const std::vector<WarehouseStock>& stock) {
-  StockTotals totals;
-  for (const auto& row : stock) {
-    totals.available += row.available;
-    totals.reserved += row.reserved;
-  }
-  return totals;
-}
 
 // The product shape of the contract: {id, sku, name, description, category, price, status,
 // attributes?, updated_at}. Members in that order (ordered_json) for people reading it.
@@ -96,28 +84,6 @@ inline nlohmann::ordered_json product_with_inventory_json(const Product& p,
   return out;
 }
 
-// GET /v1/products/{id}/inventory: {product_id, available, reserved, warehouses, updated_at}.
-// updated_at is the latest change of any warehouse, null while the product has no stock rows.
-inline nlohmann::ordered_json inventory_json(const std::string& product_id,
-                                             const std::vector<WarehouseStock>& stock) {
-  StockTotals totals = totals_of(stock);
-  nlohmann::ordered_json warehouses = nlohmann::ordered_json::array();
-  std::string latest;
-  for (const auto& row : stock) {
-    warehouses.push_back(
-        {{"id", row.warehouse_id}, {"available", row.available}, {"reserved", row.reserved}});
-    if (row.updated_at > latest) latest = row.updated_at;
-  }
-  nlohmann::ordered_json out;
-  out["product_id"] = product_id;
-  out["available"] = totals.available;
-  out["reserved"] = totals.reserved;
-  out["warehouses"] = std::move(warehouses);
-  out["updated_at"] =
-      latest.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(latest);
-  return out;
-}
-
 // GET /admin/v1/products/{id} and the admin list's items: the partner detail whose `inventory`
 // also lists the warehouses and the latest stock change — {…product, inventory: {available,
 // reserved, warehouses: [{id, available, reserved}], updated_at}} (the inventory view without
@@ -131,9 +97,6 @@ inline nlohmann::ordered_json admin_product_json(const Product& p,
   return out;
 }
 
-// Events carry plain nlohmann::json (converted value by value, not through text).
-inline nlohmann::json plain(const nlohmann::ordered_json& value) { return nlohmann::json(value); }
-
 // The product fields that differ between `before` and `after`, with their values in `before`:
 // product.updated's previous_attributes. Empty when nothing a partner sees changed.
 inline nlohmann::json changed_product_fields(const Product& before, const Product& after) {
@@ -145,20 +108,6 @@ inline nlohmann::json changed_product_fields(const Product& before, const Produc
     const nlohmann::json old_value = old_json.value(field, nlohmann::json());
     const nlohmann::json new_value = new_json.value(field, nlohmann::json());
     if (old_value != new_value) previous[field] = old_value;
-  }
-  return previous;
-}
-
-// inventory.changed's previous_attributes: the old values of available, reserved and warehouses
-// among those that changed.
-inline nlohmann::json changed_inventory_fields(const std::string& product_id,
-                                               const std::vector<WarehouseStock>& before,
-                                               const std::vector<WarehouseStock>& after) {
-  nlohmann::json previous = nlohmann::json::object();
-  const auto old_json = inventory_json(product_id, before);
-  const auto new_json = inventory_json(product_id, after);
-  for (const char* field : {"available", "reserved", "warehouses"}) {
-    if (old_json.at(field) != new_json.at(field)) previous[field] = plain(old_json.at(field));
   }
   return previous;
 }

@@ -1,6 +1,6 @@
 // What the route handlers of routes_webhooks share, built once in init() and owned by the plugin
 // (which outlives every route it hands out). The route sets are defined in endpoint_routes.cpp
-// (/v1/webhooks...) and event_routes.cpp (/v1/events...).
+// and endpoint_actions.cpp (/v1/webhooks...) and event_routes.cpp (/v1/events...).
 #pragma once
 
 #include <chrono>

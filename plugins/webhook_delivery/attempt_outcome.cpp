@@ -6,7 +6,7 @@ namespace portico::webhook_delivery {
 
 namespace {
 
-std::string describe_failure(const webhooks::DeliveryResult& result) {
+std::string describe_failure(const http_client::DeliveryResult& result) {
   if (result.status == 0) return result.error.empty() ? "no answer" : result.error;
   std::string text = "the endpoint answered " + std::to_string(result.status);
   if (result.status >= 300 && result.status < 400) {
@@ -18,7 +18,7 @@ std::string describe_failure(const webhooks::DeliveryResult& result) {
 
 }  // namespace
 
-AttemptOutcome judge_attempt(const webhooks::DeliveryResult& result, int attempt,
+AttemptOutcome judge_attempt(const http_client::DeliveryResult& result, int attempt,
                              double unit_random, std::chrono::system_clock::time_point now,
                              bool permanent) {
   AttemptOutcome outcome;

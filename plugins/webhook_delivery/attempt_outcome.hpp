@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "plugins/webhook_delivery/http_client.hpp"
+#include "lib/http_client/http_client.hpp"
 
 namespace portico::webhook_delivery {
 
@@ -30,7 +30,7 @@ struct AttemptOutcome {
 // `attempt` is this attempt's number (1 = first try); `unit_random` in [0, 1) picks the jitter;
 // `now` anchors an HTTP-date Retry-After. `permanent` marks a failure no retry can fix (the event
 // is gone from the outbox).
-AttemptOutcome judge_attempt(const webhooks::DeliveryResult& result, int attempt,
+AttemptOutcome judge_attempt(const http_client::DeliveryResult& result, int attempt,
                              double unit_random, std::chrono::system_clock::time_point now,
                              bool permanent = false);
 

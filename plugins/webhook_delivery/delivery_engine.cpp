@@ -7,7 +7,7 @@
 #include "plugins/webhook_delivery/signed_request.hpp"
 #include "portico/sdk/time.hpp"
 #include "webhooks_common/secrets_at_rest.hpp"
-#include "webhooks_common/signing.hpp"
+#include "lib/webhook_signing/signing.hpp"
 #include "webhooks_common/target_guard.hpp"
 
 namespace portico::webhook_delivery {
@@ -32,7 +32,7 @@ DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
     : host_(host), settings_(std::move(settings)) {
   require_webhook_tables(host_.database());
   ensure_delivery_indexes(host_.database());
-  webhooks::ClientOptions options;
+  http_client::ClientOptions options;
   options.threads = std::max(1, settings_.client_threads);
   options.ca_file = settings_.ca_file;
   options.max_concurrency_per_pool =
@@ -43,7 +43,7 @@ DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
   options.refuse_address = [allow = settings_.allow_private_targets](const std::string& ip) {
     return webhooks::address_refusal(ip, ip, allow);
   };
-  client_ = std::make_unique<webhooks::HttpClient>(std::move(options));
+  client_ = std::make_unique<http_client::HttpClient>(std::move(options));
 }
 
 DeliveryEngine::~DeliveryEngine() {
@@ -181,7 +181,7 @@ void DeliveryEngine::launch(const DueDelivery& row, std::chrono::system_clock::t
   auto built = signed_request(*keys, row.event_id, *payload, now, settings_.request_timeout);
   if (!built.request) return fail(built.error, false);
   built.request->pool_key = row.endpoint_id;  // its own connections and concurrency cap
-  client_->post(std::move(*built.request), [this, id = row.id](webhooks::DeliveryResult result) {
+  client_->post(std::move(*built.request), [this, id = row.id](http_client::DeliveryResult result) {
     complete({id, std::move(result), false});
   });
 }

@@ -24,7 +24,7 @@
 
 #include "plugins/webhook_delivery/delivery_settings.hpp"
 #include "plugins/webhook_delivery/delivery_store.hpp"
-#include "plugins/webhook_delivery/http_client.hpp"
+#include "lib/http_client/http_client.hpp"
 #include "plugins/webhook_delivery/signed_request.hpp"
 #include "portico/host.hpp"
 
@@ -72,7 +72,7 @@ class DeliveryEngine {
   };
   struct Completion {
     std::int64_t delivery_id = 0;
-    webhooks::DeliveryResult result;
+    http_client::DeliveryResult result;
     bool permanent = false;  // no retry can help (the event is no longer stored)
   };
   struct EndpointSlot {
@@ -122,7 +122,7 @@ class DeliveryEngine {
   bool abandoning_ = false;
   std::size_t on_wire_ = 0;  // mirrors flights_.size() for in_flight()
 
-  std::unique_ptr<webhooks::HttpClient> client_;  // last: destroyed first
+  std::unique_ptr<http_client::HttpClient> client_;  // last: destroyed first
 };
 
 }  // namespace portico::webhook_delivery

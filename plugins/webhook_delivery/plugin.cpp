@@ -8,7 +8,7 @@
 #include "plugins/webhook_delivery/delivery_service.hpp"
 #include "plugins/webhook_delivery/delivery_settings.hpp"
 #include "plugins/webhook_delivery/delivery_store.hpp"
-#include "plugins/webhook_delivery/http_client.hpp"
+#include "lib/http_client/http_client.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
 #include "portico/sdk/schema.hpp"
@@ -72,9 +72,9 @@ class WebhookDeliveryPlugin final : public portico::Plugin {
     if (settings.ca_file) {
       // Refuse a bad CA file now, with its name, rather than when the service starts.
       try {
-        portico::webhooks::ClientOptions probe;
+        portico::http_client::ClientOptions probe;
         probe.ca_file = settings.ca_file;
-        portico::webhooks::HttpClient check(std::move(probe));
+        portico::http_client::HttpClient check(std::move(probe));
       } catch (const std::exception& e) {
         throw std::runtime_error("ca_file: " + std::string(e.what()));
       }

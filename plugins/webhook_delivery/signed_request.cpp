@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "portico/sdk/time.hpp"
-#include "webhooks_common/signing.hpp"
+#include "lib/webhook_signing/signing.hpp"
 #include "webhooks_common/target_guard.hpp"
 
 namespace portico::webhook_delivery {
@@ -39,7 +39,7 @@ SignedRequest signed_request(const EndpointKeys& endpoint, const std::string& ev
   }
 
   const webhooks::Target& target = *parsed.target;
-  webhooks::OutgoingRequest request;
+  http_client::OutgoingRequest request;
   request.scheme = target.scheme;
   request.host = target.host;
   request.port = target.port;

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "plugins/webhook_delivery/http_client.hpp"
+#include "lib/http_client/http_client.hpp"
 
 namespace portico::webhook_delivery {
 
@@ -22,7 +22,7 @@ struct EndpointKeys {
 };
 
 struct SignedRequest {
-  std::optional<webhooks::OutgoingRequest> request;
+  std::optional<http_client::OutgoingRequest> request;
   std::string error;  // why no request could be built (bad URL or secret)
 };
 

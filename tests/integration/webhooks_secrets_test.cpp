@@ -24,7 +24,7 @@
 #include "tests/integration/gateway_fixture.hpp"
 #include "tests/integration/products_helpers.hpp"
 #include "tests/integration/webhook_receiver.hpp"
-#include "webhooks_common/signing.hpp"
+#include "lib/webhook_signing/signing.hpp"
 
 namespace portico::test::webhooks_secrets {
 namespace {

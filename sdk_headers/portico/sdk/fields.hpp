@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "portico/problem.hpp"
 #include "portico/sdk/json.hpp"
 #include "portico/sdk/problems.hpp"
+#include "portico/sdk/query.hpp"
 
 namespace portico::sdk {
 
@@ -97,11 +99,15 @@ class FieldReader {
     return n;
   }
 
-  void refuse_unknown(std::initializer_list<const char*> known) const {
+  // One error per member not in `known`, with a hint when a known one is one or two edits away:
+  // "is not a known field; did you mean 'tier'?".
+  void refuse_unknown(std::initializer_list<std::string_view> known) const {
+    const std::vector<std::string_view> names(known.begin(), known.end());
     for (const auto& [key, value] : object_.items()) {
-      bool listed = false;
-      for (const char* k : known) listed = listed || key == k;
-      if (!listed) fail(key, "is not a known field");
+      if (std::find(names.begin(), names.end(), key) != names.end()) continue;
+      const std::string hint = closest_name(key, names);
+      fail(key, hint.empty() ? "is not a known field"
+                             : "is not a known field; did you mean '" + hint + "'?");
     }
   }
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/app/catalog_cli.hpp"
+#include "core/cli/catalog_cli.hpp"
 #include "core/util/strings.hpp"
 #include "plugins/routes_products/product_input.hpp"
 #include "portico/problem.hpp"

@@ -17,7 +17,7 @@
 
 #include "portico/sdk/sodium.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
-#include "webhooks_common/signing.hpp"
+#include "lib/webhook_signing/signing.hpp"
 
 namespace {
 

@@ -14,6 +14,7 @@
 
 #include "core/observability/observability.hpp"
 #include "core/pipeline/client_guard.hpp"
+#include "lib/webhook_signing/signing.hpp"
 
 namespace portico::observability {
 namespace {
@@ -26,6 +27,15 @@ TEST(OpsWebhook, SignatureMatchesTheStandardWebhooksExample) {
                         1614265330, R"({"test": 2432232314})"),
       "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   EXPECT_THROW(webhook_signature("not-a-secret", "id", 1, "{}"), std::invalid_argument);
+}
+
+// The shared signer (lib/webhook_signing) refuses endpoint secrets under 24 bytes; an operator's
+// ops secret never had that rule, and a config that worked keeps working.
+TEST(OpsWebhook, AShortSecretStillSigns) {
+  EXPECT_EQ(webhook_signature("whsec_YWJj", "msg_1", 1614265330, "{}"),
+            webhooks::sign_v1("abc", "msg_1", 1614265330, "{}"));
+  EXPECT_NO_THROW(OpsWebhook("http://127.0.0.1:1/x", "whsec_YWJj", {}));
+  EXPECT_THROW(webhook_signature("whsec_", "id", 1, "{}"), std::invalid_argument);
 }
 
 TEST(OpsWebhook, OnlyPlainHttpUrlsAreAccepted) {

@@ -11,7 +11,7 @@ TEST_F(PartnersTest, CreatingAPartnerNeedsANameAndAConfiguredTier) {
   EXPECT_EQ(p.code, "invalid_request");
   EXPECT_EQ(fields_of(p), (std::vector<std::string>{"name", "tier"}));
   EXPECT_EQ(message_for(p, "name"), "is required");
-  EXPECT_EQ(p.detail, "2 invalid fields: name, tier");
+  EXPECT_EQ(p.detail, "2 fields are not valid. Nothing was changed.");  // sdk::invalid_fields
 
   p = problem_of([&] { service->create_partner({{"name", "  "}, {"tier", "premim"}}); });
   EXPECT_EQ(message_for(p, "name"), "must be a non-empty string");
@@ -33,14 +33,24 @@ TEST_F(PartnersTest, NamesRefuseControlCharacters) {
   EXPECT_TRUE(db->query("SELECT * FROM partners").empty());
 }
 
-// libsodium 1.0.18 decodes bytes 0x80-0xFF as base64 digits; cursors are checked first.
-TEST_F(PartnersTest, CursorsWithBytesOutsideBase64AreRefused) {
-  const std::string cursor = encode_cursor({"2026-01-01T00:00:00.000Z", "ptr_1"});
-  EXPECT_EQ(decode_cursor(cursor).id, "ptr_1");
+// Admin list cursors are the SDK's (MAC'd, bound to their list): a byte outside base64, a
+// changed byte, or another list's cursor is a 400 on "cursor".
+TEST_F(PartnersTest, CursorsAreTamperProofAndBoundToTheirList) {
+  const AdminCursors cursors(std::string(32, 'k'));
+  const std::string cursor = cursors.encode({"2026-01-01T00:00:00.000Z", "ptr_1"}, "partners");
+  EXPECT_EQ(cursors.decode(cursor, "partners").id, "ptr_1");
+  EXPECT_EQ(cursors.decode(cursor, "partners").created_at, "2026-01-01T00:00:00.000Z");
   std::string high = cursor;
   high.back() = static_cast<char>(0xff);
-  auto p = problem_of([&] { decode_cursor(high); });
-  EXPECT_EQ(fields_of(p), (std::vector<std::string>{"cursor"}));
+  EXPECT_EQ(fields_of(problem_of([&] { cursors.decode(high, "partners"); })),
+            (std::vector<std::string>{"cursor"}));
+  std::string changed = cursor;
+  changed[4] = changed[4] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(fields_of(problem_of([&] { cursors.decode(changed, "partners"); })),
+            (std::vector<std::string>{"cursor"}));
+  auto p = problem_of([&] { cursors.decode(cursors.encode({"t", "key_1"}, "keys:ptr_1"), "keys:ptr_2"); });
+  EXPECT_EQ(message_for(p, "cursor"),
+            "was issued for other filters; keep the partner the same while paging");
 }
 
 TEST_F(PartnersTest, PartnerFieldsAreCheckedOneByOne) {
@@ -55,7 +65,7 @@ TEST_F(PartnersTest, PartnerFieldsAreCheckedOneByOne) {
   EXPECT_EQ(fields_of(p),
             (std::vector<std::string>{"tierr", "status", "allowed_cidrs[1]", "allowed_cidrs[2]",
                                       "allowed_cidrs[3]", "rate_limit_override"}));
-  EXPECT_EQ(message_for(p, "tierr"), "unknown field (did you mean 'tier'?)");
+  EXPECT_EQ(message_for(p, "tierr"), "is not a known field; did you mean 'tier'?");
   EXPECT_EQ(message_for(p, "status"), "must be \"active\" or \"disabled\"");
   EXPECT_EQ(message_for(p, "allowed_cidrs[1]"),
             "not an IPv4/IPv6 address or CIDR block (e.g. 203.0.113.0/24)");
@@ -78,7 +88,7 @@ TEST_F(PartnersTest, UpdatesAreCheckedTheSameWayAndChangeNothingWhenRefused) {
   EXPECT_EQ(fields_of(p), (std::vector<std::string>{"tier"}));
   EXPECT_EQ(service->get_partner(partner["id"])["tier"], "basic");
   p = problem_of([&] { service->update_partner(partner["id"], {{"id", "ptr_other"}}); });
-  EXPECT_EQ(message_for(p, "id"), "unknown field");
+  EXPECT_EQ(message_for(p, "id"), "is not a known field");
 }
 
 TEST_F(PartnersTest, UnknownPartnersAreNotFound) {
@@ -129,7 +139,7 @@ TEST_F(PartnersTest, KeyFieldsAreChecked) {
   });
   EXPECT_EQ(fields_of(p),
             (std::vector<std::string>{"scope", "scopes[1]", "scopes[2]", "expires_at", "env"}));
-  EXPECT_EQ(message_for(p, "scope"), "unknown field (did you mean 'scopes'?)");
+  EXPECT_EQ(message_for(p, "scope"), "is not a known field; did you mean 'scopes'?");
   EXPECT_EQ(message_for(p, "scopes[1]"),
             "unknown scope 'orders:wirte' (did you mean 'orders:write'?)");
   EXPECT_EQ(message_for(p, "scopes[2]"), "must be a string");
@@ -174,9 +184,10 @@ TEST_F(PartnersTest, RotationOverlapIsBounded) {
         << bad;
   }
   auto p = problem_of([&] {
-    service->rotate_key(partner["id"], key["id"], {{"overlap_secs", 5}});
+    service->rotate_key(partner["id"], key["id"], {{"overlap_second", 5}});
   });
-  EXPECT_EQ(message_for(p, "overlap_secs"), "unknown field (did you mean 'overlap_seconds'?)");
+  EXPECT_EQ(message_for(p, "overlap_second"),
+            "is not a known field; did you mean 'overlap_seconds'?");
   EXPECT_EQ(service->rotate_key(partner["id"], key["id"],
                                 {{"overlap_seconds", 604800}})["previous_key"]["expires_at"],
             "2026-12-03T10:00:00Z");
@@ -203,15 +214,23 @@ TEST_F(PartnersTest, RevokedRotatedAndExpiredKeysCannotBeRotated) {
 }
 
 TEST_F(PartnersTest, ListCursorsAndLimitsAreChecked) {
-  auto p = problem_of([] { page_request(std::string("0"), std::nullopt); });
-  EXPECT_EQ(message_for(p, "limit"), "must be an integer from 1 to 100");
+  auto query = [](std::string q) {
+    Request request;
+    request.query = std::move(q);
+    return request;
+  };
+  auto p = problem_of([&] { page_request(query("limit=0")); });
+  EXPECT_EQ(message_for(p, "limit"), "must be a whole number from 1 to 100");
   for (std::string bad : {"101", "ten", "", "5x", "-3"}) {
-    EXPECT_EQ(problem_of([&] { page_request(bad, std::nullopt); }).status, 400) << bad;
+    EXPECT_EQ(problem_of([&] { page_request(query("limit=" + bad)); }).status, 400) << bad;
   }
-  EXPECT_EQ(page_request(std::string("100"), std::nullopt).limit, 100);
-  EXPECT_EQ(page_request(std::nullopt, std::nullopt).limit, 20);
+  EXPECT_EQ(message_for(problem_of([&] { page_request(query("limt=5")); }), "limt"),
+            "is not a known query parameter; did you mean 'limit'?");
+  EXPECT_EQ(page_request(query("limit=100")).limit, 100);
+  EXPECT_EQ(page_request(query("")).limit, 20);
+  EXPECT_EQ(page_request(query("cursor=abc")).cursor, "abc");
   p = problem_of([&] { service->list_partners({20, "not-a-cursor!"}); });
-  EXPECT_EQ(message_for(p, "cursor"), "not a cursor returned by this list");
+  EXPECT_EQ(message_for(p, "cursor"), "is not a cursor this API issued; use next_cursor as given");
 }
 
 }  // namespace

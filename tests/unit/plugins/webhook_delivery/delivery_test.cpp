@@ -1,0 +1,485 @@
+// The delivery engine against a real loopback receiver that verifies signatures: headers and
+// signatures, retries on the injected clock, 410, Retry-After, redirects, rotation, per-order
+// ordering, a slow endpoint beside a fast one, auto-disable after 5 days, the SSRF guard at
+// delivery time, and resuming after a restart.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+#include "tests/unit/plugins/webhook_delivery/delivery_fixture.hpp"
+#include "webhooks_common/retry_schedule.hpp"
+#include "webhooks_common/target_guard.hpp"
+
+namespace portico::webhook_delivery::testbed {
+namespace {
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+TEST_F(DeliveryTest, SendsThePayloadSignedWithTheSpecHeaders) {
+  VerifyingReceiver receiver;
+  auto endpoint = add_endpoint(receiver, "/hooks", EndpointSpec().ed25519());
+  const auto event_id = emit("order.created", "ptn_1", "ord_1", {{"id", "ord_1"}});
+  DeliveryEngine engine(host_, settings());
+
+  EXPECT_EQ(engine.fan_out_once(), 1u);
+  EXPECT_EQ(engine.dispatch_once(), 1u);
+  ASSERT_TRUE(engine.wait_idle(10s));
+
+  ASSERT_EQ(receiver.count(), 1u);
+  EXPECT_EQ(receiver.rejected(), 0);
+  const auto request = receiver.requests().front();
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/hooks");
+  EXPECT_EQ(request.body, outbox_->find(event_id)->payload);  // the exact stored bytes
+  EXPECT_EQ(request.header("Content-Type"), "application/json");
+  EXPECT_EQ(request.header("webhook-id"), event_id);
+  EXPECT_EQ(request.header("webhook-timestamp"), std::to_string(unix_seconds(host_.now())));
+  const auto signatures = split(request.header("webhook-signature").value_or(""));
+  ASSERT_EQ(signatures.size(), 2u);
+  EXPECT_TRUE(signatures[0].starts_with("v1,"));
+  EXPECT_TRUE(signatures[1].starts_with("v1a,"));
+  const auto timestamp = *request.header("webhook-timestamp");
+  EXPECT_TRUE(
+      webhooks::verify(signatures[0], {endpoint.secret}, {}, event_id, timestamp, request.body));
+  EXPECT_TRUE(webhooks::verify(signatures[1], {}, {endpoint.public_key}, event_id, timestamp,
+                               request.body));
+
+  auto row = delivery(event_id, endpoint.id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->state, "succeeded");
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->last_status, 200);
+  EXPECT_FALSE(row->last_error);
+  auto log = attempts(endpoint.id);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].integer("attempt"), 1);
+  EXPECT_EQ(log[0].text("at"), sdk::format_timestamp(host_.now()));
+  EXPECT_EQ(log[0].integer("status_code"), 200);
+  EXPECT_TRUE(log[0].is_null("error"));
+}
+
+TEST_F(DeliveryTest, RetriesAServerErrorWhenTheFirstDelayHasPassedAndNotBefore) {
+  VerifyingReceiver receiver;
+  std::atomic<int> calls{0};
+  receiver.script([&](const ReceivedRequest&) { return reply(++calls == 1 ? 500 : 200); });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings());
+
+  engine.fan_out_once();
+  EXPECT_EQ(engine.dispatch_once(), 1u);
+  ASSERT_TRUE(engine.wait_idle(10s));
+  auto row = delivery(event_id, endpoint.id);
+  EXPECT_EQ(row->state, "pending");
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->last_status, 500);
+  EXPECT_EQ(row->next_attempt_at, now_ms() + 5000);  // 5 s, jitter pinned to the middle
+  EXPECT_FALSE(endpoint_row(endpoint.id).is_null("failing_since"));
+
+  host_.advance(4999ms);
+  EXPECT_EQ(engine.dispatch_once(), 0u);
+  EXPECT_EQ(receiver.count(), 1u);
+  host_.advance(1ms);
+  EXPECT_EQ(engine.dispatch_once(), 1u);
+  ASSERT_TRUE(engine.wait_idle(10s));
+
+  row = delivery(event_id, endpoint.id);
+  EXPECT_EQ(row->state, "succeeded");
+  EXPECT_EQ(row->attempts, 2);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].header("webhook-id"), requests[1].header("webhook-id"));
+  EXPECT_EQ(std::stoll(*requests[1].header("webhook-timestamp")) -
+                std::stoll(*requests[0].header("webhook-timestamp")),
+            5);
+  auto log = attempts(endpoint.id);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].integer("status_code"), 500);
+  EXPECT_EQ(log[0].text("error"), "the endpoint answered 500");
+  EXPECT_EQ(log[1].integer("attempt"), 2);
+  EXPECT_EQ(log[1].integer("status_code"), 200);
+  EXPECT_TRUE(endpoint_row(endpoint.id).is_null("failing_since"));
+  EXPECT_EQ(receiver.rejected(), 0);
+}
+
+TEST_F(DeliveryTest, GoneDisablesTheEndpoint) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest&) { return reply(410); });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto first = emit("order.created", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings());
+  drain(engine);
+
+  auto row = delivery(first, endpoint.id);
+  EXPECT_EQ(row->state, "failed");
+  EXPECT_EQ(row->last_status, 410);
+  auto status = endpoint_row(endpoint.id);
+  EXPECT_EQ(status.text("status"), "disabled");
+  EXPECT_EQ(status.text("disabled_reason"), "the endpoint answered 410 Gone");
+
+  const auto second = emit("order.created", "ptn_1", "ord_2");
+  drain(engine);
+  EXPECT_FALSE(delivery(second, endpoint.id));
+  EXPECT_EQ(receiver.count(), 1u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM outbox_events WHERE type = 'webhook.endpoint_disabled'"),
+            0);
+}
+
+TEST_F(DeliveryTest, AReceiverThatStaysDownGetsTheScheduleThenTheEventFails) {
+  const auto port = portico::test::free_port();
+  auto endpoint =
+      add_endpoint(EndpointSpec().url("http://127.0.0.1:" + std::to_string(port) + "/hooks"));
+  const auto event_id = emit("order.shipped", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings());
+  engine.fan_out_once();
+
+  for (int attempt = 1; attempt <= webhooks::kMaxAttempts; ++attempt) {
+    ASSERT_EQ(engine.dispatch_once(), 1u) << "attempt " << attempt;
+    ASSERT_TRUE(engine.wait_idle(10s));
+    auto row = delivery(event_id, endpoint.id);
+    EXPECT_EQ(row->attempts, attempt);
+    EXPECT_FALSE(row->last_status);
+    if (attempt == webhooks::kMaxAttempts) {
+      EXPECT_EQ(row->state, "failed");
+      break;
+    }
+    EXPECT_EQ(row->state, "pending");
+    const auto wait = std::chrono::milliseconds(row->next_attempt_at - now_ms());
+    EXPECT_EQ(wait, webhooks::kRetrySchedule[static_cast<std::size_t>(attempt - 1)]);
+    host_.advance(wait - 1ms);
+    EXPECT_EQ(engine.dispatch_once(), 0u) << "too early for attempt " << attempt + 1;
+    host_.advance(1ms);
+  }
+  host_.advance(48h);
+  EXPECT_EQ(engine.dispatch_once(), 0u);
+
+  auto log = attempts(endpoint.id);
+  ASSERT_EQ(log.size(), static_cast<std::size_t>(webhooks::kMaxAttempts));
+  for (const auto& entry : log) {
+    EXPECT_TRUE(entry.is_null("status_code"));
+    EXPECT_NE(entry.text("error").find("cannot connect"), std::string::npos) << entry.text("error");
+  }
+  // About 3 days 4 hours of failures: not yet the 5 days that disable an endpoint.
+  auto status = endpoint_row(endpoint.id);
+  EXPECT_EQ(status.text("status"), "enabled");
+  EXPECT_FALSE(status.is_null("failing_since"));
+}
+
+TEST_F(DeliveryTest, HonoursRetryAfter) {
+  VerifyingReceiver receiver;
+  std::atomic<int> calls{0};
+  receiver.script([&](const ReceivedRequest&) {
+    return ++calls == 1 ? reply(503, {{"Retry-After", "120"}}) : reply(204);
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("inventory.changed", "", "prod_1");
+  DeliveryEngine engine(host_, settings());
+  drain(engine);
+
+  auto row = delivery(event_id, endpoint.id);
+  EXPECT_EQ(row->state, "pending");
+  EXPECT_EQ(row->next_attempt_at, now_ms() + 120'000);  // later than the scheduled 5 s
+  host_.advance(119'999ms);
+  EXPECT_EQ(engine.dispatch_once(), 0u);
+  host_.advance(1ms);
+  EXPECT_EQ(engine.dispatch_once(), 1u);
+  ASSERT_TRUE(engine.wait_idle(10s));
+  EXPECT_EQ(delivery(event_id, endpoint.id)->state, "succeeded");
+}
+
+TEST_F(DeliveryTest, ARedirectIsAFailureAndIsNotFollowed) {
+  VerifyingReceiver receiver;
+  receiver.script([&](const ReceivedRequest&) {
+    return reply(302, {{"Location", receiver.url("/elsewhere")}});
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings());
+  drain(engine);
+
+  EXPECT_EQ(receiver.count(), 1u);
+  auto row = delivery(event_id, endpoint.id);
+  EXPECT_EQ(row->state, "pending");
+  EXPECT_EQ(row->last_status, 302);
+  auto log = attempts(endpoint.id);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].integer("status_code"), 302);
+  EXPECT_NE(log[0].text("error").find("redirects are not followed"), std::string::npos);
+}
+
+TEST_F(DeliveryTest, ARotatedSecretSignsAlongsideTheNewOneUntilItExpires) {
+  VerifyingReceiver receiver;
+  auto endpoint = add_endpoint(receiver, "/hooks", EndpointSpec().rotating());
+  const auto first = emit("order.created", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings());
+  drain(engine);
+
+  ASSERT_EQ(receiver.count(), 1u);
+  auto request = receiver.requests().front();
+  const auto signatures = split(*request.header("webhook-signature"));
+  ASSERT_EQ(signatures.size(), 2u);
+  const auto timestamp = *request.header("webhook-timestamp");
+  // The first signs with the new secret, the second with the old one; each verifies alone.
+  EXPECT_TRUE(
+      webhooks::verify(signatures[0], {endpoint.secret}, {}, first, timestamp, request.body));
+  EXPECT_TRUE(webhooks::verify(signatures[1], {endpoint.previous_secret}, {}, first, timestamp,
+                               request.body));
+  EXPECT_FALSE(webhooks::verify(signatures[0], {endpoint.previous_secret}, {}, first, timestamp,
+                                request.body));
+
+  host_.advance(24h + 1s);
+  const auto second = emit("order.created", "ptn_1", "ord_2");
+  drain(engine);
+  ASSERT_EQ(receiver.count(), 2u);
+  request = receiver.requests().back();
+  EXPECT_EQ(request.header("webhook-id"), second);
+  EXPECT_EQ(split(*request.header("webhook-signature")).size(), 1u);
+  EXPECT_EQ(receiver.rejected(), 0);
+}
+
+TEST_F(DeliveryTest, EventsOfOneOrderGoOutInOrderWhileTheFirstIsRetried) {
+  VerifyingReceiver receiver;
+  std::string first_a;
+  std::atomic<bool> failed_once{false};
+  receiver.script([&](const ReceivedRequest& r) {
+    if (r.header("webhook-id") == first_a && !failed_once.exchange(true)) return reply(500);
+    return reply(200);
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  first_a = emit("order.created", "ptn_1", "ord_A");
+  const auto second_a = emit("order.status_changed", "ptn_1", "ord_A");
+  const auto other = emit("order.created", "ptn_1", "ord_B");
+  const auto third_a = emit("order.shipped", "ptn_1", "ord_A");
+  DeliveryEngine engine(host_, settings());
+  drain(engine);
+
+  auto ids = [&] {
+    std::vector<std::string> seen;
+    for (const auto& r : receiver.requests()) seen.push_back(*r.header("webhook-id"));
+    return seen;
+  };
+  // ord_A's first event failed; its later events wait, ord_B's does not.
+  auto first_round = ids();
+  std::sort(first_round.begin(), first_round.end());
+  auto expected = std::vector<std::string>{first_a, other};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(first_round, expected);
+  EXPECT_EQ(delivery(second_a, endpoint.id)->state, "pending");
+  EXPECT_EQ(delivery(third_a, endpoint.id)->attempts, 0);
+  host_.advance(4s);
+  EXPECT_EQ(drain(engine), 0u);
+
+  host_.advance(1s);
+  drain(engine);
+  auto all = ids();
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(all.begin() + 2, all.end()),
+            (std::vector<std::string>{first_a, second_a, third_a}));
+  for (const auto& id : {first_a, second_a, third_a, other}) {
+    EXPECT_EQ(delivery(id, endpoint.id)->state, "succeeded");
+  }
+}
+
+TEST_F(DeliveryTest, EventsOfDifferentOrdersGoOutInParallel) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest&) {
+    auto r = reply(200);
+    r.delay = 200ms;
+    return r;
+  });
+  add_endpoint(receiver, "/hooks");
+  for (int i = 0; i < 8; ++i) emit("order.created", "ptn_1", "ord_" + std::to_string(i));
+  DeliveryEngine engine(host_, settings());
+  engine.fan_out_once();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(engine.dispatch_once(), 8u);
+  ASSERT_TRUE(engine.wait_idle(10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+TEST_F(DeliveryTest, ASlowEndpointDoesNotDelayAnotherOne) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest& r) {
+    auto answer = reply(200);
+    if (r.target == "/slow") answer.delay = 2s;
+    return answer;
+  });
+  auto slow = add_endpoint(receiver, "/slow", EndpointSpec().partner("ptn_slow"));
+  auto fast = add_endpoint(receiver, "/fast", EndpointSpec().partner("ptn_fast"));
+  for (int i = 0; i < 20; ++i) emit("inventory.changed", "", "prod_" + std::to_string(i));
+
+  DeliveryEngine engine(host_, settings());
+  const auto started = std::chrono::steady_clock::now();
+  auto fast_done = [&] {
+    return scalar(
+               "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?"
+               " AND state = 'succeeded'",
+               {fast.id}) == 20;
+  };
+  while (!fast_done() && std::chrono::steady_clock::now() - started < 5s) {
+    engine.step();
+    engine.wait_for_work(20ms);
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(fast_done());
+  EXPECT_LT(took, 1500ms) << "the fast endpoint waited for the slow one";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?"
+                   " AND state = 'succeeded'",
+                   {slow.id}),
+            0);
+  EXPECT_EQ(engine.in_flight(), 8u);  // the slow endpoint's cap, all on the wire
+
+  // Stopping abandons the slow requests: their rows stay pending, untouched, for a restart.
+  engine.shutdown(100ms);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?"
+                   " AND state = 'pending' AND attempts = 0",
+                   {slow.id}),
+            20);
+}
+
+TEST_F(DeliveryTest, FiveDaysOfFailuresDisableTheEndpointAndTellThePartnersOtherEndpoints) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest& r) { return reply(r.target == "/down" ? 500 : 200); });
+  auto failing = add_endpoint(receiver, "/down", EndpointSpec().events({"order.*"}));
+  auto other = add_endpoint(receiver, "/other", EndpointSpec().events({"inventory.changed"}));
+  auto stranger = add_endpoint(receiver, "/stranger", EndpointSpec().partner("ptn_2"));
+  DeliveryEngine engine(host_, settings());
+
+  emit("order.created", "ptn_1", "ord_1");
+  drain(engine);
+  const auto since = sdk::format_timestamp(host_.now());
+  EXPECT_EQ(endpoint_row(failing.id).text("failing_since"), since);
+
+  host_.advance(std::chrono::hours(24 * 5) - 1s);
+  emit("order.created", "ptn_1", "ord_2");
+  drain(engine);
+  EXPECT_EQ(endpoint_row(failing.id).text("status"), "enabled");  // not quite 5 days
+
+  host_.advance(1s);
+  emit("order.created", "ptn_1", "ord_3");
+  drain(engine);
+  auto status = endpoint_row(failing.id);
+  EXPECT_EQ(status.text("status"), "disabled");
+  EXPECT_EQ(status.text("disabled_reason"), "failing for 5 days");
+  EXPECT_EQ(status.text("failing_since"), since);
+
+  // webhook.endpoint_disabled reaches the partner's other endpoint despite its filter, and
+  // nobody else.
+  const auto told = receiver.requests_to("/other");
+  ASSERT_EQ(told.size(), 1u);
+  auto body = nlohmann::json::parse(told[0].body);
+  EXPECT_EQ(body["type"], "webhook.endpoint_disabled");
+  EXPECT_EQ(body["data"]["object"]["id"], failing.id);
+  EXPECT_EQ(body["data"]["object"]["status"], "disabled");
+  EXPECT_EQ(body["data"]["object"]["disabled_reason"], "failing for 5 days");
+  EXPECT_FALSE(body["data"]["object"].contains("secret"));
+  EXPECT_EQ(told[0].body.find(failing.secret), std::string::npos);
+  EXPECT_TRUE(receiver.requests_to("/stranger").empty());
+  EXPECT_EQ(stranger.id.empty(), false);
+
+  // The disabled endpoint gets nothing more.
+  const auto before = receiver.requests_to("/down").size();
+  host_.advance(1h);
+  emit("order.created", "ptn_1", "ord_4");
+  drain(engine);
+  EXPECT_EQ(receiver.requests_to("/down").size(), before);
+}
+
+TEST_F(DeliveryTest, RefusesLoopbackTargetsAtDeliveryTimeUnlessAllowed) {
+  VerifyingReceiver receiver;
+  auto literal = add_endpoint(receiver, "/literal");
+  auto named = add_endpoint(
+      EndpointSpec().url("http://localhost:" + std::to_string(receiver.port()) + "/named"));
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  DeliveryEngine engine(host_, settings(/*allow_private=*/false));
+  drain(engine);
+
+  EXPECT_EQ(receiver.count(), 0u);
+  for (const auto* endpoint : {&literal, &named}) {
+    auto row = delivery(event_id, endpoint->id);
+    EXPECT_EQ(row->state, "pending");
+    EXPECT_EQ(row->attempts, 1);
+    auto log = attempts(endpoint->id);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_TRUE(log[0].is_null("status_code"));
+    // The partner reads this error (GET /v1/webhooks/{id}/deliveries): nothing about addresses
+    // or the operator's settings.
+    const auto error = log[0].text("error");
+    EXPECT_EQ(error, webhooks::kPartnerRefusedAtDelivery);
+    for (const char* leak : {"127.0.0.1", "localhost", "loopback", "allow_private_targets"}) {
+      EXPECT_EQ(error.find(leak), std::string::npos) << leak << " in: " << error;
+    }
+  }
+  // The operator log has the detail, per endpoint.
+  std::vector<std::string> warnings;
+  for (const auto& [level, line] : host_.recorded_log().lines) {
+    if (level == LogLevel::warn) warnings.push_back(line);
+  }
+  for (const auto* endpoint : {&literal, &named}) {
+    const auto found = std::find_if(warnings.begin(), warnings.end(), [&](const std::string& w) {
+      return w.find(endpoint->id) != std::string::npos;
+    });
+    ASSERT_NE(found, warnings.end()) << endpoint->id;
+    EXPECT_NE(found->find("127.0.0.1"), std::string::npos) << *found;
+    EXPECT_NE(found->find("loopback"), std::string::npos) << *found;
+    EXPECT_NE(found->find("allow_private_targets"), std::string::npos) << *found;
+  }
+
+  // The same rows with private targets allowed.
+  DeliveryEngine allowed(host_, settings(/*allow_private=*/true));
+  host_.advance(5s);
+  drain(allowed);
+  EXPECT_EQ(delivery(event_id, literal.id)->state, "succeeded");
+}
+
+TEST_F(DeliveryTest, ARestartResumesTheRowsThatWereOnTheWire) {
+  VerifyingReceiver receiver;
+  std::atomic<bool> hang{true};
+  receiver.script([&](const ReceivedRequest&) {
+    auto r = reply(200);
+    r.hang = hang.load();
+    return r;
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  {
+    DeliveryEngine first(host_, settings());
+    first.fan_out_once();
+    ASSERT_EQ(first.dispatch_once(), 1u);
+    while (receiver.count() == 0) std::this_thread::sleep_for(5ms);
+    first.shutdown(50ms);  // like a kill: the answer never came
+  }
+  auto row = delivery(event_id, endpoint.id);
+  EXPECT_EQ(row->state, "pending");
+  EXPECT_EQ(row->attempts, 0);
+
+  hang = false;
+  DeliveryEngine second(host_, settings());
+  EXPECT_EQ(second.fan_out_once(), 0u);  // the position survived: no second fan-out
+  EXPECT_EQ(second.dispatch_once(), 1u);
+  ASSERT_TRUE(second.wait_idle(10s));
+  EXPECT_EQ(delivery(event_id, endpoint.id)->state, "succeeded");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM webhook_deliveries"), 1);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);  // at least once: the receiver dedupes on webhook-id
+  EXPECT_EQ(requests[0].header("webhook-id"), requests[1].header("webhook-id"));
+}
+
+}  // namespace
+}  // namespace portico::webhook_delivery::testbed
