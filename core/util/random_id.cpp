@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "portico/sdk/sodium.hpp"
+
 namespace portico::util {
 namespace {
 
@@ -15,20 +17,11 @@ void ensure_sodium() {
   if (!ready) throw std::runtime_error("libsodium failed to initialise");
 }
 
-// From a per-thread pool of 256 bytes the CSPRNG refills, not one getrandom() system call per id
-// (an order and its events draw ~100 bytes; the call showed in the order profile). The pool is
-// not fork-safe: Portico never forks after start-up.
+// The SDK's per-thread pool the CSPRNG refills (sdk::id_random_byte): not one getrandom() system
+// call per id.
 unsigned char random_byte() {
-  thread_local unsigned char pool[256];
-  thread_local std::size_t next = sizeof pool;
-  if (next == sizeof pool) {
-    ensure_sodium();
-    randombytes_buf(pool, sizeof pool);
-    next = 0;
-  }
-  const unsigned char byte = pool[next];
-  pool[next++] = 0;  // drawn bytes do not linger
-  return byte;
+  ensure_sodium();
+  return sdk::id_random_byte();
 }
 
 }  // namespace
