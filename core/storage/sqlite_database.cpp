@@ -245,12 +245,6 @@ class SqliteDatabase final : public Database {
     // commits, and the database is never corrupted.
     writer_->execute("PRAGMA synchronous=NORMAL", {});
     writer_->execute("PRAGMA foreign_keys=ON", {});
-    // The statement journal (the pages a SAVEPOINT or a failing statement must restore) in memory:
-    // by default it spills to a temporary file beyond 64 KiB, and a group-commit batch — every
-    // body in its own savepoint — crossed that on most commits: a file created, written page by
-    // page and deleted per batch, ~40 write() calls per order. It holds at most the pages the open
-    // transaction changed.
-    writer_->execute("PRAGMA temp_store=MEMORY", {});
     // Checkpoints (copying the WAL into the database, with an fsync) are the checkpointer's job:
     // done by the committing connection they would run inside a commit, holding up every writer.
     writer_->execute("PRAGMA wal_autocheckpoint=0", {});

@@ -36,6 +36,11 @@ StockTotals totals_of(const std::vector<WarehouseStock>& stock);
 nlohmann::ordered_json inventory_json(const std::string& product_id,
                                       const std::vector<WarehouseStock>& stock);
 
+// inventory.changed's data.object: inventory_json() as plain nlohmann::json (what plain() of it
+// gives), built directly.
+nlohmann::json inventory_object(const std::string& product_id,
+                                const std::vector<WarehouseStock>& stock);
+
 // Events carry plain nlohmann::json (converted value by value, not through text).
 nlohmann::json plain(const nlohmann::ordered_json& value);
 

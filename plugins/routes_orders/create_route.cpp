@@ -148,16 +148,81 @@ CatalogProducts read_catalog(Session& tx, const std::vector<OrderLineInput>& lin
   return catalog;
 }
 
+// The order as its transaction writes it: the answer, the event and the stored JSON columns are
+// rendered from the priced lines before the transaction when a reader's view of the catalog
+// prices the order as the transaction then does (then only the comparison runs while every other
+// writer waits), or inside it when a price, name or sku changed in between.
+struct RenderedOrder {
+  PricedOrder priced;
+  std::string shipping_address;  // JSON text, as stored
+  std::string metadata;          // JSON text, as stored
+  std::string body;              // the 201 answer: what GET /v1/orders/{id} shows
+  Event created;                 // order.created
+};
+
+RenderedOrder render_order(const std::string& order_id, const std::string& partner_id,
+                           const OrderInput& input, PricedOrder priced, const std::string& now) {
+  // The answer is the same order_json() GET /v1/orders/{id} shows of what the transaction
+  // writes, built from memory: reading it back would cost four statements in the transaction.
+  Order order;
+  order.id = order_id;
+  order.partner_id = partner_id;
+  order.external_id = input.external_id;
+  order.currency = priced.currency;
+  order.total_amount = priced.total_amount;
+  order.shipping_address = input.shipping_address;
+  order.metadata = input.metadata;
+  order.items = priced.items;
+  order.history.push_back({kPending, now});
+  order.created_at = now;
+  order.updated_at = now;
+  const nlohmann::ordered_json shown = order_json(order);
+  RenderedOrder rendered{std::move(priced), input.shipping_address.dump(), input.metadata.dump(),
+                         shown.dump(), Event{"order.created", partner_id, order_id, plain(shown),
+                                             nullptr}};
+  return rendered;
+}
+
+bool same_pricing(const PricedOrder& a, const PricedOrder& b) {
+  if (a.currency != b.currency || a.total_amount != b.total_amount ||
+      a.items.size() != b.items.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.items.size(); ++i) {
+    const OrderItem& x = a.items[i];
+    const OrderItem& y = b.items[i];
+    if (x.product_id != y.product_id || x.sku != y.sku || x.name != y.name ||
+        x.quantity != y.quantity || x.unit_amount != y.unit_amount) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Rendered from the prices the last orders of its products were written with, or nullopt when
+// one of them has not been ordered yet (or no longer prices: the transaction then says why).
+std::optional<RenderedOrder> render_ahead(const RecentPrices& recent, const std::string& order_id,
+                                          const std::string& partner_id, const OrderInput& input,
+                                          const std::string& now) {
+  const std::optional<CatalogProducts> products = recent.lookup(input.items);
+  if (!products) return std::nullopt;
+  std::vector<FieldError> errors;
+  PricedOrder priced = price_order(input.items, *products, errors);
+  if (!errors.empty()) return std::nullopt;
+  return render_order(order_id, partner_id, input, std::move(priced), now);
+}
+
 void insert_order_row(Session& tx, const std::string& order_id, const std::string& partner_id,
-                      const OrderInput& input, const PricedOrder& priced, const std::string& now) {
+                      const OrderInput& input, const RenderedOrder& order,
+                      const std::string& now) {
   const Value external_id = input.external_id ? Value(*input.external_id) : Value(nullptr);
   try {
     tx.execute(
         "INSERT INTO orders(id, partner_id, external_id, status, currency, total_amount,"
         " shipping_address, metadata, version, created_at, updated_at)"
         " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 1, ?, ?)",
-        {order_id, partner_id, external_id, priced.currency, priced.total_amount,
-         input.shipping_address.dump(), input.metadata.dump(), now, now});
+        {order_id, partner_id, external_id, order.priced.currency, order.priced.total_amount,
+         order.shipping_address, order.metadata, now, now});
   } catch (const ConstraintError&) {
     if (!input.external_id) throw;
     Rows existing = tx.query("SELECT id FROM orders WHERE partner_id = ? AND external_id = ?",
@@ -220,7 +285,8 @@ void add_product_problems(Database& db, const nlohmann::json& body,
 // Everything after the checks of the body, inside one transaction.
 Response create_in(Session& tx, OrdersContext& context, const std::string& partner_id,
                    const std::string& key, const std::string& fingerprint, const OrderInput& input,
-                   const std::string& now, const std::string& cutoff) {
+                   const std::string& order_id, std::optional<RenderedOrder>& ahead,
+                   bool& priced_in_tx, const std::string& now, const std::string& cutoff) {
   if (auto stored = find_answer(tx, partner_id, key)) {
     if (stored->created_at >= cutoff) return replay(*stored, fingerprint);
     tx.execute("DELETE FROM idempotency_keys WHERE partner_id = ? AND key = ?", {partner_id, key});
@@ -230,9 +296,12 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   std::vector<FieldError> errors;
   PricedOrder priced = price_order(input.items, catalog, errors);
   if (!errors.empty()) throw sdk::invalid_fields(std::move(errors), "No order was created.");
-
-  const std::string order_id = sdk::time_ordered_id("ord_", context.host.now());
-  insert_order_row(tx, order_id, partner_id, input, priced, now);
+  if (!ahead || !same_pricing(ahead->priced, priced)) {
+    ahead = render_order(order_id, partner_id, input, std::move(priced), now);
+  }
+  RenderedOrder& order = *ahead;
+  priced_in_tx = true;
+  insert_order_row(tx, order_id, partner_id, input, order, now);
 
   std::vector<FieldError> shortages;
   const std::vector<Allocation> allocations = allocate_stock(input.items, catalog, shortages);
@@ -244,8 +313,8 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   }
   apply_stock_changes(tx, context.outbox, changes, now);
 
-  for (std::size_t line = 0; line < priced.items.size(); ++line) {
-    const OrderItem& item = priced.items[line];
+  for (std::size_t line = 0; line < order.priced.items.size(); ++line) {
+    const OrderItem& item = order.priced.items[line];
     tx.execute(
         "INSERT INTO order_items(order_id, line, product_id, sku, name, quantity, unit_amount)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -261,35 +330,17 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   tx.execute(
       "INSERT INTO order_status_history(order_id, seq, status, at) VALUES (?, 0, 'pending', ?)",
       {order_id, now});
-
-  // The answer is what GET /v1/orders/{id} shows (the same order_json() of what was just
-  // written), built from memory: reading it back would cost four statements while every other
-  // writer waits.
-  Order order;
-  order.id = order_id;
-  order.partner_id = partner_id;
-  order.external_id = input.external_id;
-  order.currency = priced.currency;
-  order.total_amount = priced.total_amount;
-  order.shipping_address = input.shipping_address;
-  order.metadata = input.metadata;
-  order.items = priced.items;
-  order.history.push_back({kPending, now});
-  order.created_at = now;
-  order.updated_at = now;
-  const nlohmann::ordered_json shown = order_json(order);
-  std::string body = shown.dump();
-  context.outbox.append(tx, Event{"order.created", partner_id, order_id, plain(shown), nullptr});
+  context.outbox.append(tx, order.created);
 
   try {
     tx.execute(
         "INSERT INTO idempotency_keys(partner_id, key, fingerprint, status, body, order_id,"
         " created_at) VALUES (?, ?, ?, 201, ?, ?, ?)",
-        {partner_id, key, fingerprint, body, order_id, now});
+        {partner_id, key, fingerprint, order.body, order_id, now});
   } catch (const ConstraintError&) {
     throw LostKeyRace{};
   }
-  return idempotent_response(201, std::move(body), order_id, false);
+  return idempotent_response(201, order.body, order_id, false);
 }
 
 Response create_order(OrdersContext& context, const Request& request) {
@@ -327,12 +378,20 @@ Response create_order(OrdersContext& context, const Request& request) {
     throw sdk::invalid_fields(std::move(errors), "No order was created.");
   }
 
+  // Rendered while other orders hold the writer; checked and used inside the transaction.
+  const std::string order_id = sdk::time_ordered_id("ord_", clock);
+  std::optional<RenderedOrder> ahead =
+      render_ahead(context.recent_prices, order_id, partner_id, input, now);
   for (int attempt = 1;; ++attempt) {
     try {
       Response response;
+      bool priced_in_tx = false;
       context.db.transaction([&](Session& tx) {
-        response = create_in(tx, context, partner_id, *key, fingerprint, input, now, cutoff);
+        priced_in_tx = false;  // a body the group commit runs again starts over
+        response = create_in(tx, context, partner_id, *key, fingerprint, input, order_id, ahead,
+                             priced_in_tx, now, cutoff);
       });
+      if (priced_in_tx) context.recent_prices.remember(ahead->priced);
       return response;
     } catch (const LostKeyRace&) {
       if (attempt == kMaxAttempts) {

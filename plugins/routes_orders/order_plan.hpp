@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -134,5 +136,50 @@ inline std::vector<Allocation> allocate_stock(const std::vector<OrderLineInput>&
   }
   return allocations;
 }
+
+// The sku, name, price and currency the last orders were written with, by product: what an order
+// is rendered from before its transaction (create_route.cpp). Only a guess — the transaction
+// prices the order again from the catalog and renders it anew when anything differs — so an entry
+// is never invalidated, only replaced by the next order of its product; bounded by starting over
+// when full.
+class RecentPrices {
+ public:
+  static constexpr std::size_t kCapacity = 10000;
+
+  // Every line's product as last seen, or nullopt when one of them is not known.
+  std::optional<CatalogProducts> lookup(const std::vector<OrderLineInput>& lines) const {
+    CatalogProducts products;
+    std::lock_guard lock(mutex_);
+    for (const auto& line : lines) {
+      auto found = products_.find(line.product_id);
+      if (found == products_.end()) return std::nullopt;
+      products.emplace(line.product_id, found->second);
+    }
+    return products;
+  }
+
+  // The products of an order as its transaction priced them.
+  void remember(const PricedOrder& order) {
+    std::lock_guard lock(mutex_);
+    if (products_.size() + order.items.size() > kCapacity) products_.clear();
+    for (const auto& item : order.items) {
+      CatalogProduct& product = products_[item.product_id];
+      product.sku = item.sku;
+      product.name = item.name;
+      product.price_amount = item.unit_amount;
+      product.currency = order.currency;
+      product.status = "active";
+    }
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return products_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, CatalogProduct> products_;
+};
 
 }  // namespace portico::routes_orders

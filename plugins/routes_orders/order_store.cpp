@@ -113,7 +113,7 @@ void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockCha
       }
     }
     outbox.append(tx, Event{"inventory.changed", "", product,
-                            catalog::plain(catalog::inventory_json(product, after)),
+                            catalog::inventory_object(product, after),
                             catalog::changed_inventory_fields(product, before[product], after)});
   }
 }

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "order_plan.hpp"
 #include "portico/host.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/cursor.hpp"
@@ -60,6 +61,7 @@ struct OrdersContext {
   sdk::CursorCodec cursors;
   OrdersSettings settings;
   InFlightKeys in_flight;
+  RecentPrices recent_prices;  // what orders are rendered from before their transaction
 };
 
 // POST /v1/orders (scope orders:write).

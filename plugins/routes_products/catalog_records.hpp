@@ -17,6 +17,7 @@ namespace portico::routes_products {
 
 using catalog::changed_inventory_fields;
 using catalog::inventory_json;
+using catalog::inventory_object;
 using catalog::plain;
 using catalog::StockTotals;
 using catalog::totals_of;

@@ -107,7 +107,7 @@ bool CatalogStore::apply_stock(Session& tx, const std::string& id,
 void CatalogStore::inventory_event(Session& tx, const std::string& id,
                                    const std::vector<WarehouseStock>& before,
                                    const ProductView& after) {
-  outbox_.append(tx, Event{"inventory.changed", "", id, plain(inventory_json(id, after.stock)),
+  outbox_.append(tx, Event{"inventory.changed", "", id, inventory_object(id, after.stock),
                            changed_inventory_fields(id, before, after.stock)});
 }
 

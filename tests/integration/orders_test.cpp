@@ -71,8 +71,14 @@ TEST(Orders, CreateAnswers201WithTheOrderItsLocationAndCatalogPrices) {
   ASSERT_EQ(s.admin.call("PUT", "/products/prod_tea", repriced).status, 200);
   EXPECT_EQ(s.order(id), order);
   json second = s.create_ok(s.shop, "create-2", order_body({{"prod_tea", 1}}));
+  // Rendered ahead from the first order's price, then priced again inside the transaction: the
+  // answer, the stored order and its order.created all carry the new price.
   EXPECT_EQ(second["items"][0]["unit_price"]["amount"], 9900);
   EXPECT_EQ(second["total"]["amount"], 9900);
+  EXPECT_EQ(s.order(second["id"]), second);
+  const auto created = s.order_events(second["id"]);
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0]["data"]["object"], second);
   EXPECT_TRUE(second["external_id"].is_null());
   EXPECT_EQ(second["metadata"], json::object());
   EXPECT_NE(second["id"], order["id"]);

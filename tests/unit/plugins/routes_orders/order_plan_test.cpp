@@ -134,4 +134,48 @@ TEST(OrderPlan, TheLastUnitsCanBeTaken) {
   EXPECT_EQ(fields_of(shortages), (std::vector<std::string>{"items[0].quantity"}));
 }
 
+TEST(RecentPrices, AnOrderIsRenderedAheadOnlyWhenEveryProductWasSeen) {
+  ro::RecentPrices recent;
+  EXPECT_FALSE(recent.lookup({{"prod_a", 1}}).has_value());
+  std::vector<FieldError> errors;
+  const ro::PricedOrder first = ro::price_order({{"prod_a", 2}}, catalog(), errors);
+  ASSERT_TRUE(errors.empty());
+  recent.remember(first);
+  auto seen = recent.lookup({{"prod_a", 5}});
+  ASSERT_TRUE(seen.has_value());
+  // Priced from what was remembered: the same lines as from the catalog itself.
+  const ro::PricedOrder again = ro::price_order({{"prod_a", 5}}, *seen, errors);
+  const ro::PricedOrder direct = ro::price_order({{"prod_a", 5}}, catalog(), errors);
+  ASSERT_TRUE(errors.empty());
+  EXPECT_EQ(again.total_amount, direct.total_amount);
+  EXPECT_EQ(again.currency, direct.currency);
+  ASSERT_EQ(again.items.size(), 1u);
+  EXPECT_EQ(again.items[0].sku, direct.items[0].sku);
+  EXPECT_EQ(again.items[0].name, direct.items[0].name);
+  EXPECT_EQ(again.items[0].unit_amount, direct.items[0].unit_amount);
+  // One unknown line and nothing is rendered ahead.
+  EXPECT_FALSE(recent.lookup({{"prod_a", 1}, {"prod_b", 1}}).has_value());
+  // A later order's prices replace the earlier ones.
+  ro::PricedOrder repriced = first;
+  repriced.items[0].unit_amount += 100;
+  recent.remember(repriced);
+  EXPECT_EQ(recent.lookup({{"prod_a", 1}})->at("prod_a").price_amount,
+            first.items[0].unit_amount + 100);
+}
+
+TEST(RecentPrices, StartsOverWhenFull) {
+  ro::RecentPrices recent;
+  ro::PricedOrder order;
+  order.currency = "KRW";
+  for (std::size_t i = 0; i < ro::RecentPrices::kCapacity; ++i) {
+    order.items = {{"prod_" + std::to_string(i), "sku", "name", 1, 100}};
+    recent.remember(order);
+  }
+  EXPECT_EQ(recent.size(), ro::RecentPrices::kCapacity);
+  order.items = {{"prod_new", "sku", "name", 1, 100}};
+  recent.remember(order);
+  EXPECT_EQ(recent.size(), 1u);
+  EXPECT_TRUE(recent.lookup({{"prod_new", 1}}).has_value());
+}
+
 }  // namespace

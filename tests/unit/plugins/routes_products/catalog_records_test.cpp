@@ -54,6 +54,10 @@ TEST(CatalogJson, DetailAndInventoryViews) {
                                {{"id", "pus-1"}, {"available", 5}, {"reserved", 0}}}},
                              {"updated_at", "2026-11-26T11:00:00.000Z"}}));
   EXPECT_TRUE(rp::plain(rp::inventory_json("prod_0001", {}))["updated_at"].is_null());
+  // The event's object is the same view, built without the ordered copy: same bytes once dumped.
+  EXPECT_EQ(rp::inventory_object("prod_0001", stock).dump(), inventory.dump());
+  EXPECT_EQ(rp::inventory_object("prod_0001", {}).dump(),
+            rp::plain(rp::inventory_json("prod_0001", {})).dump());
 }
 
 TEST(CatalogJson, PreviousAttributesHoldTheOldValuesOfChangedFieldsOnly) {
@@ -70,6 +74,30 @@ TEST(CatalogJson, PreviousAttributesHoldTheOldValuesOfChangedFieldsOnly) {
   EXPECT_EQ(rp::changed_inventory_fields("p", old_stock, new_stock),
             (json{{"available", 10},
                   {"warehouses", {{{"id", "icn-1"}, {"available", 10}, {"reserved", 2}}}}}));
+}
+
+TEST(CatalogJson, PreviousInventoryAttributesFollowEveryKindOfChange) {
+  using Stock = std::vector<rp::WarehouseStock>;
+  const Stock one = {{"icn-1", 10, 2, "t1"}};
+  // Only the time moved: nothing partners see changed.
+  EXPECT_EQ(rp::changed_inventory_fields("p", one, {{"icn-1", 10, 2, "t2"}}), json::object());
+  // A reservation: available and reserved move together.
+  EXPECT_EQ(rp::changed_inventory_fields("p", one, {{"icn-1", 9, 3, "t2"}}),
+            (json{{"available", 10},
+                  {"reserved", 2},
+                  {"warehouses", {{{"id", "icn-1"}, {"available", 10}, {"reserved", 2}}}}}));
+  // Units moved between warehouses: the totals stay, the list changed.
+  const Stock two = {{"icn-1", 5, 0, "t1"}, {"pus-1", 5, 0, "t1"}};
+  EXPECT_EQ(rp::changed_inventory_fields("p", two, {{"icn-1", 4, 0, "t2"}, {"pus-1", 6, 0, "t2"}}),
+            (json{{"warehouses",
+                   {{{"id", "icn-1"}, {"available", 5}, {"reserved", 0}},
+                    {{"id", "pus-1"}, {"available", 5}, {"reserved", 0}}}}}));
+  // A first stock row: the old list was empty.
+  EXPECT_EQ(rp::changed_inventory_fields("p", {}, one),
+            (json{{"available", 0}, {"reserved", 0}, {"warehouses", json::array()}}));
+  // A warehouse emptied of nothing but dropped from the list still changes the list.
+  EXPECT_EQ(rp::changed_inventory_fields("p", {{"icn-1", 0, 0, "t1"}}, {}),
+            (json{{"warehouses", {{{"id", "icn-1"}, {"available", 0}, {"reserved", 0}}}}}));
 }
 
 TEST(Stamp, NewerMeansNothingOlderAndSomethingNewer) {
