@@ -16,12 +16,14 @@ packages=(
   g++ cmake ninja-build ccache pkg-config curl openssl
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
+  libhiredis-dev  # plugins/ratelimit_redis
 )
 # ...and those only the tests and the packages need (`test`, `build`, `package`).
 test_packages=(
   prometheus  # promtool, for the alert rules' unit tests
   wrk nginx-light gnuplot-nox  # tests/bench/run.sh: load generator, the nginx peer, the chart
   python3 lintian fakeroot systemd  # tests/package: the .deb checked and run from a scratch root
+  redis-server  # ratelimit_redis tests start their own on a free loopback port
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

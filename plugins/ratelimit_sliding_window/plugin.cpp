@@ -1,12 +1,12 @@
 // ratelimit_sliding_window: the default rate-limit policy. Metadata, schema and the factory; the
-// counting lives in sliding_window.hpp.
+// counting lives in plugins/ratelimit_common/sliding_window.hpp.
 #include <cstddef>
 #include <memory>
 
 #include "portico/plugin.hpp"
 #include "portico/sdk/export.hpp"
 #include "portico/sdk/schema.hpp"
-#include "sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/pipeline/snapshot.hpp"
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 
 namespace portico::pipeline {
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 #include "plugins/ratelimit_token_bucket/gcra.hpp"
 
 namespace {

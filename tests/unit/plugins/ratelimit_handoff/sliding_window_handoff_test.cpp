@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 #include "tests/unit/plugins/ratelimit_handoff/handoff_support.hpp"
 
 namespace {

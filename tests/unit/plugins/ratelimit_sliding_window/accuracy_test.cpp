@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "plugins/ratelimit_sliding_window/sliding_window.hpp"
+#include "plugins/ratelimit_common/sliding_window.hpp"
 
 namespace {
 
