@@ -312,6 +312,19 @@ int serve(const ServeOptions& options) {
   };
   schedule_flush();
 
+  // Partners and keys changed elsewhere (another node on this database, the CLI) reach the key
+  // index within 250 ms: a revoked key is refused on every node within that.
+  asio::steady_timer directory_timer(admin_io);
+  std::function<void()> schedule_directory_refresh = [&] {
+    directory_timer.expires_after(std::chrono::milliseconds(250));
+    directory_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      runtime.refresh_directory();
+      schedule_directory_refresh();
+    });
+  };
+  schedule_directory_refresh();
+
   std::vector<std::thread> workers;
   workers.emplace_back([&admin_io] { admin_io.run(); });
   for (int i = 1; i < threads; ++i) {

@@ -191,6 +191,16 @@ observability::WebhookStats read_webhook_stats(Database& db,
   return stats;
 }
 
+void Runtime::refresh_directory() const {
+  try {
+    if (partners.keys && partners.keys->refresh_if_changed()) {
+      spdlog::debug("key index reloaded: partners or keys changed in the database");
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("key index not refreshed (next try in 250 ms): {}", e.what());
+  }
+}
+
 void Runtime::flush() const {
   try {
     if (usage) usage->flush();

@@ -80,6 +80,9 @@ struct Runtime {
 
   // Writes batched state (usage counts, keys' last use) to the store; logs and keeps it on error.
   void flush() const;
+  // Reloads the key index when partners or keys changed in the database since it was built (by
+  // another gateway node on the same database, the CLI, or this process): every 250 ms.
+  void refresh_directory() const;
 };
 
 // Opens the store (through `plugins` when storage.backend names one), applies the core's

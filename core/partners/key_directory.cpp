@@ -33,7 +33,23 @@ KeyDirectory::UseShard& KeyDirectory::use_shard(std::string_view key_id) {
   return use_shards_[shard_of(key_id, kShards)];
 }
 
+std::optional<std::int64_t> KeyDirectory::directory_version() const {
+  const Rows rows = db_->query("SELECT version FROM directory_version WHERE id = 1");
+  if (rows.empty()) return std::nullopt;
+  return rows.front().integer(0);
+}
+
+bool KeyDirectory::refresh_if_changed() {
+  const auto version = directory_version();
+  if (!version || *version == loaded_version_.load()) return false;
+  load();
+  return true;
+}
+
 void KeyDirectory::load() {
+  // Read first: a change committed while the rows are read moves it again, and the next refresh
+  // reloads.
+  if (const auto version = directory_version()) loaded_version_ = *version;
   std::array<std::unordered_map<std::string, KeyState>, kShards> keys;
   std::array<std::unordered_map<std::string, std::shared_ptr<const PartnerState>>, kShards>
       partners;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -31,6 +33,11 @@ class KeyDirectory final : public CredentialDirectory {
 
   // (Re)builds the index from the database: every partner and every key not revoked.
   void load();
+  // Rebuilds it when the database's directory version moved since the last load — a partner or
+  // a key changed through another gateway on this database, the CLI, or this process (partners
+  // migration 2). One point read otherwise; true when it reloaded. Run every 250 ms by the
+  // gateway.
+  bool refresh_if_changed();
 
   std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override;
   // Remembers the time of use in memory; flush_last_used() persists it.
@@ -69,8 +76,11 @@ class KeyDirectory final : public CredentialDirectory {
   const PartnerShard& partner_shard(std::string_view partner_id) const;
   UseShard& use_shard(std::string_view key_id);
 
+  std::optional<std::int64_t> directory_version() const;
+
   std::shared_ptr<Database> db_;
   KeyHasher hasher_;
+  std::atomic<std::int64_t> loaded_version_{-1};  // the directory version the index was built at
   Clock clock_;
   std::array<KeyShard, kShards> key_shards_;
   std::array<PartnerShard, kShards> partner_shards_;

@@ -41,6 +41,33 @@ CREATE TABLE core_secrets(
   value TEXT NOT NULL
 );
 )sql"},
+      {2, "directory version: moves with every change of a partner or a key",
+       // Every gateway on this database polls the one row and reloads its key index when it moved
+       // (KeyDirectory::refresh_if_changed): a key issued or revoked, a partner disabled, its
+       // tier, allow-list or override changed through any node or the CLI takes effect on every
+       // node within the poll. Triggers, so no write path can forget it; a key's last use is
+       // not a change of the directory.
+       R"sql(
+CREATE TABLE directory_version(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO directory_version(id, version) VALUES (1, 0);
+CREATE TRIGGER partners_inserted AFTER INSERT ON partners
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER partners_updated AFTER UPDATE ON partners
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER partners_deleted AFTER DELETE ON partners
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER api_keys_inserted AFTER INSERT ON api_keys
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER api_keys_updated
+AFTER UPDATE OF partner_id, env, prefix, hash, scopes, expires_at, revoked_at, replaced_by
+ON api_keys
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+)sql"},
   };
 }
 

@@ -25,8 +25,8 @@ TEST(RedisRateLimit, TwoNodesShareOneExactLimitThatSurvivesARestart) {
   products::Admin admin{a.admin_port};
   const std::string partner = admin.partner("basic");  // 100 requests per minute
   const std::string key = admin.key(partner);
-  // Started after the key exists: a key issued through one node is not yet seen by another
-  // running on the same database (cross-node freshness is issue #17's, not this test's).
+  // Started after the key exists, so no request is spent waiting for b to see it (within 250 ms,
+  // node_freshness_test.cpp).
   Gateway b(second);
 
   int ok = 0, limited = 0;
