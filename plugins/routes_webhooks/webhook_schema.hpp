@@ -75,6 +75,15 @@ CREATE TABLE webhooks_secrets (
   value TEXT NOT NULL
 );
 )sql"},
+      {2, "delivery leases: which gateway node is sending a delivery, and until when",
+       R"sql(
+-- Set by the node that sends a pending row (webhook_delivery claims it first), cleared when the
+-- attempt is recorded. Another node skips a row whose lease has not run out, so with N nodes each
+-- delivery is sent once; a node killed mid-send leaves its lease to run out, and the row goes out
+-- again from another node (at least once, never lost).
+ALTER TABLE webhook_deliveries ADD COLUMN lease_owner TEXT;
+ALTER TABLE webhook_deliveries ADD COLUMN lease_until INTEGER;  -- Unix ms; NULL = not claimed
+)sql"},
   };
 }
 

@@ -1,10 +1,14 @@
 #include "plugins/webhook_delivery/delivery_engine.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
 #include <map>
 #include <unordered_set>
 
 #include "plugins/webhook_delivery/signed_request.hpp"
+#include "portico/sdk/sodium.hpp"
 #include "portico/sdk/time.hpp"
 #include "webhooks_common/secrets_at_rest.hpp"
 #include "lib/webhook_signing/signing.hpp"
@@ -28,8 +32,57 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
+namespace {
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+std::string lease_owner_name() {
+  return host_name() + "/" + std::to_string(getpid()) + "/" + sdk::random_id("", 8);
+}
+
+// The pid of a lease owner named on this host ("<host>/<pid>/…"), if the name says one.
+std::optional<pid_t> pid_of(const std::string& owner, const std::string& host_prefix) {
+  if (!owner.starts_with(host_prefix)) return std::nullopt;
+  const std::string rest = owner.substr(host_prefix.size());
+  const auto slash = rest.find('/');
+  try {
+    std::size_t used = 0;
+    const long pid = std::stol(rest.substr(0, slash), &used);
+    if (used != rest.substr(0, slash).size() || pid <= 0) return std::nullopt;
+    return static_cast<pid_t>(pid);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void DeliveryEngine::tend_leases(std::int64_t now_ms) {
+  Database& db = host_.database();
+  const auto steady = std::chrono::steady_clock::now();
+  if (!flights_.empty() && steady - last_renewal_ >= settings_.lease / 3) {
+    last_renewal_ = steady;
+    db.transaction([&](Session& tx) {
+      renew_deliveries(tx, owner_, now_ms + settings_.lease.count());
+    });
+  }
+  const std::string host_prefix = host_name() + "/";
+  for (const std::string& owner : lease_owners(db, host_prefix, now_ms)) {
+    if (owner == owner_) continue;
+    const auto pid = pid_of(owner, host_prefix);
+    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    db.transaction([&](Session& tx) { release_owner(tx, owner); });
+    host_.log().info("webhook_delivery: took over the deliveries of " + owner +
+                     ", a process of this host that is gone");
+  }
+}
+
 DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
-    : host_(host), settings_(std::move(settings)) {
+    : host_(host), settings_(std::move(settings)), owner_(lease_owner_name()) {
   require_webhook_tables(host_.database());
   ensure_delivery_indexes(host_.database());
   http_client::ClientOptions options;
@@ -117,6 +170,7 @@ std::size_t DeliveryEngine::dispatch_once() {
       return slot.in_flight == 0 && !slot.dirty && !slot.recheck_at;
     });
     for (const auto& id : enabled_endpoint_ids(db)) slots_[id].dirty = true;
+    tend_leases(now_ms);
   }
   std::vector<std::string> candidates;
   for (const auto& [id, slot] : slots_) {
@@ -140,12 +194,29 @@ std::size_t DeliveryEngine::dispatch_once() {
       continue;
     }
     // Its rows on the wire are still pending (and due): ask for enough to see past them.
-    const auto rows = due_deliveries(db, id, now_ms, free + slot.in_flight);
-    int fresh = 0;
+    const auto rows = due_deliveries(db, id, now_ms, free + slot.in_flight, owner_);
+    std::vector<const DueDelivery*> wanted;
+    std::vector<std::int64_t> ids;
     for (const auto& row : rows) {
-      if (fresh == free) break;
+      if (static_cast<int>(wanted.size()) == free) break;
       if (flights_.contains(row.id)) continue;
-      launch(row, now);
+      wanted.push_back(&row);
+      ids.push_back(row.id);
+    }
+    // Claimed first (one transaction), so another gateway node on this database skips them.
+    std::vector<std::int64_t> claimed;
+    if (!ids.empty()) {
+      db.transaction([&](Session& tx) {
+        claimed = claim_deliveries(tx, ids, owner_, now_ms, now_ms + settings_.lease.count());
+      });
+    }
+    int fresh = 0;
+    std::size_t next_claimed = 0;
+    for (const DueDelivery* row : wanted) {
+      if (next_claimed == claimed.size()) break;
+      if (claimed[next_claimed] != row->id) continue;  // another node holds it
+      ++next_claimed;
+      launch(*row, now);
       ++fresh;
     }
     started += static_cast<std::size_t>(fresh);
@@ -338,6 +409,18 @@ void DeliveryEngine::shutdown(std::chrono::milliseconds grace) {
     completed_.clear();
   }
   client_.reset();  // closes what is still on the wire; those completions are dropped
+  if (!flights_.empty()) {
+    // Abandoned rows stay pending; their leases are given up so another node sends them now.
+    std::vector<std::int64_t> abandoned;
+    for (const auto& [id, flight] : flights_) abandoned.push_back(id);
+    try {
+      host_.database().transaction(
+          [&](Session& tx) { release_deliveries(tx, abandoned, owner_); });
+    } catch (const std::exception& e) {
+      host_.log().warn(std::string("webhook_delivery: leases of abandoned deliveries not given "
+                                   "up (they run out by themselves): ") + e.what());
+    }
+  }
   flights_.clear();
   unrecorded_.clear();
   slots_.clear();

@@ -101,6 +101,13 @@ class DeliveryEngine {
 
   Host& host_;
   DeliverySettings settings_;
+  // This engine's name in webhook_deliveries.lease_owner: "<host>/<pid>/<random>", so a process
+  // on the same host can tell a dead one's leases (its pid is gone) and take them over at once.
+  std::string owner_;
+  std::chrono::steady_clock::time_point last_renewal_{};
+  // Renews this engine's leases while sends are on the wire; ends the leases of processes on this
+  // host that are gone (a restart after kill -9 resumes their rows at once, not after the lease).
+  void tend_leases(std::int64_t now_ms);
   std::optional<std::int64_t> position_;
   std::unordered_map<std::int64_t, Flight> flights_;
   std::unordered_map<std::string, EndpointSlot> slots_;

@@ -11,6 +11,7 @@ DeliverySettings settings_from_config(const nlohmann::json& config) {
   settings.poll_interval =
       std::chrono::milliseconds(config.value("poll_interval", settings.poll_interval.count()));
   settings.client_threads = config.value("client_threads", settings.client_threads);
+  settings.lease = std::chrono::milliseconds(config.value("lease", settings.lease.count()));
   if (auto it = config.find("ca_file");
       it != config.end() && it->is_string() && !it->get<std::string>().empty()) {
     settings.ca_file = it->get<std::string>();

@@ -19,6 +19,11 @@ struct DeliverySettings {
   std::optional<std::string> ca_file;  // PEM of trusted CAs instead of the system store
   std::chrono::milliseconds poll_interval{100};  // outbox and due-row polling when idle
   int client_threads = 1;                        // HTTP client I/O threads
+  // How long a claimed delivery is this node's alone (webhook_deliveries.lease_until): other
+  // gateway nodes on the database skip it meanwhile; after a crash it goes out again from another
+  // node once this has passed. Renewed every lease/3 while a send is on the wire, so a slow send
+  // keeps it.
+  std::chrono::milliseconds lease{10000};
 
   // --- internal ---
   int fan_out_batch = 500;                           // outbox events per fan-out transaction

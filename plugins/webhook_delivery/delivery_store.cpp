@@ -155,7 +155,7 @@ std::vector<std::string> enabled_endpoint_ids(Session& db) {
 }
 
 std::vector<DueDelivery> due_deliveries(Session& db, const std::string& endpoint_id,
-                                        std::int64_t now_ms, int limit) {
+                                        std::int64_t now_ms, int limit, const std::string& owner) {
   std::vector<DueDelivery> due;
   if (limit <= 0) return due;
   auto rows = db.query(
@@ -164,12 +164,13 @@ std::vector<DueDelivery> due_deliveries(Session& db, const std::string& endpoint
       " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
       " WHERE d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ?"
       " AND e.status = 'enabled'"
+      " AND (d.lease_until IS NULL OR d.lease_until <= ? OR d.lease_owner = ?)"
       " AND (d.ordering_key = '' OR NOT EXISTS ("
       "   SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id"
       "   AND p.ordering_key = d.ordering_key AND p.state = 'pending'"
       "   AND p.event_sequence < d.event_sequence))"
       " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-      {endpoint_id, now_ms, std::int64_t{limit}});
+      {endpoint_id, now_ms, now_ms, owner, std::int64_t{limit}});
   due.reserve(rows.size());
   for (const auto& row : rows) {
     DueDelivery d;
@@ -187,6 +188,56 @@ std::vector<DueDelivery> due_deliveries(Session& db, const std::string& endpoint
     due.push_back(std::move(d));
   }
   return due;
+}
+
+std::vector<std::int64_t> claim_deliveries(Session& tx, const std::vector<std::int64_t>& ids,
+                                           const std::string& owner, std::int64_t now_ms,
+                                           std::int64_t until_ms) {
+  std::vector<std::int64_t> claimed;
+  claimed.reserve(ids.size());
+  for (const std::int64_t id : ids) {
+    const std::int64_t changed = tx.execute(
+        "UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?"
+        " WHERE id = ? AND state = 'pending'"
+        " AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
+        {owner, until_ms, id, now_ms, owner});
+    if (changed == 1) claimed.push_back(id);
+  }
+  return claimed;
+}
+
+void release_deliveries(Session& tx, const std::vector<std::int64_t>& ids,
+                        const std::string& owner) {
+  for (const std::int64_t id : ids) {
+    tx.execute(
+        "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL"
+        " WHERE id = ? AND lease_owner = ?",
+        {id, owner});
+  }
+}
+
+void renew_deliveries(Session& tx, const std::string& owner, std::int64_t until_ms) {
+  tx.execute(
+      "UPDATE webhook_deliveries SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'",
+      {until_ms, owner});
+}
+
+std::vector<std::string> lease_owners(Session& db, const std::string& prefix,
+                                      std::int64_t now_ms) {
+  std::vector<std::string> owners;
+  for (const Row& row : db.query("SELECT DISTINCT lease_owner FROM webhook_deliveries"
+                                 " WHERE state = 'pending' AND lease_until > ?"
+                                 " AND substr(lease_owner, 1, length(?)) = ?",
+                                 {now_ms, prefix, prefix})) {
+    owners.push_back(row.text(0));
+  }
+  return owners;
+}
+
+void release_owner(Session& tx, const std::string& owner) {
+  tx.execute(
+      "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+      {owner});
 }
 
 std::optional<std::int64_t> next_due_at(Session& db, const std::string& endpoint_id,
@@ -215,7 +266,8 @@ RecordEffect record_attempt(Session& tx, Outbox& outbox, const FinishedAttempt& 
   }
   auto changed = tx.execute(
       "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,"
-      " last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+      " last_status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL"
+      " WHERE id = ? AND state = 'pending'",
       {std::string(state), next_attempt_at, optional_value(outcome.status_code),
        text_or_null(outcome.error), now_text, attempt.delivery_id});
   if (changed == 0) return effect;  // endpoint deleted meanwhile, or settled by someone else

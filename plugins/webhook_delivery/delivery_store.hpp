@@ -70,10 +70,29 @@ struct DueDelivery {
 std::vector<std::string> enabled_endpoint_ids(Session& db);
 
 // The endpoint's pending rows due at `now_ms`, oldest due first, at most `limit` — only the
-// first pending row (smallest event_sequence) of each non-empty ordering key. Nothing when the
-// endpoint is not enabled.
+// first pending row (smallest event_sequence) of each non-empty ordering key, and not a row
+// another node than `owner` holds a running lease on (a leased first row still holds back the
+// rest of its key). Nothing when the endpoint is not enabled.
 std::vector<DueDelivery> due_deliveries(Session& db, const std::string& endpoint_id,
-                                        std::int64_t now_ms, int limit);
+                                        std::int64_t now_ms, int limit,
+                                        const std::string& owner = {});
+
+// Claims pending rows for `owner` until `until_ms` (Unix ms), inside the caller's transaction:
+// those not leased by another node whose lease is still running at `now_ms`. Returns the ids
+// claimed, in the order given.
+std::vector<std::int64_t> claim_deliveries(Session& tx, const std::vector<std::int64_t>& ids,
+                                           const std::string& owner, std::int64_t now_ms,
+                                           std::int64_t until_ms);
+// Gives up `owner`'s leases on the rows given (abandoned at shutdown), so another node takes
+// them at once instead of when the leases run out.
+void release_deliveries(Session& tx, const std::vector<std::int64_t>& ids, const std::string& owner);
+
+// Moves the end of `owner`'s running leases to `until_ms` (its sends are still on the wire).
+void renew_deliveries(Session& tx, const std::string& owner, std::int64_t until_ms);
+// The owners holding a running lease at `now_ms` whose name starts with `prefix`.
+std::vector<std::string> lease_owners(Session& db, const std::string& prefix, std::int64_t now_ms);
+// Ends every lease of `owner` (a process that is gone).
+void release_owner(Session& tx, const std::string& owner);
 
 // When the endpoint's next pending row becomes due after `now_ms`, if it has one.
 std::optional<std::int64_t> next_due_at(Session& db, const std::string& endpoint_id,

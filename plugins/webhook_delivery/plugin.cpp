@@ -55,7 +55,14 @@ class WebhookDeliveryPlugin final : public portico::Plugin {
                      .describe("I/O threads of the outbound HTTP client")
                      .min(1)
                      .max(8)
-                     .fallback(1)})};
+                     .fallback(1),
+                 sdk::duration("lease")
+                     .describe("How long a delivery claimed by this node is skipped by other "
+                               "nodes on the database; after a crash it is sent again from "
+                               "another node once this passed")
+                     .min(1000)
+                     .max(3600000)
+                     .fallback("10s")})};
   }
 
   std::vector<portico::Migration> migrations() const override { return wd::delivery_migrations(); }
