@@ -1,5 +1,6 @@
 // KeyDirectory: sharded lookups by keyed hash, and last_used_at batching.
 #include "core/partners/key_directory.hpp"
+#include "core/storage/sqlite_database.hpp"
 
 #include <vector>
 
@@ -122,7 +123,8 @@ std::size_t KeyDirectory::flush_last_used() {
   }
   if (pending.empty()) return 0;
   try {
-    db_->transaction([&](Session& tx) {
+    // Bookkeeping no plugin reads: plugins' caches stay confirmed across it.
+    storage::bookkeeping_transaction(*db_, [&](Session& tx) {
       for (const auto& [id, at] : pending) {
         std::string stamp = util::format_rfc3339(at);
         tx.execute(

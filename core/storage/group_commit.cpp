@@ -155,8 +155,9 @@ SqliteConnection& TransactionSession::checked() const {
 }
 
 struct GroupCommit::Member {
-  explicit Member(const Body& b) : body(b) {}
+  Member(const Body& b, bool c) : body(b), counted(c) {}
   const Body& body;
+  bool counted = true;       // its writes move the write generation
   std::exception_ptr error;  // what the caller throws; set by the leader
   bool queued = false;       // in queue_, waiting for a batch
   bool done = false;         // the outcome is final
@@ -282,10 +283,10 @@ void run_batch(SqliteConnection& writer, TransactionSession& session,
 GroupCommit::GroupCommit(WriterAccess access, std::size_t max_batch)
     : access_(std::move(access)), max_batch_(max_batch < 1 ? 1 : max_batch) {}
 
-void GroupCommit::run(const Body& body) {
+void GroupCommit::run(const Body& body, bool counted) {
   // Shared with the leader, which wakes this caller after releasing the lock and so may still be
   // notifying it when it returns.
-  auto self = std::make_shared<Member>(body);
+  auto self = std::make_shared<Member>(body, counted);
   {
     std::unique_lock lock(mutex_);
     ++in_run_;
@@ -340,6 +341,8 @@ void GroupCommit::lead(const std::shared_ptr<Member>& self, std::unique_lock<std
     batch.push_back(self);
   }
   lock.unlock();
+  const bool counted = std::any_of(batch.begin(), batch.end(),
+                                   [](const auto& member) { return member->counted; });
   try {
     access_([&](SqliteConnection& writer) {
       if (batch.size() == 1) {
@@ -347,7 +350,7 @@ void GroupCommit::lead(const std::shared_ptr<Member>& self, std::unique_lock<std
       } else {
         run_batch(writer, session_, batch);
       }
-    });
+    }, counted);
   } catch (...) {
     fail_all(batch, std::current_exception());  // the writer could not be taken: no body ran
   }

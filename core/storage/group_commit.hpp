@@ -66,8 +66,10 @@ class GroupCommit {
  public:
   using Body = std::function<void(Session&)>;
   // Runs `work` with the writer connection, which nobody else uses meanwhile (the SQLite
-  // database: under the writer mutex, counting a write, marking the thread as in a transaction).
-  using WriterAccess = std::function<void(const std::function<void(SqliteConnection&)>& work)>;
+  // database: under the writer mutex, marking the thread as in a transaction, and counting a
+  // write when `counted`).
+  using WriterAccess =
+      std::function<void(const std::function<void(SqliteConnection&)>& work, bool counted)>;
 
   // At most `max_batch` bodies share one commit; 1 gives every transaction its own commit, as
   // without group commit.
@@ -78,7 +80,9 @@ class GroupCommit {
   // Runs body in a transaction, possibly shared with concurrent callers; returns once that
   // transaction has committed. Throws what the body threw, or why nothing of it was committed.
   // Must not be called from inside a body (the caller checks: it would wait for itself).
-  void run(const Body& body);
+  // `counted` = false: the body writes only what nothing caches (the core's bookkeeping); a batch
+  // of such bodies alone does not move the write generation.
+  void run(const Body& body, bool counted = true);
 
   // Callers waiting behind the running batch.
   std::size_t waiting() const;

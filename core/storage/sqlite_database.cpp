@@ -49,9 +49,9 @@ class SqliteDatabase final : public Database {
       idle_readers_.push_back(readers_.back().get());
     }
     group_commit_ = std::make_unique<GroupCommit>(
-        [this](const std::function<void(SqliteConnection&)>& work) {
+        [this](const std::function<void(SqliteConnection&)>& work, bool counted) {
           std::lock_guard lock(writer_mutex_);
-          WriteDone done(write_generation_);  // after the commit, before any caller is woken
+          WriteDone done(write_generation_, counted);  // after the commit, before any caller wakes
           TransactionOwner owner(transaction_thread_);  // the bodies run on this thread
           work(*writer_);
         },
@@ -137,6 +137,17 @@ class SqliteDatabase final : public Database {
     });
   }
 
+  // transaction() whose writes do not move write_generation() (bookkeeping_transaction()).
+  void uncounted_transaction(const std::function<void(Session&)>& body) {
+    if (in_own_transaction()) {
+      throw DatabaseError("nested transaction: Database::transaction() called inside a body");
+    }
+    tracked([&] {
+      group_commit_->run(body, false);
+      return 0;
+    });
+  }
+
   std::string backend_name() const override { return "sqlite"; }
 
   std::uint64_t write_generation() const override {
@@ -176,13 +187,17 @@ class SqliteDatabase final : public Database {
   // and one that sees the new value reads everything the write committed.
   class WriteDone {
    public:
-    explicit WriteDone(std::atomic<std::uint64_t>& generation) : generation_(generation) {}
-    ~WriteDone() { generation_.fetch_add(1, std::memory_order_release); }
+    explicit WriteDone(std::atomic<std::uint64_t>& generation, bool counted = true)
+        : generation_(generation), counted_(counted) {}
+    ~WriteDone() {
+      if (counted_) generation_.fetch_add(1, std::memory_order_release);
+    }
     WriteDone(const WriteDone&) = delete;
     WriteDone& operator=(const WriteDone&) = delete;
 
    private:
     std::atomic<std::uint64_t>& generation_;
+    bool counted_;
   };
 
   // Marks the calling thread as the one inside a transaction, for as long as it lives: the thread
@@ -254,10 +269,10 @@ class SqliteDatabase final : public Database {
   }
 
   // Every 100 ms, on a connection of its own: when anything was committed since the last round
-  // (PRAGMA data_version of this connection moves with every other connection's commit, another
-  // process's included), the write generation moves too — so a writer outside the process is
-  // seen within a round — and a PASSIVE checkpoint runs, which never waits for readers or the
-  // writer.
+  // (PRAGMA data_version of this connection moves with every other connection's commit) a
+  // PASSIVE checkpoint runs, which never waits for readers or the writer; and when that commit
+  // was not this process's writer's (the writer's own data_version moved: another process), the
+  // write generation moves too, so a writer outside the process is seen within a round.
   //
   // PASSIVE alone never lets the WAL start over under a steady stream of commits: SQLite rewinds
   // it only when a writer begins while every frame is already in the database, and a commit
@@ -269,6 +284,7 @@ class SqliteDatabase final : public Database {
   // out — the next round tries again — and the next commit writes from the top of the file.
   void checkpoint_while_open() {
     std::int64_t seen_version = -1;
+    std::int64_t seen_by_writer = -1;
     std::unique_lock lock(checkpoint_mutex_);
     while (!closing_) {
       checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return closing_; });
@@ -278,7 +294,17 @@ class SqliteDatabase final : public Database {
         const std::int64_t version =
             checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
         if (version != seen_version) {
-          if (seen_version != -1) write_generation_.fetch_add(1, std::memory_order_release);
+          // Whether someone other than this process's writer committed: the writer's own
+          // data_version moves only with other connections' commits. Its own commits moved the
+          // write generation already — or, bookkeeping ones, are meant not to.
+          const std::int64_t by_writer = [&] {
+            std::lock_guard writer_lock(writer_mutex_);
+            return writer_->query("PRAGMA data_version", {}).at(0).integer(0);
+          }();
+          if (seen_by_writer != -1 && by_writer != seen_by_writer) {
+            write_generation_.fetch_add(1, std::memory_order_release);
+          }
+          seen_by_writer = by_writer;
           seen_version = version;
           // One row: busy (0/1), frames in the log, frames now in the database.
           const Rows done = checkpointer_->query("PRAGMA wal_checkpoint(PASSIVE)", {});
@@ -373,6 +399,11 @@ std::shared_ptr<Database> open_sqlite(const SqliteOptions& options) {
     }
   }
   return std::make_shared<SqliteDatabase>(options);
+}
+
+void bookkeeping_transaction(Database& db, const std::function<void(Session&)>& body) {
+  if (auto* sqlite = dynamic_cast<SqliteDatabase*>(&db)) return sqlite->uncounted_transaction(body);
+  db.transaction(body);
 }
 
 }  // namespace portico::storage

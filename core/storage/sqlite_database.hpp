@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,5 +20,12 @@ struct SqliteOptions {
 
 // Opens (creating if needed) the database. Throws DatabaseError naming the path on failure.
 std::shared_ptr<Database> open_sqlite(const SqliteOptions& options);
+
+// Database::transaction() for the core's own bookkeeping — usage counters, keys' last use — which
+// no plugin reads: on SQLite its writes do not move write_generation(), so plugins' caches stay
+// confirmed. (The 5-second flushes otherwise sent every entry of a 100,000-product cache back to
+// the database for a check: (a) on 100,000 products at half the throughput of 1,000.) Another
+// process on the same file still sees them as a change. Other backends: a plain transaction.
+void bookkeeping_transaction(Database& db, const std::function<void(Session&)>& body);
 
 }  // namespace portico::storage

@@ -1,4 +1,5 @@
 #include "core/usage/usage_recorder.hpp"
+#include "core/storage/sqlite_database.hpp"
 
 #include <cstdio>
 #include <map>
@@ -112,7 +113,8 @@ std::size_t UsageRecorder::flush() {
   }
   if (rows == 0) return 0;
   try {
-    db_->transaction([&](Session& tx) {
+    // Bookkeeping no plugin reads: plugins' caches stay confirmed across it.
+    storage::bookkeeping_transaction(*db_, [&](Session& tx) {
       for (const auto& map : taken) {
         for (const auto& [key, c] : map) {
           tx.execute(kUpsert, {key.partner_id, key.day, key.route, c.requests, c.errors_4xx,

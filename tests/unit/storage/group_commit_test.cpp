@@ -72,7 +72,7 @@ class GroupCommitTest : public ::testing::Test {
     writer->execute("PRAGMA foreign_keys=ON", {});
     writer->execute("CREATE TABLE IF NOT EXISTS items(name TEXT PRIMARY KEY)", {});
     group = std::make_unique<GroupCommit>(
-        [this](const std::function<void(SqliteConnection&)>& work) {
+        [this](const std::function<void(SqliteConnection&)>& work, bool /*counted*/) {
           std::lock_guard lock(writer_mutex);
           ++accesses;
           // Another connection (another process, say) holds the write lock for this batch.

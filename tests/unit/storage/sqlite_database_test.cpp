@@ -272,6 +272,55 @@ TEST(SqliteWriteGeneration, MovesWithEveryWriteAndNeverWithARead) {
   EXPECT_GT(db->write_generation(), g) << "a writing query goes to the writer and counts";
 }
 
+// The core's bookkeeping (usage counters, keys' last use) is written without moving it, so a
+// plugin's cache is not sent back to the database by the 5-second flushes; the data is committed
+// all the same, and a batch it shares with a counted transaction counts.
+TEST(SqliteWriteGeneration, BookkeepingWritesDoNotMoveIt) {
+  test::TempDir dir;
+  auto db = open_sqlite({.path = (dir / "g.db").string()});
+  db->execute_script("CREATE TABLE t(x INTEGER PRIMARY KEY)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // the 100 ms check has a baseline
+  const auto g = db->write_generation();
+  bookkeeping_transaction(*db, [](Session& s) { s.execute("INSERT INTO t(x) VALUES (1)"); });
+  EXPECT_EQ(db->write_generation(), g);
+  // Nor later: the 100 ms check for other processes' commits does not take this process's own
+  // for one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  EXPECT_EQ(db->write_generation(), g);
+  EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 1) << "committed all the same";
+  EXPECT_THROW(bookkeeping_transaction(*db,
+                                       [](Session& s) {
+                                         s.execute("INSERT INTO t(x) VALUES (2)");
+                                         throw std::runtime_error("rolled back");
+                                       }),
+               std::runtime_error);
+  EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 1);
+
+  // Side by side with counted transactions from other threads: whenever a counted one commits,
+  // the generation moves, whatever batch it shared.
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const int x = 1000 + t * 100 + i;
+        if (t % 2 == 0) {
+          bookkeeping_transaction(*db, [&](Session& s) {
+            s.execute("INSERT INTO t(x) VALUES (?)", {std::int64_t{x}});
+          });
+        } else {
+          const auto before = db->write_generation();
+          db->transaction([&](Session& s) {
+            s.execute("INSERT INTO t(x) VALUES (?)", {std::int64_t{x}});
+          });
+          EXPECT_GT(db->write_generation(), before);
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(db->query("SELECT count(*) FROM t").at(0).integer(0), 201);
+}
+
 TEST(SqliteWriteGeneration, ACommitFromAnotherConnectionIsSeenWithinARound) {
   test::TempDir dir;
   const std::string path = (dir / "g.db").string();
