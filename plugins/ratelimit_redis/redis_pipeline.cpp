@@ -92,10 +92,6 @@ RedisPipeline::~RedisPipeline() {
   disconnect();
 }
 
-void RedisPipeline::submit(std::vector<std::string> command, Callback done) {
-  enqueue({std::move(command), std::move(done), false});
-}
-
 void RedisPipeline::submit_script(std::vector<std::string> args, Callback done) {
   enqueue({std::move(args), std::move(done), true});
 }

@@ -50,11 +50,10 @@ class RedisPipeline {
   RedisPipeline(const RedisPipeline&) = delete;
   RedisPipeline& operator=(const RedisPipeline&) = delete;
 
-  // Queues the command; `done` runs once, on the pipeline's thread (or on this one when the
-  // pipeline is stopping or full). Never blocks.
-  void submit(std::vector<std::string> command, Callback done);
-  // EVALSHA of the settings' script with `args` (numkeys, keys, arguments): the script is loaded
-  // on every connection, and again after a NOSCRIPT (a SCRIPT FLUSH or a failover).
+  // Queues EVALSHA of the settings' script with `args` (numkeys, keys, arguments); `done` runs
+  // once, on the pipeline's thread (or on this one when the pipeline is stopping or full). Never
+  // blocks. The script is loaded on every connection, and again after a NOSCRIPT (a SCRIPT FLUSH
+  // or a failover).
   void submit_script(std::vector<std::string> args, Callback done);
 
   // Whether the last attempt to reach the server succeeded (a hint: calls may still fail).
@@ -64,7 +63,7 @@ class RedisPipeline {
   struct Call {
     std::vector<std::string> command;
     Callback done;
-    bool script = false;  // command = EVALSHA's arguments after the SHA
+    bool script = true;  // command = EVALSHA's arguments after the SHA
   };
   void enqueue(Call call);
   bool load_script(redisContext* context, std::string& why);
