@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/ratelimit_common/quota.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/key_shards.hpp"
 
@@ -246,7 +247,7 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
   RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
                             std::chrono::system_clock::time_point now) override {
     const std::int64_t window_ms = quota.window.count();
-    if (quota.limit < 1 || window_ms < 1) return refuse_all(quota);
+    if (ratelimit_common::admits_nothing(quota)) return ratelimit_common::refuse_all(quota);
     const std::int64_t now_ms =
         std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
     return keys_.with(key, now_ms, [&](WindowCounts& counts) {
@@ -257,7 +258,7 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override {
     const std::int64_t window_ms = quota.window.count();
-    if (quota.limit < 1 || window_ms < 1) return;
+    if (ratelimit_common::admits_nothing(quota)) return;
     const std::int64_t now_ms =
         std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
     keys_.with(key, now_ms, [&](WindowCounts& counts) { counts.refund(window_ms, now_ms); });
@@ -284,7 +285,7 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
         std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count();
     for (const RateLimitUsage& entry : usage) {
       const std::int64_t window_ms = entry.quota.window.count();
-      if (entry.quota.limit < 1 || window_ms < 1) continue;  // such quotas keep no state
+      if (ratelimit_common::admits_nothing(entry.quota)) continue;  // such quotas keep no state
       if (std::none_of(entry.hits.begin(), entry.hits.end(),
                        [](const RateLimitUsage::Hits& hit) { return hit.count > 0; })) {
         continue;
@@ -299,12 +300,6 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
   std::uint64_t evicted_keys() const { return keys_.evictions(); }
 
  private:
-  // A quota that admits nothing (limit 0) refuses without keeping state.
-  static RateLimitDecision refuse_all(const RateLimitQuota& quota) {
-    const auto wait = std::max(quota.window, std::chrono::milliseconds(1000));
-    return {false, std::max<std::int64_t>(0, quota.limit), 0, wait, wait};
-  }
-
   sdk::KeyShards<WindowCounts> keys_;
 };
 

@@ -4,17 +4,12 @@
 #include <future>
 #include <utility>
 
+#include "plugins/ratelimit_common/quota.hpp"
 #include "portico/sdk/problems.hpp"
 #include "window_script.hpp"
 
 namespace portico::ratelimit_redis {
 namespace {
-
-// A quota that admits nothing refuses without asking anyone (as the local policies do).
-RateLimitDecision refuse_all(const RateLimitQuota& quota) {
-  const auto wait = std::max(quota.window, std::chrono::milliseconds(1000));
-  return {false, std::max<std::int64_t>(0, quota.limit), 0, wait, wait};
-}
 
 std::vector<std::string> script_args(const std::string& prefix, std::string_view key,
                                      const char* op, const RateLimitQuota& quota) {
@@ -86,7 +81,8 @@ void RedisLimiter::degrade(std::string_view key, const RateLimitQuota& quota,
 void RedisLimiter::acquire_async(std::string_view key, const RateLimitQuota& quota,
                                  std::chrono::system_clock::time_point now,
                                  Completion<RateLimitDecision> done) {
-  if (quota.limit < 1 || quota.window.count() < 1) return done(refuse_all(quota));
+  // A quota that admits nothing is refused without asking Redis, as the local policies do.
+  if (ratelimit_common::admits_nothing(quota)) return done(ratelimit_common::refuse_all(quota));
   pipeline_->submit_script(
       script_args(settings_.key_prefix, key, "acquire", quota),
       [this, key = std::string(key), quota, now, done](RedisReply&& reply) {
@@ -133,7 +129,7 @@ RateLimitDecision RedisLimiter::acquire(std::string_view key, const RateLimitQuo
 
 void RedisLimiter::refund(std::string_view key, const RateLimitQuota& quota,
                           std::chrono::system_clock::time_point now) {
-  if (quota.limit < 1 || quota.window.count() < 1) return;
+  if (ratelimit_common::admits_nothing(quota)) return;
   // While Redis is down the request was counted locally (failure_mode open): refund it there.
   if (!pipeline_->up()) return local_.refund(key, quota, now);
   pipeline_->submit_script(script_args(settings_.key_prefix, key, "refund", quota),

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/ratelimit_common/quota.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/key_shards.hpp"
 
@@ -175,7 +176,7 @@ class TokenBucketLimiter final : public RateLimitPolicy {
 
   RateLimitDecision acquire(std::string_view key, const RateLimitQuota& quota,
                             std::chrono::system_clock::time_point now) override {
-    if (quota.limit < 1 || quota.window.count() < 1) return refuse_all(quota);
+    if (ratelimit_common::admits_nothing(quota)) return ratelimit_common::refuse_all(quota);
     const Cell cell = cell_of(quota);
     const std::int64_t now_ns = to_ns(now);
     return keys_.with(key, now_ns, [&](ArrivalSchedule& schedule) {
@@ -186,7 +187,7 @@ class TokenBucketLimiter final : public RateLimitPolicy {
 
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override {
-    if (quota.limit < 1 || quota.window.count() < 1) return;
+    if (ratelimit_common::admits_nothing(quota)) return;
     const Cell cell = cell_of(quota);
     const std::int64_t now_ns = to_ns(now);
     keys_.with(key, now_ns, [&](ArrivalSchedule& schedule) { schedule.refund(cell, now_ns); });
@@ -214,7 +215,7 @@ class TokenBucketLimiter final : public RateLimitPolicy {
     const std::int64_t now_ns = to_ns(now);
     std::vector<HandedHit> hits;
     for (const RateLimitUsage& entry : usage) {
-      if (entry.quota.limit < 1 || entry.quota.window.count() < 1) continue;  // keep no state
+      if (ratelimit_common::admits_nothing(entry.quota)) continue;  // keep no state
       hits.clear();
       for (const RateLimitUsage::Hits& hit : entry.hits) {
         if (hit.count > 0) hits.push_back({to_ns(hit.at), hit.count});
@@ -242,12 +243,6 @@ class TokenBucketLimiter final : public RateLimitPolicy {
   }
   Cell cell_of(const RateLimitQuota& quota) const {
     return Cell::of(quota.limit, quota.window, quota.burst > 0 ? quota.burst : default_burst_);
-  }
-
-  // A quota that admits nothing (limit 0) refuses without keeping state.
-  static RateLimitDecision refuse_all(const RateLimitQuota& quota) {
-    const auto wait = std::max(quota.window, std::chrono::milliseconds(1000));
-    return {false, std::max<std::int64_t>(0, quota.limit), 0, wait, wait};
   }
 
   sdk::KeyShards<ArrivalSchedule> keys_;
