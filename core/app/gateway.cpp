@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,17 @@ namespace portico::app {
 namespace asio = boost::asio;
 
 namespace {
+
+// Runs `work` on the timer's loop every `interval` until the loop stops.
+void run_every(asio::steady_timer& timer, asio::steady_timer::duration interval,
+               std::function<void()> work) {
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval, work = std::move(work)](const boost::system::error_code& ec) {
+    if (ec) return;
+    work();
+    run_every(timer, interval, work);
+  });
+}
 
 http::HttpServerOptions listener_options(const config::ServerConfig& server, std::string name,
                                          config::ListenAddress listen) {
@@ -302,28 +314,13 @@ int serve(const ServeOptions& options) {
 
   // Batched state (usage counts, keys' last use) reaches the store every few seconds.
   asio::steady_timer flush_timer(admin_io);  // off the partner loops: a flush writes to SQLite
-  std::function<void()> schedule_flush = [&] {
-    flush_timer.expires_after(std::chrono::seconds(5));
-    flush_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      runtime.flush();
-      schedule_flush();
-    });
-  };
-  schedule_flush();
+  run_every(flush_timer, std::chrono::seconds(5), [&runtime] { runtime.flush(); });
 
   // Partners and keys changed elsewhere (another node on this database, the CLI) reach the key
   // index within 250 ms: a revoked key is refused on every node within that.
   asio::steady_timer directory_timer(admin_io);
-  std::function<void()> schedule_directory_refresh = [&] {
-    directory_timer.expires_after(std::chrono::milliseconds(250));
-    directory_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      runtime.refresh_directory();
-      schedule_directory_refresh();
-    });
-  };
-  schedule_directory_refresh();
+  run_every(directory_timer, std::chrono::milliseconds(250),
+            [&runtime] { runtime.refresh_directory(); });
 
   std::vector<std::thread> workers;
   workers.emplace_back([&admin_io] { admin_io.run(); });
