@@ -15,24 +15,40 @@ StockTotals totals_of(const std::vector<WarehouseStock>& stock) {
   return totals;
 }
 
-nlohmann::ordered_json inventory_json(const std::string& product_id,
-                                      const std::vector<WarehouseStock>& stock) {
-  StockTotals totals = totals_of(stock);
-  nlohmann::ordered_json warehouses = nlohmann::ordered_json::array();
-  std::string latest;
+namespace {
+
+// [{id, available, reserved}] in the order given.
+template <class Json>
+Json warehouses_json(const std::vector<WarehouseStock>& stock) {
+  Json warehouses = Json::array();
   for (const auto& row : stock) {
     warehouses.push_back(
         {{"id", row.warehouse_id}, {"available", row.available}, {"reserved", row.reserved}});
-    if (row.updated_at > latest) latest = row.updated_at;
   }
-  nlohmann::ordered_json out;
+  return warehouses;
+}
+
+// The inventory view as either JSON kind: ordered for responses, plain for events (whose members
+// are then sorted by name, as plain() of the ordered one would have them).
+template <class Json>
+Json inventory_view(const std::string& product_id, const std::vector<WarehouseStock>& stock) {
+  const StockTotals totals = totals_of(stock);
+  std::string latest;
+  for (const auto& row : stock) latest = std::max(latest, row.updated_at);
+  Json out = Json::object();
   out["product_id"] = product_id;
   out["available"] = totals.available;
   out["reserved"] = totals.reserved;
-  out["warehouses"] = std::move(warehouses);
-  out["updated_at"] =
-      latest.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(latest);
+  out["warehouses"] = warehouses_json<Json>(stock);
+  out["updated_at"] = latest.empty() ? Json(nullptr) : Json(latest);
   return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json inventory_json(const std::string& product_id,
+                                      const std::vector<WarehouseStock>& stock) {
+  return inventory_view<nlohmann::ordered_json>(product_id, stock);
 }
 
 nlohmann::json plain(const nlohmann::ordered_json& value) {
@@ -41,21 +57,7 @@ nlohmann::json plain(const nlohmann::ordered_json& value) {
 
 nlohmann::json inventory_object(const std::string& product_id,
                                 const std::vector<WarehouseStock>& stock) {
-  const StockTotals totals = totals_of(stock);
-  nlohmann::json warehouses = nlohmann::json::array();
-  std::string latest;
-  for (const auto& row : stock) {
-    warehouses.push_back(
-        {{"id", row.warehouse_id}, {"available", row.available}, {"reserved", row.reserved}});
-    if (row.updated_at > latest) latest = row.updated_at;
-  }
-  nlohmann::json out = nlohmann::json::object();
-  out["product_id"] = product_id;
-  out["available"] = totals.available;
-  out["reserved"] = totals.reserved;
-  out["warehouses"] = std::move(warehouses);
-  out["updated_at"] = latest.empty() ? nlohmann::json(nullptr) : nlohmann::json(latest);
-  return out;
+  return inventory_view<nlohmann::json>(product_id, stock);
 }
 
 nlohmann::json changed_inventory_fields(const std::string& /*product_id*/,
@@ -74,14 +76,7 @@ nlohmann::json changed_inventory_fields(const std::string& /*product_id*/,
         return a.warehouse_id == b.warehouse_id && a.available == b.available &&
                a.reserved == b.reserved;
       });
-  if (!same_warehouses) {
-    nlohmann::json warehouses = nlohmann::json::array();
-    for (const auto& row : before) {
-      warehouses.push_back(
-          {{"id", row.warehouse_id}, {"available", row.available}, {"reserved", row.reserved}});
-    }
-    previous["warehouses"] = std::move(warehouses);
-  }
+  if (!same_warehouses) previous["warehouses"] = warehouses_json<nlohmann::json>(before);
   return previous;
 }
 
