@@ -44,10 +44,10 @@ void RedisLimiter::on_state(bool up, const std::string& why) {
   std::lock_guard lock(state_mutex_);
   if (up == !down_) return;  // no change: said already
   down_ = !up;
+  const std::uint64_t degraded = up ? degraded_.exchange(0) : 0;  // the outage that just ended
   if (!log_) return;
   if (up) {
-    log_->info("ratelimit_redis: " + why + "; " + std::to_string(degraded_.exchange(0)) +
-               " requests were " +
+    log_->info("ratelimit_redis: " + why + "; " + std::to_string(degraded) + " requests were " +
                (settings_.failure_mode == FailureMode::open ? "limited locally"
                                                            : "refused with 503") +
                " meanwhile");
@@ -63,14 +63,8 @@ void RedisLimiter::degrade(std::string_view key, const RateLimitQuota& quota,
                            std::chrono::system_clock::time_point now, const std::string& why,
                            const Completion<RateLimitDecision>& done) {
   ++degraded_;
-  {
-    // A failure the pipeline did not see as an outage (an error reply) is logged here, once.
-    std::lock_guard lock(state_mutex_);
-    if (!down_) {
-      down_ = true;
-      if (log_) log_->warn("ratelimit_redis: " + why);
-    }
-  }
+  // A failure the pipeline did not see as an outage (an error reply) starts one too.
+  on_state(false, why);
   if (settings_.failure_mode == FailureMode::open) {
     done(local_.acquire(key, quota, now));
   } else {
@@ -92,14 +86,8 @@ void RedisLimiter::acquire_async(std::string_view key, const RateLimitQuota& quo
                                       : reply.error;
           return degrade(key, quota, now, why, done);
         }
-        {
-          std::lock_guard lock(state_mutex_);
-          if (down_) {
-            // Back after an error reply (the pipeline never lost the connection).
-            down_ = false;
-            if (log_) log_->info("ratelimit_redis: the rate-limit script answers again");
-          }
-        }
+        // Ends an outage of error replies (the pipeline never lost the connection).
+        on_state(true, "the rate-limit script answers again");
         RateLimitDecision decision;
         decision.allowed = reply.values[0] == 1;
         decision.limit = quota.limit;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 namespace portico::ratelimit_redis {
@@ -62,16 +63,26 @@ RedisReply unreachable(std::string why) {
   return out;
 }
 
-// One command on a context, waiting for its reply (connection set-up only).
-OwnedReply command(redisContext* context, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
+// A command's arguments as hiredis takes them (pointers and lengths into strings that outlive it).
+struct Argv {
+  std::vector<const char*> values;
   std::vector<std::size_t> lengths;
-  for (const auto& arg : args) {
-    argv.push_back(arg.data());
+  void add(std::string_view arg) {
+    values.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  return OwnedReply(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  void add(const std::vector<std::string>& args) {
+    for (const auto& arg : args) add(arg);
+  }
+  int count() const { return static_cast<int>(values.size()); }
+};
+
+// One command on a context, waiting for its reply (connection set-up only).
+OwnedReply command(redisContext* context, const std::vector<std::string>& args) {
+  Argv argv;
+  argv.add(args);
+  return OwnedReply(static_cast<redisReply*>(
+      redisCommandArgv(context, argv.count(), argv.values.data(), argv.lengths.data())));
 }
 
 }  // namespace
@@ -93,7 +104,7 @@ RedisPipeline::~RedisPipeline() {
 }
 
 void RedisPipeline::submit_script(std::vector<std::string> args, Callback done) {
-  enqueue({std::move(args), std::move(done), true});
+  enqueue({std::move(args), std::move(done)});
 }
 
 void RedisPipeline::enqueue(Call call) {
@@ -155,17 +166,11 @@ void RedisPipeline::send(std::vector<Call>& calls) {
     }
   }
   for (const auto& call : calls) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    if (call.script) {
-      argv = {"EVALSHA", sha_.data()};
-      lengths = {7, sha_.size()};
-    }
-    for (const auto& arg : call.command) {
-      argv.push_back(arg.data());
-      lengths.push_back(arg.size());
-    }
-    redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
+    Argv argv;
+    argv.add("EVALSHA");
+    argv.add(sha_);
+    argv.add(call.args);
+    redisAppendCommandArgv(context_, argv.count(), argv.values.data(), argv.lengths.data());
   }
   std::size_t answered = 0;
   bool reload = false;

@@ -61,9 +61,8 @@ class RedisPipeline {
 
  private:
   struct Call {
-    std::vector<std::string> command;
+    std::vector<std::string> args;  // EVALSHA's arguments after the SHA
     Callback done;
-    bool script = true;  // command = EVALSHA's arguments after the SHA
   };
   void enqueue(Call call);
   bool load_script(redisContext* context, std::string& why);
