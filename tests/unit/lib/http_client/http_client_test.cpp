@@ -12,6 +12,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/http_receiver.hpp"
+#include "tests/unit/lib/http_client/deliver.hpp"
 
 namespace portico::http_client {
 namespace {
@@ -31,18 +32,6 @@ OutgoingRequest to(const Receiver& receiver, std::string body = R"({"id":"evt_1"
   r.pool_key = "ep_1";
   r.timeout = 5s;
   return r;
-}
-
-DeliveryResult deliver(HttpClient& client, OutgoingRequest request) {
-  auto promise = std::make_shared<std::promise<DeliveryResult>>();
-  auto future = promise->get_future();
-  client.post(std::move(request),
-              [promise](DeliveryResult r) { promise->set_value(std::move(r)); });
-  if (future.wait_for(20s) != std::future_status::ready) {
-    ADD_FAILURE() << "no completion within 20 s";
-    return {};
-  }
-  return future.get();
 }
 
 Reply answer(int status, std::vector<std::pair<std::string, std::string>> headers = {},

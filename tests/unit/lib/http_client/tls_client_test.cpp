@@ -8,6 +8,7 @@
 #include "lib/http_client/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/http_receiver.hpp"
+#include "tests/unit/lib/http_client/deliver.hpp"
 
 namespace portico::http_client {
 namespace {
@@ -29,18 +30,6 @@ TlsFiles make_cert(const portico::test::TempDir& dir, const std::string& name,
       "' -out '" + files.cert + "' >/dev/null 2>&1";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl failed: " + command);
   return files;
-}
-
-DeliveryResult deliver(HttpClient& client, OutgoingRequest request) {
-  auto promise = std::make_shared<std::promise<DeliveryResult>>();
-  auto future = promise->get_future();
-  client.post(std::move(request),
-              [promise](DeliveryResult r) { promise->set_value(std::move(r)); });
-  if (future.wait_for(20s) != std::future_status::ready) {
-    ADD_FAILURE() << "no completion within 20 s";
-    return {};
-  }
-  return future.get();
 }
 
 OutgoingRequest to(const Receiver& receiver, const std::string& host = "127.0.0.1") {
