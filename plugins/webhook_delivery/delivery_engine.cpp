@@ -34,20 +34,17 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
 
 namespace {
 
-std::string host_name() {
+// "<host>/": what every lease owner named on this host starts with.
+std::string host_prefix() {
   char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
-  return name;
-}
-
-std::string lease_owner_name() {
-  return host_name() + "/" + std::to_string(getpid()) + "/" + sdk::random_id("", 8);
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost/";
+  return std::string(name) + "/";
 }
 
 // The pid of a lease owner named on this host ("<host>/<pid>/…"), if the name says one.
-std::optional<pid_t> pid_of(const std::string& owner, const std::string& host_prefix) {
-  if (!owner.starts_with(host_prefix)) return std::nullopt;
-  const std::string rest = owner.substr(host_prefix.size());
+std::optional<pid_t> pid_of(const std::string& owner, const std::string& prefix) {
+  if (!owner.starts_with(prefix)) return std::nullopt;
+  const std::string rest = owner.substr(prefix.size());
   const auto slash = rest.find('/');
   try {
     std::size_t used = 0;
@@ -70,10 +67,9 @@ void DeliveryEngine::tend_leases(std::int64_t now_ms) {
       renew_deliveries(tx, owner_, now_ms + settings_.lease.count());
     });
   }
-  const std::string host_prefix = host_name() + "/";
-  for (const std::string& owner : lease_owners(db, host_prefix, now_ms)) {
+  for (const std::string& owner : lease_owners(db, host_prefix_, now_ms)) {
     if (owner == owner_) continue;
-    const auto pid = pid_of(owner, host_prefix);
+    const auto pid = pid_of(owner, host_prefix_);
     if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
     db.transaction([&](Session& tx) { release_owner(tx, owner); });
     host_.log().info("webhook_delivery: took over the deliveries of " + owner +
@@ -82,7 +78,10 @@ void DeliveryEngine::tend_leases(std::int64_t now_ms) {
 }
 
 DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
-    : host_(host), settings_(std::move(settings)), owner_(lease_owner_name()) {
+    : host_(host),
+      settings_(std::move(settings)),
+      host_prefix_(host_prefix()),
+      owner_(host_prefix_ + std::to_string(getpid()) + "/" + sdk::random_id("", 8)) {
   require_webhook_tables(host_.database());
   ensure_delivery_indexes(host_.database());
   http_client::ClientOptions options;

@@ -102,7 +102,9 @@ class DeliveryEngine {
   Host& host_;
   DeliverySettings settings_;
   // This engine's name in webhook_deliveries.lease_owner: "<host>/<pid>/<random>", so a process
-  // on the same host can tell a dead one's leases (its pid is gone) and take them over at once.
+  // on the same host (names starting with host_prefix_) can tell a dead one's leases (its pid is
+  // gone) and take them over at once.
+  std::string host_prefix_;
   std::string owner_;
   std::chrono::steady_clock::time_point last_renewal_{};
   // Renews this engine's leases while sends are on the wire; ends the leases of processes on this
