@@ -17,6 +17,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
   libhiredis-dev  # plugins/ratelimit_redis
+  libpq-dev  # plugins/store_postgres
 )
 # ...and those only the tests and the packages need (`test`, `build`, `package`).
 test_packages=(
@@ -24,6 +25,8 @@ test_packages=(
   wrk nginx-light gnuplot-nox  # tests/bench/run.sh: load generator, the nginx peer, the chart
   python3 lintian fakeroot systemd  # tests/package: the .deb checked and run from a scratch root
   redis-server  # ratelimit_redis tests start their own on a free loopback port
+  postgresql-15  # store_postgres tests and integration_on_postgres start their own (initdb)
+  haproxy  # the cluster test's round-robin front
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

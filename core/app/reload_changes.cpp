@@ -103,6 +103,7 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           next.storage.backend);
   d.shown("storage.path", running.storage.path, next.storage.path, running.storage.path,
           next.storage.path);
+  d.hidden("storage.url", running.storage.url, next.storage.url);  // may carry a password
   d.shown("storage.busy_timeout", running.storage.busy_timeout, next.storage.busy_timeout,
           ms(running.storage.busy_timeout), ms(next.storage.busy_timeout));
   d.shown("logging.dir", running.logging.dir, next.logging.dir, running.logging.dir,

@@ -51,13 +51,15 @@ std::shared_ptr<Database> open_store(const config::Config& config,
       throw StartupError({std::string("cannot open the database: ") + e.what()}, 1);
     }
   }
+  // A store plugin by its name, or by its backend's: "postgres" is the plugin store_postgres.
   const auto plugin = std::find_if(plugins.begin(), plugins.end(), [&](const auto& p) {
-    return p.loaded.info.name == backend;
+    return p.loaded.info.name == backend || p.loaded.info.name == "store_" + backend;
   });
   if (plugin == plugins.end()) {
     throw StartupError({config.file + " storage.backend: '" + backend +
-                        "' is neither the built-in 'sqlite' nor an enabled plugin (add a "
-                        "[plugins." + backend + "] table for a store plugin of that name)"},
+                        "' is neither the built-in 'sqlite' nor an enabled store plugin (add a "
+                        "[plugins.store_" + backend + "] table, or [plugins." + backend +
+                        "] for a plugin of that name)"},
                        2);
   }
   StoreBackend* store = plugin->loaded.plugin->store();
@@ -68,7 +70,9 @@ std::shared_ptr<Database> open_store(const config::Config& config,
   }
   std::shared_ptr<Database> db;
   try {
-    db = store->open(plugin->settings);
+    nlohmann::json settings = plugin->settings;
+    if (!config.storage.url.empty()) settings["url"] = config.storage.url;
+    db = store->open(settings);
   } catch (const std::exception& e) {
     throw StartupError({"cannot open the database with store plugin '" + backend + "' (" +
                         plugin->loaded.file.string() + "): " + e.what()},

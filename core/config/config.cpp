@@ -72,6 +72,7 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.admin.token = sections.admin.at("token").get<std::string>();
   config.storage.backend = sections.storage.at("backend").get<std::string>();
   config.storage.path = sections.storage.at("path").get<std::string>();
+  config.storage.url = sections.storage.at("url").get<std::string>();
   config.storage.busy_timeout = duration(sections.storage, "busy_timeout");
   config.logging.dir = sections.logging.at("dir").get<std::string>();
   config.logging.retention_days = sections.logging.at("retention_days").get<int>();

@@ -78,6 +78,8 @@ struct AdminConfig {
 struct StorageConfig {
   std::string backend = "sqlite";
   std::string path = "var/portico.db";
+  // The database a store plugin opens (postgresql://…); unused by the built-in sqlite.
+  std::string url;
   // A write waits this long for a lock another process holds, then answers 503.
   std::chrono::milliseconds busy_timeout{5000};
   bool operator==(const StorageConfig&) const = default;

@@ -121,19 +121,28 @@ ProblemError key_in_use() {
   return ProblemError(std::move(problem));
 }
 
+// "?, ?, ?": the placeholders of an IN list of `count` values (at most kMaxOrderLines, so each
+// backend prepares a bounded number of these statements).
+std::string placeholders(std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
 // Products, prices and stock of every line, in one statement of the transaction.
 CatalogProducts read_catalog(Session& tx, const std::vector<OrderLineInput>& lines) {
-  nlohmann::json ids = nlohmann::json::array();
-  for (const auto& line : lines) ids.push_back(line.product_id);
+  Params ids;
+  ids.reserve(lines.size());
+  for (const auto& line : lines) ids.emplace_back(line.product_id);
   CatalogProducts catalog;
   catalog.reserve(lines.size());
-  // json_each drives the join, so each product is one primary-key lookup, whatever the count.
+  // Each product is one primary-key lookup, whatever the count (portable SQL: an IN list).
   for (const Row& row :
        tx.query("SELECT p.id, p.sku, p.name, p.price_amount, p.currency, p.status,"
                 " s.warehouse_id, s.available"
-                " FROM json_each(?) AS j CROSS JOIN products AS p ON p.id = j.value"
-                " LEFT JOIN stock AS s ON s.product_id = p.id",
-                {ids.dump()})) {
+                " FROM products AS p LEFT JOIN stock AS s ON s.product_id = p.id"
+                " WHERE p.id IN (" + placeholders(ids.size()) + ")",
+                ids)) {
     auto [it, created] = catalog.try_emplace(row.text(0));
     CatalogProduct& product = it->second;
     if (created) {
@@ -251,7 +260,7 @@ void add_product_problems(Database& db, const nlohmann::json& body,
   const auto items = body.find("items");
   if (items == body.end() || !items->is_array() || items->size() > kMaxOrderLines) return;
   std::vector<std::pair<std::size_t, std::string>> named;  // line → product id
-  nlohmann::json ids = nlohmann::json::array();
+  Params ids;
   for (std::size_t i = 0; i < items->size(); ++i) {
     const nlohmann::json& item = (*items)[i];
     if (!item.is_object()) continue;
@@ -262,13 +271,13 @@ void add_product_problems(Database& db, const nlohmann::json& body,
     for (const auto& e : errors) already = already || e.field == field;
     if (already) continue;  // malformed or repeated: said already
     named.emplace_back(i, id->get<std::string>());
-    ids.push_back(named.back().second);
+    ids.emplace_back(named.back().second);
   }
   if (named.empty()) return;
   std::unordered_map<std::string, std::string> status;
-  for (const Row& row : db.query("SELECT p.id, p.status FROM json_each(?) AS j"
-                                 " CROSS JOIN products AS p ON p.id = j.value",
-                                 {ids.dump()})) {
+  for (const Row& row : db.query("SELECT id, status FROM products WHERE id IN (" +
+                                     placeholders(ids.size()) + ")",
+                                 ids)) {
     status.emplace(row.text(0), row.text(1));
   }
   for (const auto& [line, id] : named) {

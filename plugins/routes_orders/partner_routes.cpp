@@ -103,12 +103,13 @@ std::vector<Order> list_page(Session& session, const std::string& partner_id,
   page += " ORDER BY created_at DESC, id DESC LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(count));
 
-  // At most 16 statement texts (one per combination of filters and cursor).
+  // At most 16 statement texts (one per combination of filters and cursor). Each column holds
+  // one type in every branch (integers in 0, 2, 6 and 7, text elsewhere), as PostgreSQL needs.
   const std::string sql =
       "WITH page AS (" + page +
       ")"
-      " SELECT 0, o.id, NULL, o.external_id, o.status, o.currency, o.total_amount,"
-      " o.shipping_address, o.metadata, o.version, o.created_at, o.updated_at"
+      " SELECT 0, o.id, NULL, o.external_id, o.status, o.currency, o.total_amount, o.version,"
+      " o.shipping_address, o.metadata, o.created_at, o.updated_at"
       " FROM orders o WHERE o.id IN (SELECT id FROM page)"
       " UNION ALL"
       " SELECT 1, i.order_id, i.line, i.product_id, i.sku, i.name, i.quantity, i.unit_amount,"
@@ -117,8 +118,8 @@ std::vector<Order> list_page(Session& session, const std::string& partner_id,
       " SELECT 2, h.order_id, h.seq, h.status, h.at, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
       " FROM order_status_history h WHERE h.order_id IN (SELECT id FROM page)"
       " UNION ALL"
-      " SELECT 3, s.order_id, NULL, s.carrier, s.tracking_number, s.status, s.events,"
-      " s.shipped_at, s.delivered_at, s.updated_at, NULL, NULL"
+      " SELECT 3, s.order_id, NULL, s.carrier, s.tracking_number, s.status, NULL, NULL,"
+      " s.events, s.shipped_at, s.delivered_at, s.updated_at"
       " FROM shipments s WHERE s.order_id IN (SELECT id FROM page)";
 
   std::map<std::string, Order> orders;
@@ -136,9 +137,9 @@ std::vector<Order> list_page(Session& session, const std::string& partner_id,
         order.status = row.text(4);
         order.currency = row.text(5);
         order.total_amount = row.integer(6);
-        order.shipping_address = nlohmann::json::parse(row.text(7));
-        order.metadata = nlohmann::json::parse(row.text(8));
-        order.version = row.integer(9);
+        order.version = row.integer(7);
+        order.shipping_address = nlohmann::json::parse(row.text(8));
+        order.metadata = nlohmann::json::parse(row.text(9));
         order.created_at = row.text(10);
         order.updated_at = row.text(11);
         orders.emplace(std::move(id), std::move(order));
@@ -153,8 +154,8 @@ std::vector<Order> list_page(Session& session, const std::string& partner_id,
         break;
       default:
         shipments.emplace(id, Shipment{id, row.text(3), row.text(4), row.text(5),
-                                       nlohmann::json::parse(row.text(6)), row.text(7),
-                                       row.optional_text(8), row.text(9)});
+                                       nlohmann::json::parse(row.text(8)), row.text(9),
+                                       row.optional_text(10), row.text(11)});
         break;
     }
   }

@@ -2,16 +2,15 @@
 // table and its triggers are also a contract with other plugins (see README "Stock SQL contract").
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "portico/database.hpp"
 
 namespace portico::routes_products {
 
-inline std::vector<Migration> catalog_migrations() {
-  return {
-      {1, "products, warehouses, stock (with stock_version triggers), adjustments, secrets",
-       R"sql(
+// Tables first, then the triggers that keep products.stock_version moving, in each backend's form.
+inline constexpr const char* kCatalogTables = R"sql(
 CREATE TABLE products (
   id            TEXT PRIMARY KEY,
   sku           TEXT NOT NULL UNIQUE,
@@ -45,19 +44,6 @@ CREATE TABLE stock (
   PRIMARY KEY (product_id, warehouse_id)
 ) WITHOUT ROWID;
 
--- Any change of a product's stock, by any writer, changes its stamp: cached reads check it.
-CREATE TRIGGER stock_insert_bumps_version AFTER INSERT ON stock BEGIN
-  UPDATE products SET stock_version = stock_version + 1 WHERE id = NEW.product_id;
-END;
-CREATE TRIGGER stock_update_bumps_version AFTER UPDATE ON stock BEGIN
-  UPDATE products SET stock_version = stock_version + 1 WHERE id = NEW.product_id;
-  UPDATE products SET stock_version = stock_version + 1
-    WHERE id = OLD.product_id AND OLD.product_id <> NEW.product_id;
-END;
-CREATE TRIGGER stock_delete_bumps_version AFTER DELETE ON stock BEGIN
-  UPDATE products SET stock_version = stock_version + 1 WHERE id = OLD.product_id;
-END;
-
 CREATE TABLE stock_adjustments (
   id              INTEGER PRIMARY KEY,
   product_id      TEXT NOT NULL,
@@ -74,7 +60,44 @@ CREATE TABLE products_secrets (
   name  TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
-)sql"},
+)sql";
+
+// Any change of a product's stock, by any writer, changes its stamp: cached reads check it.
+inline constexpr const char* kStockTriggersSqlite = R"sql(
+CREATE TRIGGER stock_insert_bumps_version AFTER INSERT ON stock BEGIN
+  UPDATE products SET stock_version = stock_version + 1 WHERE id = NEW.product_id;
+END;
+CREATE TRIGGER stock_update_bumps_version AFTER UPDATE ON stock BEGIN
+  UPDATE products SET stock_version = stock_version + 1 WHERE id = NEW.product_id;
+  UPDATE products SET stock_version = stock_version + 1
+    WHERE id = OLD.product_id AND OLD.product_id <> NEW.product_id;
+END;
+CREATE TRIGGER stock_delete_bumps_version AFTER DELETE ON stock BEGIN
+  UPDATE products SET stock_version = stock_version + 1 WHERE id = OLD.product_id;
+END;
+
+)sql";
+
+inline constexpr const char* kStockTriggersPostgres = R"sql(
+CREATE FUNCTION stock_bumps_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    UPDATE products SET stock_version = stock_version + 1 WHERE id = NEW.product_id;
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.product_id <> NEW.product_id) THEN
+    UPDATE products SET stock_version = stock_version + 1 WHERE id = OLD.product_id;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER stock_bumps_version AFTER INSERT OR UPDATE OR DELETE ON stock
+FOR EACH ROW EXECUTE FUNCTION stock_bumps_version();
+)sql";
+
+inline std::vector<Migration> catalog_migrations() {
+  return {
+      {1, "products, warehouses, stock (with stock_version triggers), adjustments, secrets",
+       std::string(kCatalogTables) + kStockTriggersSqlite,
+       {{"postgres", std::string(kCatalogTables) + kStockTriggersPostgres}}},
   };
 }
 

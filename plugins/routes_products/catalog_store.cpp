@@ -66,8 +66,9 @@ std::string contains_pattern(const std::string& text) {
 
 // " AND …" for each filter of the query, its parameters appended to `params`: the partner list
 // and the operator list select with the same conditions. At most 16 texts (one per combination
-// of filters) per statement, so the connection's statement cache stays small.
-std::string filter_conditions(const ListQuery& query, Params& params) {
+// of filters) per statement, so the connection's statement cache stays small. `backend` is
+// Database::backend_name(): the text search is spelled per backend.
+std::string filter_conditions(const ListQuery& query, Params& params, const std::string& backend) {
   std::string sql;
   if (query.category) {
     sql += " AND p.category = ?";
@@ -78,8 +79,12 @@ std::string filter_conditions(const ListQuery& query, Params& params) {
     params.emplace_back(*query.status);
   }
   if (query.q) {
-    // LIKE is case-insensitive for ASCII letters; Hangul has no case.
-    sql += " AND (p.name LIKE ? ESCAPE '\\' OR p.sku LIKE ? ESCAPE '\\')";
+    // Case-insensitive for ASCII letters; Hangul has no case. SQLite's LIKE is; on PostgreSQL
+    // ILIKE is, over the text of columns store_postgres keeps as bytes (docs/plugins.md).
+    sql += backend == "postgres"
+               ? " AND (convert_from(p.name, 'UTF8') ILIKE ? ESCAPE '\\'"
+                 " OR convert_from(p.sku, 'UTF8') ILIKE ? ESCAPE '\\')"
+               : " AND (p.name LIKE ? ESCAPE '\\' OR p.sku LIKE ? ESCAPE '\\')";
     params.emplace_back(contains_pattern(*query.q));
     params.emplace_back(contains_pattern(*query.q));
   }
@@ -120,7 +125,7 @@ std::vector<ListedProduct> CatalogStore::list(const ListQuery& query, std::strin
                     ", (SELECT COALESCE(SUM(available), 0) FROM stock WHERE product_id = p.id)"
                     ", (SELECT COALESCE(SUM(reserved), 0) FROM stock WHERE product_id = p.id)"
                     " FROM products p WHERE p.id > ?" +
-                    filter_conditions(query, params) + " ORDER BY p.id LIMIT ?";
+                    filter_conditions(query, params, db_.backend_name()) + " ORDER BY p.id LIMIT ?";
   params.emplace_back(std::int64_t{count});
 
   std::vector<ListedProduct> out;
@@ -136,7 +141,7 @@ std::vector<ProductView> CatalogStore::list_views(const ListQuery& query, std::s
   // exactly as list() chooses it, then joined with its stock rows.
   Params params{std::string(after_id)};
   std::string sql = "SELECT " + kViewColumns + " FROM (SELECT * FROM products p WHERE p.id > ?" +
-                    filter_conditions(query, params) +
+                    filter_conditions(query, params, db_.backend_name()) +
                     " ORDER BY p.id LIMIT ?) p LEFT JOIN stock s ON s.product_id = p.id"
                     " ORDER BY p.id, s.warehouse_id";
   params.emplace_back(std::int64_t{count});

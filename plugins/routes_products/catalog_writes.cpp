@@ -92,7 +92,7 @@ bool CatalogStore::apply_stock(Session& tx, const std::string& id,
   for (const auto& setting : settings) {
     const WarehouseStock* old = find_stock(before, setting.warehouse_id);
     if (old && old->available == setting.available) continue;
-    tx.execute("INSERT OR IGNORE INTO warehouses(id, created_at) VALUES (?, ?)",
+    tx.execute("INSERT INTO warehouses(id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                {setting.warehouse_id, now});
     tx.execute(
         "INSERT INTO stock(product_id, warehouse_id, available, reserved, updated_at)"

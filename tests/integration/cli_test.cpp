@@ -106,7 +106,7 @@ TEST(Cli, AStoreBackendIsAPluginTheCoreOpensTheDatabaseWith) {
       {"migrate", "-c", "configs/portico.toml", "--set", "storage.backend=\"nosuch\""}, dir));
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
   EXPECT_NE(unknown.output.find("storage.backend: 'nosuch' is neither the built-in 'sqlite' nor "
-                                "an enabled plugin"),
+                                "an enabled store plugin (add a [plugins.store_nosuch] table"),
             std::string::npos)
       << unknown.output;
 

@@ -138,10 +138,8 @@ TEST(OrdersCrash, EveryAcknowledgedOrderSurvivesKill9AndStockStaysConsistent) {
 
   // order.created of every order that exists (acknowledged or committed just before the kill).
   std::map<std::string, int> created_events;
-  for (const auto& row : query_db(s.gw.dir / "portico.db",
-                                  "SELECT json_extract(payload, '$.data.object.id') FROM "
-                                  "outbox_events WHERE type = 'order.created'")) {
-    ++created_events[row[0]];
+  for (const json& event : s.events_where("type = 'order.created'")) {
+    ++created_events[event["data"]["object"]["id"].get<std::string>()];
   }
   std::vector<json> all = s.walk(s.shop, "", 100);
   std::set<std::string> existing;

@@ -236,8 +236,11 @@ struct Store {
   // Events about one order (its type order.*), oldest first, as their Standard Webhooks bodies
   // with the row's partner_id added as "partner_id".
   std::vector<json> order_events(const std::string& order_id) {
-    return events_where("type LIKE 'order.%' AND json_extract(payload, '$.data.object.id') = '" +
-                        order_id + "'");
+    std::vector<json> events;
+    for (json& event : events_where("type LIKE 'order.%'")) {
+      if (event["data"]["object"]["id"] == order_id) events.push_back(std::move(event));
+    }
+    return events;
   }
   std::vector<std::string> order_event_types(const std::string& order_id) {
     std::vector<std::string> types;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pg_database.hpp"
 #include "tests/integration/gateway_fixture.hpp"
 
 namespace portico::test::products {
@@ -91,9 +92,38 @@ struct Shop {
   std::string key;
 };
 
-// Rows of a query on the gateway's SQLite file, opened by this test as a second process would.
+// Rows of a query on the gateway's database, opened by this test as a second process would: its
+// SQLite file, or (testing_on_postgres()) the PostgreSQL database the fixture made for the file.
+inline std::vector<std::vector<std::string>> query_postgres(const std::string& url,
+                                                            const std::string& sql, bool write) {
+  static std::map<std::string, std::shared_ptr<Database>> open;
+  auto& db = open[url];
+  if (!db) db = store_postgres::open_postgres({.conninfo = url});
+  std::vector<std::vector<std::string>> rows;
+  if (write) {
+    db->execute(sql);
+    return rows;
+  }
+  for (const Row& row : db->query(sql)) {
+    std::vector<std::string> texts;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const Value& v = row.at(c);
+      if (const auto* d = std::get_if<double>(&v)) {
+        texts.push_back(std::to_string(*d));
+      } else {
+        texts.push_back(row.text(c));
+      }
+    }
+    rows.push_back(std::move(texts));
+  }
+  return rows;
+}
+
 inline std::vector<std::vector<std::string>> query_db(const std::filesystem::path& file,
                                                       const std::string& sql, bool write = false) {
+  // Gateways with a config of their own (ReloadGateway) stay on SQLite.
+  const auto found = postgres_databases().find(file.parent_path());
+  if (found != postgres_databases().end()) return query_postgres(found->second, sql, write);
   sqlite3* db = nullptr;
   int flags = write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
   EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, flags, nullptr), SQLITE_OK);

@@ -70,7 +70,8 @@ TEST(Products, StockChangesAreVisibleImmediately) {
 TEST(Products, AWriterOutsideTheProcessIsSeenWithinAPollInterval) {
   // What an orders plugin does inside its own transaction (README "Stock SQL contract"), done here
   // by another process: the cache skips the database while nothing was written through the
-  // gateway, and learns of an outside commit from SQLite's data_version within 100 ms. (Writes
+  // gateway, and learns of an outside commit from SQLite's data_version within 100 ms (PostgreSQL:
+  // from the commit's notification). (Writes
   // through the gateway are seen on the very next read: the orders tests check that.)
   Shop shop;
   shop.admin.import(catalog(1));
@@ -79,7 +80,7 @@ TEST(Products, AWriterOutsideTheProcessIsSeenWithinAPollInterval) {
   ASSERT_EQ(before["warehouses"][1]["available"], 7);
   query_db(shop.gw.dir / "portico.db",
            "UPDATE stock SET available = available - 3, reserved = reserved + 3,"
-           " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+           " updated_at = '2031-01-01T00:00:00.000Z'"
            " WHERE product_id = 'prod_0001' AND warehouse_id = 'pus-1' AND available >= 3",
            true);
   json after = shop.get_json("/v1/products/prod_0001/inventory");

@@ -119,7 +119,7 @@ inline std::string strong_etag(std::string_view body) {
 // agree across processes on one database). Two processes starting on a fresh database agree on
 // whichever insert won.
 inline std::string stored_secret(Database& db, const std::string& table, const std::string& name) {
-  db.execute("INSERT OR IGNORE INTO " + table + "(name, value) VALUES (?, ?)",
+  db.execute("INSERT INTO " + table + "(name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
              {name, to_hex(random_bytes(32))});
   Rows rows = db.query("SELECT value FROM " + table + " WHERE name = ?", {name});
   if (rows.empty()) throw DatabaseError(table + " holds no " + name);

@@ -1,0 +1,456 @@
+#include "pg_database.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "pg_connection.hpp"
+#include "sql_text.hpp"
+
+namespace portico::store_postgres {
+
+namespace {
+
+// The advisory lock every write transaction holds until it ends ("portico" in ASCII).
+constexpr const char* kBeginAndLock = "BEGIN; SELECT pg_advisory_xact_lock(31654359891289967)";
+
+std::string random_node_id() {
+  std::random_device device;
+  std::uniform_int_distribution<std::uint64_t> any;
+  const std::uint64_t value = any(device) ^ (static_cast<std::uint64_t>(getpid()) << 32);
+  char text[17];
+  static const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) text[i] = hex[(value >> (60 - 4 * i)) & 0xF];
+  text[16] = '\0';
+  return text;
+}
+
+bool valid_channel(const std::string& channel) {
+  if (channel.empty() || channel.size() > 63) return false;
+  if (std::isdigit(static_cast<unsigned char>(channel[0]))) return false;
+  for (char c : channel) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A statement that begins or ends a transaction: the store does that, never a body.
+void refuse_transaction_control(std::string_view sql) {
+  const std::string keyword = leading_keyword(sql);
+  if (keyword == "BEGIN" || keyword == "COMMIT" || keyword == "END" || keyword == "START" ||
+      keyword == "ABORT" || keyword == "PREPARE") {
+    throw DatabaseError(keyword + " inside Database::transaction(): the store begins and ends "
+                                  "transactions; a body uses SAVEPOINT of its own at most");
+  }
+  if (keyword == "ROLLBACK") {
+    std::string second(detail::first_words(sql, 2));
+    for (char& c : second) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (second.find(" TO") == std::string::npos && second.find("\tTO") == std::string::npos &&
+        second.find("\nTO") == std::string::npos) {
+      throw DatabaseError("ROLLBACK inside Database::transaction(): throw from the body instead");
+    }
+  }
+}
+
+bool is_read(std::string_view sql) {
+  const std::string keyword = leading_keyword(sql);
+  return keyword == "SELECT" || keyword == "VALUES" || keyword == "SHOW" || keyword == "TABLE" ||
+         keyword == "EXPLAIN";
+}
+
+class Pool {
+ public:
+  Pool(PgOptions options, std::string where)
+      : options_(std::move(options)), where_(std::move(where)) {
+    options_string_ = "-c statement_timeout=" + std::to_string(options_.statement_timeout.count()) +
+                      " -c lock_timeout=" + std::to_string(options_.lock_timeout.count());
+  }
+
+  std::unique_ptr<PgConnection> connect() const {
+    const auto seconds = std::max<std::int64_t>(
+        1, (options_.connect_timeout.count() + 999) / 1000);  // libpq counts whole seconds
+    return std::make_unique<PgConnection>(options_.conninfo, where_, seconds, options_string_);
+  }
+
+  class Lease {
+   public:
+    Lease(Pool& pool, std::unique_ptr<PgConnection> connection)
+        : pool_(pool), connection_(std::move(connection)) {}
+    ~Lease() { pool_.give_back(std::move(connection_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    PgConnection& operator*() { return *connection_; }
+    PgConnection* operator->() { return connection_.get(); }
+
+   private:
+    Pool& pool_;
+    std::unique_ptr<PgConnection> connection_;
+  };
+
+  Lease acquire() {
+    std::unique_lock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
+    while (true) {
+      if (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(connection));
+      }
+      if (open_ < options_.pool_size) {
+        ++open_;
+        lock.unlock();
+        try {
+          return Lease(*this, connect());
+        } catch (...) {
+          lock.lock();
+          --open_;
+          available_.notify_one();
+          throw;
+        }
+      }
+      if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        throw StorageUnavailable("all " + std::to_string(options_.pool_size) +
+                                 " connections to " + where_ + " stayed busy for " +
+                                 std::to_string(options_.pool_timeout.count()) + " ms");
+      }
+    }
+  }
+
+  const std::string& where() const { return where_; }
+
+ private:
+  void give_back(std::unique_ptr<PgConnection> connection) {
+    std::unique_ptr<PgConnection> closing;
+    {
+      std::lock_guard lock(mutex_);
+      if (connection && connection->usable()) {
+        idle_.push_back(std::move(connection));
+      } else {
+        closing = std::move(connection);  // lost, or left inside a transaction: never reused
+        --open_;
+      }
+    }
+    available_.notify_one();
+  }
+
+  PgOptions options_;
+  std::string where_;
+  std::string options_string_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  std::size_t open_ = 0;
+};
+
+// The Session a body gets: its transaction's connection, to the thread running the body, until
+// the body returns. Sessions are kept by the database and reused, so a reference kept past its
+// body finds it closed (or open to another thread) rather than freed.
+class PgSession final : public Session {
+ public:
+  void open(PgConnection& connection) {
+    connection_ = &connection;
+    owner_ = std::this_thread::get_id();
+    wrote_ = false;
+  }
+
+  Rows query(std::string_view sql, const Params& params) override {
+    refuse_transaction_control(sql);
+    Outcome outcome = checked().run(sql, params, false);
+    wrote_ = wrote_ || outcome.wrote;
+    return std::move(outcome.rows);
+  }
+  std::int64_t execute(std::string_view sql, const Params& params) override {
+    refuse_transaction_control(sql);
+    wrote_ = true;
+    return checked().run(sql, params, true).changed;
+  }
+  void execute_script(std::string_view sql) override {
+    try {
+      for (std::string_view statement : split_statements(sql)) refuse_transaction_control(statement);
+    } catch (const SqlTextError& e) {
+      throw DatabaseError(e.what());
+    }
+    wrote_ = true;
+    checked().run_script(sql);
+  }
+
+  void close() { connection_ = nullptr; }
+  bool wrote() const { return wrote_; }
+
+ private:
+  PgConnection& checked() const {
+    if (!connection_ || owner_ != std::this_thread::get_id()) {
+      throw DatabaseError("this Session belongs to a transaction that has ended");
+    }
+    return *connection_;
+  }
+
+  PgConnection* connection_ = nullptr;
+  std::thread::id owner_;
+  bool wrote_ = false;
+};
+
+// Sessions for the transactions under way; at most one per pooled connection is ever made.
+class SessionShelf {
+ public:
+  PgSession& take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) {
+      all_.push_back(std::make_unique<PgSession>());
+      return *all_.back();
+    }
+    PgSession* session = free_.back();
+    free_.pop_back();
+    return *session;
+  }
+  void put(PgSession& session) {
+    session.close();
+    std::lock_guard lock(mutex_);
+    free_.push_back(&session);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<PgSession>> all_;
+  std::vector<PgSession*> free_;
+};
+
+thread_local const void* tl_in_transaction_of = nullptr;
+
+class PgDatabase final : public Database {
+ public:
+  explicit PgDatabase(PgOptions options)
+      : options_(options),
+        pool_(options, describe_conninfo(options.conninfo)),
+        node_id_(random_node_id()) {
+    notify_and_commit_ = "SELECT pg_notify('" + options_.channel + "', '" + node_id_ +
+                         "'); COMMIT";
+    // The first connections now: a wrong address, password or database fails the start, and
+    // other nodes' commits are heard from the first call on.
+    { auto lease = pool_.acquire(); }
+    auto listening = start_listening();
+    listening_ = true;
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_ < 0) throw DatabaseError("eventfd failed");
+    listener_ = std::thread([this, first = std::move(listening)]() mutable {
+      listen(std::move(first));
+    });
+  }
+
+  ~PgDatabase() override {
+    stopping_ = true;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wake_, &one, sizeof one);
+    if (listener_.joinable()) listener_.join();
+    close(wake_);
+  }
+
+  Rows query(std::string_view sql, const Params& params) override {
+    if (!is_read(sql)) {
+      Rows rows;
+      transaction([&](Session& tx) { rows = tx.query(sql, params); });
+      return rows;
+    }
+    auto lease = pool_.acquire();
+    return lease->run(sql, params, false).rows;
+  }
+
+  std::int64_t execute(std::string_view sql, const Params& params) override {
+    std::int64_t changed = 0;
+    transaction([&](Session& tx) { changed = tx.execute(sql, params); });
+    return changed;
+  }
+
+  void execute_script(std::string_view sql) override {
+    transaction([&](Session& tx) { tx.execute_script(sql); });
+  }
+
+  void transaction(const std::function<void(Session&)>& body) override {
+    if (tl_in_transaction_of == this) {
+      throw DatabaseError(
+          "Database::transaction() called inside a transaction body: use the body's Session "
+          "(a second transaction would wait for the first forever)");
+    }
+    try {
+      auto lease = pool_.acquire();
+      PgConnection& connection = *lease;
+      connection.command(kBeginAndLock);
+      struct Open {
+        Open(SessionShelf& shelf, PgConnection& connection, const void* db)
+            : shelf(shelf), session(shelf.take()) {
+          session.open(connection);
+          tl_in_transaction_of = db;
+        }
+        ~Open() {
+          tl_in_transaction_of = nullptr;
+          shelf.put(session);
+        }
+        SessionShelf& shelf;
+        PgSession& session;
+      };
+      bool wrote = false;
+      try {
+        Open open(sessions_, connection, this);
+        try {
+          body(open.session);
+        } catch (...) {
+          wrote = open.session.wrote();
+          throw;
+        }
+        wrote = open.session.wrote();
+      } catch (...) {
+        rollback(connection);
+        // Counted even when rolled back: a reader may have looked meanwhile.
+        if (wrote) generation_.fetch_add(1, std::memory_order_acq_rel);
+        throw;
+      }
+      if (PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
+        rollback(connection);
+        throw DatabaseError(
+            "a statement of the transaction failed and the body went on; nothing was committed");
+      }
+      if (wrote) {
+        connection.command(notify_and_commit_.c_str());
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+      } else {
+        connection.command("COMMIT");
+      }
+      set_failure({});
+    } catch (const StorageUnavailable& e) {
+      set_failure(e.what());
+      generation_.fetch_add(1, std::memory_order_acq_rel);  // committed or not: unknown
+      throw;
+    }
+  }
+
+  std::string backend_name() const override { return "postgres"; }
+
+  std::uint64_t write_generation() const override {
+    if (!listening_.load(std::memory_order_acquire)) {
+      // Other nodes' commits cannot be heard: every call is "something may have changed".
+      return generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    }
+    return generation_.load(std::memory_order_acquire);
+  }
+
+  std::string write_failure() const override {
+    std::lock_guard lock(failure_mutex_);
+    return failure_;
+  }
+
+ private:
+  static void rollback(PgConnection& connection) {
+    if (connection.broken()) return;
+    PGresult* result = PQexec(connection.raw(), "ROLLBACK");
+    if (result) PQclear(result);
+  }
+
+  void set_failure(std::string why) {
+    std::lock_guard lock(failure_mutex_);
+    failure_ = std::move(why);
+  }
+
+  std::unique_ptr<PgConnection> start_listening() {
+    auto connection = pool_.connect();
+    connection->command(("LISTEN " + options_.channel).c_str());
+    return connection;
+  }
+
+  // The listening connection: LISTEN on the channel, wait on its socket, and move the generation
+  // for every other node's commit. Reconnects while the server is away.
+  void listen(std::unique_ptr<PgConnection> connection) {
+    while (!stopping_) {
+      if (!connection) {
+        try {
+          connection = start_listening();
+        } catch (const std::exception&) {
+          if (wait_for_wake(options_.reconnect_interval)) return;
+          continue;
+        }
+        // Whatever committed while nobody listened counts as a change.
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        listening_ = true;
+      }
+      PGconn* raw = connection->raw();
+      while (!stopping_) {
+        pollfd fds[2] = {{PQsocket(raw), POLLIN, 0}, {wake_, POLLIN, 0}};
+        const int ready = poll(fds, 2, 1000);
+        if (stopping_) break;
+        if (ready == 0) {
+          // Quiet for a second: ask, so that a connection gone without a word is noticed.
+          PGresult* ping = PQexec(raw, "SELECT 1");
+          const bool alive = ping && PQresultStatus(ping) == PGRES_TUPLES_OK;
+          if (ping) PQclear(ping);
+          if (!alive) break;
+        } else if (ready < 0 || PQconsumeInput(raw) == 0) {
+          break;
+        }
+        bool moved = false;
+        while (PGnotify* note = PQnotifies(raw)) {
+          if (node_id_ != note->extra) moved = true;
+          PQfreemem(note);
+        }
+        if (moved) generation_.fetch_add(1, std::memory_order_acq_rel);
+        if (PQstatus(raw) != CONNECTION_OK) break;
+      }
+      listening_ = false;
+      connection.reset();
+      if (!stopping_ && wait_for_wake(options_.reconnect_interval)) return;
+    }
+  }
+
+  // Sleeps `interval` or until the destructor wakes the listener; true when stopping.
+  bool wait_for_wake(std::chrono::milliseconds interval) {
+    pollfd fd{wake_, POLLIN, 0};
+    poll(&fd, 1, static_cast<int>(interval.count()));
+    return stopping_;
+  }
+
+  PgOptions options_;
+  Pool pool_;
+  SessionShelf sessions_;
+  std::string node_id_;
+  std::string notify_and_commit_;
+  mutable std::atomic<std::uint64_t> generation_{1};
+  std::atomic<bool> listening_{false};
+  std::atomic<bool> stopping_{false};
+  int wake_ = -1;
+  std::thread listener_;
+  mutable std::mutex failure_mutex_;
+  std::string failure_;
+};
+
+}  // namespace
+
+std::shared_ptr<Database> open_postgres(const PgOptions& options) {
+  if (options.conninfo.empty()) throw DatabaseError("no PostgreSQL address given");
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options.conninfo.c_str(), &error);
+  if (!parsed) {
+    std::string why = error ? error : "unreadable";
+    if (error) PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw DatabaseError("the PostgreSQL address is not a postgresql:// URI or connection string: " +
+                        why);
+  }
+  PQconninfoFree(parsed);
+  if (options.pool_size < 1) throw DatabaseError("pool_size must be at least 1");
+  if (!valid_channel(options.channel)) {
+    throw DatabaseError("notify_channel '" + options.channel +
+                        "' must be 1 to 63 lower-case letters, digits and underscores");
+  }
+  return std::make_shared<PgDatabase>(options);
+}
+
+}  // namespace portico::store_postgres
