@@ -5,6 +5,8 @@
 #                           (--sanitize address,undefined | thread: in build-sanitize-*/)
 #   packaging/dev.sh build  install what is missing, build everything
 #   packaging/dev.sh package  build, then the Debian packages portico and portico-dev (cpack)
+#   packaging/dev.sh cluster  install what is missing, build, start PostgreSQL, Redis, three
+#                             gateway nodes and haproxy in front (packaging/cluster.sh)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +30,8 @@ test_packages=(
   postgresql-15  # store_postgres tests and integration_on_postgres start their own (initdb)
   haproxy  # the cluster test's round-robin front
 )
+# ...and those `cluster` needs besides the gateway's (packaging/cluster.sh).
+cluster_packages=(postgresql-15 redis-server haproxy)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -237,5 +241,6 @@ case "${1:-}" in
   run) run ;;
   test) shift; run_tests "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
-  *) echo "usage: packaging/dev.sh run|test|build|package|fuzz" >&2; exit 2 ;;
+  cluster) . "$root/packaging/cluster.sh"; cluster ;;
+  *) echo "usage: packaging/dev.sh run|test|build|package|fuzz|cluster" >&2; exit 2 ;;
 esac

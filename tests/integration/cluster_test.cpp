@@ -82,12 +82,17 @@ class Haproxy {
     const auto deadline = Clock::now() + std::chrono::seconds(10);
     while (!answers()) {
       if (Clock::now() > deadline) {
+        stop();  // no destructor runs for a constructor that throws
         throw std::runtime_error("haproxy did not start: see " + log_.string());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  ~Haproxy() {
+  ~Haproxy() { stop(); }
+  Haproxy(const Haproxy&) = delete;
+  Haproxy& operator=(const Haproxy&) = delete;
+
+  void stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);
     int status = 0;
@@ -98,6 +103,7 @@ class Haproxy {
         waitpid(pid_, &status, 0);
       }
     }
+    pid_ = -1;
   }
   std::uint16_t port() const { return port_; }
 
