@@ -30,15 +30,21 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Runs `work` on the timer's loop every `interval` until the loop stops.
+// Runs `work` on `workers` every `interval` (timed on the timer's loop) until the loop stops.
 void run_every(asio::steady_timer& timer, asio::steady_timer::duration interval,
-               std::function<void()> work) {
+               Executor& workers, std::function<void()> work) {
   timer.expires_after(interval);
-  timer.async_wait([&timer, interval, work = std::move(work)](const boost::system::error_code& ec) {
-    if (ec) return;
-    work();
-    run_every(timer, interval, work);
-  });
+  timer.async_wait(
+      [&timer, interval, &workers, work = std::move(work)](const boost::system::error_code& ec) {
+        if (ec) return;
+        // On a worker: the work talks to the store (a round trip to PostgreSQL), which no I/O
+        // loop may wait for. The next turn is armed once this one is done, so turns never overlap.
+        workers.post([&timer, interval, &workers, work] {
+          work();
+          asio::post(timer.get_executor(),
+                     [&timer, interval, &workers, work] { run_every(timer, interval, workers, work); });
+        });
+      });
 }
 
 http::HttpServerOptions listener_options(const config::ServerConfig& server, std::string name,
@@ -313,13 +319,13 @@ int serve(const ServeOptions& options) {
                threads, runtime.workers->threads(), holder.load()->plugins.size());
 
   // Batched state (usage counts, keys' last use) reaches the store every few seconds.
-  asio::steady_timer flush_timer(admin_io);  // off the partner loops: a flush writes to SQLite
-  run_every(flush_timer, std::chrono::seconds(5), [&runtime] { runtime.flush(); });
+  asio::steady_timer flush_timer(admin_io);
+  run_every(flush_timer, std::chrono::seconds(5), *runtime.workers, [&runtime] { runtime.flush(); });
 
   // Partners and keys changed elsewhere (another node on this database, the CLI) reach the key
   // index within 250 ms: a revoked key is refused on every node within that.
   asio::steady_timer directory_timer(admin_io);
-  run_every(directory_timer, std::chrono::milliseconds(250),
+  run_every(directory_timer, std::chrono::milliseconds(250), *runtime.workers,
             [&runtime] { runtime.refresh_directory(); });
 
   std::vector<std::thread> workers;
