@@ -44,28 +44,47 @@ bool valid_channel(const std::string& channel) {
   return true;
 }
 
+// leading_keyword(), its SqlTextError (an unterminated leading comment) as the API's error.
+std::string keyword_of(std::string_view sql) {
+  try {
+    return leading_keyword(sql);
+  } catch (const SqlTextError& e) {
+    throw DatabaseError(std::string(e.what()) + " in: " + std::string(sql.substr(0, 300)));
+  }
+}
+
 // A statement that begins or ends a transaction: the store does that, never a body.
 void refuse_transaction_control(std::string_view sql) {
-  const std::string keyword = leading_keyword(sql);
+  const std::string keyword = keyword_of(sql);
   if (keyword == "BEGIN" || keyword == "COMMIT" || keyword == "END" || keyword == "START" ||
       keyword == "ABORT" || keyword == "PREPARE") {
     throw DatabaseError(keyword + " inside Database::transaction(): the store begins and ends "
                                   "transactions; a body uses SAVEPOINT of its own at most");
   }
   if (keyword == "ROLLBACK") {
-    std::string second(detail::first_words(sql, 2));
-    for (char& c : second) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (second.find(" TO") == std::string::npos && second.find("\tTO") == std::string::npos &&
-        second.find("\nTO") == std::string::npos) {
+    // ROLLBACK TO: the word after ROLLBACK (past whitespace and comments, not in one) is TO.
+    const std::string_view first = detail::first_words(sql, 1);
+    const std::string_view rest =
+        sql.substr(static_cast<std::size_t>(first.data() + first.size() - sql.data()));
+    if (!detail::iequal(keyword_of(rest), "TO")) {
       throw DatabaseError("ROLLBACK inside Database::transaction(): throw from the body instead");
     }
   }
 }
 
 bool is_read(std::string_view sql) {
-  const std::string keyword = leading_keyword(sql);
+  const std::string keyword = keyword_of(sql);
   return keyword == "SELECT" || keyword == "VALUES" || keyword == "SHOW" || keyword == "TABLE" ||
          keyword == "EXPLAIN";
+}
+
+// An idle connection has nothing to read. One that has — the FATAL of a server shutting down or
+// of a terminated backend, then the end of the stream — is dead, though libpq cannot tell until
+// it is used: a server restart would otherwise fail a call per pooled connection.
+bool closed_by_server(PgConnection& connection) {
+  if (connection.broken()) return true;
+  pollfd fd{PQsocket(connection.raw()), POLLIN, 0};
+  return poll(&fd, 1, 0) != 0;
 }
 
 class Pool {
@@ -101,10 +120,11 @@ class Pool {
     std::unique_lock lock(mutex_);
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
     while (true) {
-      if (!idle_.empty()) {
+      while (!idle_.empty()) {
         auto connection = std::move(idle_.back());
         idle_.pop_back();
-        return Lease(*this, std::move(connection));
+        if (!closed_by_server(*connection)) return Lease(*this, std::move(connection));
+        --open_;  // dropped: the next one, or a new connection
       }
       if (open_ < options_.pool_size) {
         ++open_;
@@ -431,6 +451,33 @@ class PgDatabase final : public Database {
   std::string failure_;
 };
 
+// libpq's reasons for refusing an address may quote it whole, or the token it could not decode:
+// the passwords in it (postgresql://user:password@…, password=…) become "***" there.
+std::string without_passwords(std::string why, std::string_view conninfo) {
+  std::vector<std::string_view> secrets;
+  if (const std::size_t scheme = conninfo.find("://"); scheme != std::string_view::npos) {
+    const std::size_t start = scheme + 3;  // user:password@ ends at the first '@' before a '/'
+    const std::size_t at = conninfo.find_first_of("@/", start);
+    const std::size_t colon = conninfo.find(':', start);
+    if (at != std::string_view::npos && conninfo[at] == '@' && colon < at) {
+      secrets.push_back(conninfo.substr(colon + 1, at - colon - 1));
+    }
+  }
+  for (std::size_t key = conninfo.find("password="); key != std::string_view::npos;
+       key = conninfo.find("password=", key + 1)) {
+    const std::size_t value = key + 9;
+    secrets.push_back(conninfo.substr(value, conninfo.find_first_of("& ", value) - value));
+  }
+  for (std::string_view secret : secrets) {
+    if (secret.empty()) continue;
+    for (std::size_t at = why.find(secret); at != std::string::npos;
+         at = why.find(secret, at + 3)) {
+      why.replace(at, secret.size(), "***");
+    }
+  }
+  return why;
+}
+
 }  // namespace
 
 std::shared_ptr<Database> open_postgres(const PgOptions& options) {
@@ -441,6 +488,7 @@ std::shared_ptr<Database> open_postgres(const PgOptions& options) {
     std::string why = error ? error : "unreadable";
     if (error) PQfreemem(error);
     while (!why.empty() && why.back() == '\n') why.pop_back();
+    why = without_passwords(std::move(why), options.conninfo);
     throw DatabaseError("the PostgreSQL address is not a postgresql:// URI or connection string: " +
                         why);
   }

@@ -151,7 +151,15 @@ inline Translated translate(std::string_view sql) {
     ddl = false;
     std::size_t i = 0;
     while (i < head.size()) {
-      while (i < head.size() && !detail::word_char(head[i])) ++i;
+      // Comments between the words (whole ones: first_words went past them) are not words.
+      if (const std::size_t after = detail::skip_span(head, i); after != i) {
+        i = after;
+        continue;
+      }
+      if (!detail::word_char(head[i])) {
+        ++i;
+        continue;
+      }
       std::size_t j = i;
       while (j < head.size() && detail::word_char(head[j])) ++j;
       if (j > i && detail::iequal(head.substr(i, j - i), "TABLE")) ddl = true;

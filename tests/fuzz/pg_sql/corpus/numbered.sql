@@ -1,0 +1,1 @@
+SELECT a$1, $1, $2::bigint FROM t WHERE x = $10

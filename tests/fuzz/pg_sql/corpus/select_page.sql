@@ -1,0 +1,1 @@
+SELECT id, name, tier FROM partners WHERE (created_at, id) < (?, ?) AND name ILIKE ? ORDER BY created_at DESC, id DESC LIMIT ?

@@ -1,0 +1,1 @@
+INSERT INTO stock(product_id, warehouse_id, available, reserved, updated_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT(product_id, warehouse_id) DO UPDATE SET available = excluded.available, updated_at = excluded.updated_at

@@ -1,0 +1,2 @@
+  /* c */ rollback -- to nothing
+; ROLLBACK TO SAVEPOINT a; COMMIT; begin

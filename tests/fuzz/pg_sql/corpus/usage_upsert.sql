@@ -1,0 +1,1 @@
+INSERT INTO usage_daily(partner_id, day, route, requests, errors_4xx, errors_5xx, rate_limited) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(partner_id, day, route) DO UPDATE SET requests = usage_daily.requests + excluded.requests, errors_4xx = usage_daily.errors_4xx + excluded.errors_4xx
