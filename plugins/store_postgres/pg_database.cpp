@@ -4,8 +4,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -20,6 +23,8 @@ namespace {
 
 // The advisory lock every write transaction holds until it ends ("portico" in ASCII).
 constexpr const char* kBeginAndLock = "BEGIN; SELECT pg_advisory_xact_lock(31654359891289967)";
+constexpr const char* kBeginLockAndSavepoint =
+    "BEGIN; SELECT pg_advisory_xact_lock(31654359891289967); SAVEPOINT portico_body";
 
 std::string random_node_id() {
   std::random_device device;
@@ -296,62 +301,54 @@ class PgDatabase final : public Database {
     transaction([&](Session& tx) { tx.execute_script(sql); });
   }
 
+  // Group commit, as the SQLite store does it: concurrent callers queue; one leads a batch —
+  // BEGIN, the write lock, each body in a savepoint of its own (a body that throws is rolled back
+  // to it, alone), one COMMIT — and wakes them. One lock turn and one WAL flush per batch instead
+  // of per transaction: the lock is what every node's writes wait for. Bodies run on the
+  // leader's thread (the API allows it: docs/plugins.md, "Transactions").
   void transaction(const std::function<void(Session&)>& body) override {
     if (tl_in_transaction_of == this) {
       throw DatabaseError(
           "Database::transaction() called inside a transaction body: use the body's Session "
           "(a second transaction would wait for the first forever)");
     }
-    try {
-      auto lease = pool_.acquire();
-      PgConnection& connection = *lease;
-      connection.command(kBeginAndLock);
-      struct Open {
-        Open(SessionShelf& shelf, PgConnection& connection, const void* db)
-            : shelf(shelf), session(shelf.take()) {
-          session.open(connection);
-          tl_in_transaction_of = db;
+    Member me{&body, nullptr, false};
+    std::unique_lock lock(batch_mutex_);
+    queue_.push_back(&me);
+    // Waiting for this node's writer is waiting for its connection: pool_timeout at most, while
+    // no batch has taken the body (once taken, it runs and its caller waits for the commit).
+    const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
+    while (!me.done) {
+      if (leading_) {
+        if (batch_done_.wait_until(lock, deadline) == std::cv_status::timeout) {
+          const auto queued = std::find(queue_.begin(), queue_.end(), &me);
+          if (queued != queue_.end()) {
+            queue_.erase(queued);
+            const std::string why = "the writer of " + pool_.where() + " stayed busy for " +
+                                    std::to_string(options_.pool_timeout.count()) + " ms";
+            lock.unlock();
+            set_failure(why);
+            throw StorageUnavailable(why);
+          }
+          batch_done_.wait(lock, [&] { return me.done; });
         }
-        ~Open() {
-          tl_in_transaction_of = nullptr;
-          shelf.put(session);
-        }
-        SessionShelf& shelf;
-        PgSession& session;
-      };
-      bool wrote = false;
-      try {
-        Open open(sessions_, connection, this);
-        try {
-          body(open.session);
-        } catch (...) {
-          wrote = open.session.wrote();
-          throw;
-        }
-        wrote = open.session.wrote();
-      } catch (...) {
-        rollback(connection);
-        // Counted even when rolled back: a reader may have looked meanwhile.
-        if (wrote) generation_.fetch_add(1, std::memory_order_acq_rel);
-        throw;
+        continue;
       }
-      if (PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
-        rollback(connection);
-        throw DatabaseError(
-            "a statement of the transaction failed and the body went on; nothing was committed");
+      leading_ = true;
+      std::vector<Member*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
       }
-      if (wrote) {
-        connection.command(notify_and_commit_.c_str());
-        generation_.fetch_add(1, std::memory_order_acq_rel);
-      } else {
-        connection.command("COMMIT");
-      }
-      set_failure({});
-    } catch (const StorageUnavailable& e) {
-      set_failure(e.what());
-      generation_.fetch_add(1, std::memory_order_acq_rel);  // committed or not: unknown
-      throw;
+      lock.unlock();
+      run_batch(batch);
+      lock.lock();
+      for (Member* member : batch) member->done = true;
+      leading_ = false;
+      batch_done_.notify_all();
     }
+    lock.unlock();
+    if (me.error) std::rethrow_exception(me.error);
   }
 
   std::string backend_name() const override { return "postgres"; }
@@ -370,6 +367,95 @@ class PgDatabase final : public Database {
   }
 
  private:
+  struct Member {
+    const std::function<void(Session&)>* body;
+    std::exception_ptr error;  // what the caller gets: its body's, or why nothing was committed
+    bool done;
+  };
+  static constexpr std::size_t kMaxBatch = 64;
+
+  // The transaction of one batch; never throws: each member leaves with its error or none.
+  void run_batch(const std::vector<Member*>& batch) {
+    struct Open {
+      Open(SessionShelf& shelf, PgConnection& connection, const void* db)
+          : shelf(shelf), session(shelf.take()) {
+        session.open(connection);
+        tl_in_transaction_of = db;
+      }
+      ~Open() {
+        tl_in_transaction_of = nullptr;
+        shelf.put(session);
+      }
+      SessionShelf& shelf;
+      PgSession& session;
+    };
+    const bool alone = batch.size() == 1;
+    bool wrote = false;      // a body's writes are (or were, before a rollback) in the batch
+    bool committing = false;  // some body succeeded: COMMIT
+    try {
+      auto lease = pool_.acquire();
+      PgConnection& connection = *lease;
+      connection.command(alone ? kBeginAndLock : kBeginLockAndSavepoint);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        Member& member = *batch[i];
+        bool body_wrote = false;
+        try {
+          Open open(sessions_, connection, this);
+          try {
+            (*member.body)(open.session);
+          } catch (...) {
+            body_wrote = open.session.wrote();
+            throw;
+          }
+          body_wrote = open.session.wrote();
+          if (PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
+            throw DatabaseError(
+                "a statement of the transaction failed and the body went on; nothing was "
+                "committed");
+          }
+        } catch (const StorageUnavailable&) {
+          wrote = wrote || body_wrote;
+          throw;  // the connection: the whole batch
+        } catch (...) {
+          member.error = std::current_exception();
+          wrote = wrote || body_wrote;
+          // Back to before this body; the savepoint stays for the next one.
+          if (!alone) connection.command("ROLLBACK TO SAVEPOINT portico_body");
+          continue;
+        }
+        wrote = wrote || body_wrote;
+        committing = true;
+        if (!alone && i + 1 < batch.size()) {
+          connection.command("RELEASE SAVEPOINT portico_body; SAVEPOINT portico_body");
+        }
+      }
+      if (!committing) {
+        rollback(connection);
+      } else if (wrote) {
+        connection.command(notify_and_commit_.c_str());
+      } else {
+        connection.command("COMMIT");
+      }
+      if (committing) set_failure({});
+      // After the commit, before anyone is answered; counted for rolled-back writes too (a
+      // reader may have looked meanwhile).
+      if (wrote) generation_.fetch_add(1, std::memory_order_acq_rel);
+    } catch (...) {
+      // Nothing of the batch committed (or, the connection lost during COMMIT, unknown).
+      const std::exception_ptr why = std::current_exception();
+      try {
+        throw;
+      } catch (const StorageUnavailable& e) {
+        set_failure(e.what());
+      } catch (...) {
+      }
+      generation_.fetch_add(1, std::memory_order_acq_rel);
+      for (Member* member : batch) {
+        if (!member->error) member->error = why;
+      }
+    }
+  }
+
   static void rollback(PgConnection& connection) {
     if (connection.broken()) return;
     PGresult* result = PQexec(connection.raw(), "ROLLBACK");
@@ -449,6 +535,10 @@ class PgDatabase final : public Database {
   std::thread listener_;
   mutable std::mutex failure_mutex_;
   std::string failure_;
+  std::mutex batch_mutex_;
+  std::condition_variable batch_done_;
+  std::deque<Member*> queue_;  // callers waiting for a batch, oldest first
+  bool leading_ = false;       // a caller is running a batch
 };
 
 // libpq's reasons for refusing an address may quote it whole, or the token it could not decode:
