@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every file in configs/ passes `portico check` in the layout it is written for (issue 16):
-# portico.toml, dev.toml and bench.toml from the repository's folder (their relative paths are
+# portico.toml, dev.toml, bench.toml and cluster.toml from the repository's folder (their relative paths are
 # the repository's: var/, build/plugins), with the secrets they read from the environment set.
 # staging.toml and production.toml are written for the installed package; tests/package/
 # deb_test.sh checks them there. A new file in configs/ must be listed here or there.
@@ -11,7 +11,7 @@ build=$(cd "${1:?usage: configs_test.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-repository=(portico.toml dev.toml bench.toml)
+repository=(portico.toml dev.toml bench.toml cluster.toml)
 installed=(staging.toml production.toml)
 for file in configs/*.toml; do
   name=$(basename "$file")
