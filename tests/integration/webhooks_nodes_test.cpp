@@ -50,6 +50,49 @@ std::set<std::string> subscribed_events(const Gateway& gw) {
   return ids;
 }
 
+// The deliveries not yet made and their failed attempts: what a wait that ran out shows.
+std::string undelivered(const Gateway& gw) {
+  std::string out;
+  for (const auto& row : products::query_db(
+           gw.dir / "portico.db",
+           "SELECT d.event_id, d.state, d.attempts, d.next_attempt_at, d.lease_owner, "
+           "(SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = d.id AND a.error IS "
+           "NOT NULL) FROM webhook_deliveries d WHERE d.state = 'pending' ORDER BY d.id")) {
+    out += "  " + row.at(0) + " " + row.at(1) + ", " + row.at(2) + " attempt(s), next at " +
+           row.at(3) + ", lease " + row.at(4) + ", " + row.at(5) + " failed\n";
+  }
+  for (const auto& row : products::query_db(gw.dir / "portico.db",
+                                            "SELECT event_id, attempt, status_code, error FROM "
+                                            "webhook_attempts WHERE error IS NOT NULL")) {
+    out += "  attempt " + row.at(1) + " of " + row.at(0) + ": " + row.at(2) + " " + row.at(3) +
+           "\n";
+  }
+  for (const auto& row : products::query_db(
+           gw.dir / "portico.db",
+           "SELECT count(*), min(o.sequence), max(o.sequence) "
+           "FROM outbox_events o WHERE o.type = 'product.updated' AND NOT "
+           "EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = o.id)")) {
+    out += "  events never fanned out: " + row.at(0) + ", sequences " + row.at(1) + "-" +
+           row.at(2) + "\n";
+  }
+  for (const auto& row : products::query_db(
+           gw.dir / "portico.db",
+           "SELECT o.sequence, o.created_at FROM outbox_events o WHERE o.type = "
+           "'product.updated' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE "
+           "d.event_id = o.id) ORDER BY o.sequence LIMIT 3")) {
+    out += "  e.g. sequence " + row.at(0) + " created " + row.at(1) + "\n";
+  }
+  for (const auto& row : products::query_db(
+           gw.dir / "portico.db",
+           "SELECT (SELECT value FROM webhook_delivery_state WHERE name = 'outbox_position'), "
+           "(SELECT max(sequence) FROM outbox_events), (SELECT created_at FROM "
+           "webhook_endpoints LIMIT 1)")) {
+    out += "  outbox position " + row.at(0) + " of " + row.at(1) + "; endpoint created " +
+           row.at(2) + "\n";
+  }
+  return out.empty() ? "  (none)\n" : out;
+}
+
 std::map<std::string, int> counts_of(Receiver& receiver) {
   std::map<std::string, int> counts;
   for (const auto& r : receiver.requests()) ++counts[r.id];
@@ -69,11 +112,14 @@ TEST(WebhookNodes, TwoNodesDeliverEachEventOnceAndSurviveAKill9) {
   const std::string partner =
       admin.partner("premium", {{"rate_limit_override", 1000000000}});
   const std::string key = admin.key(partner);
-  admin.import(products::catalog(100));  // product.created: not subscribed
+  // The endpoint first: it receives what happened after its creation (to the second), and the
+  // count below is every product.updated event — so none may come before it.
   auto res = http_request(a.port, "POST", "/v1/webhooks",
                           {{"X-API-Key", key}, {"Content-Type", "application/json"}},
                           json{{"url", receiver.url()}, {"events", {"product.updated"}}}.dump());
   ASSERT_EQ(res.status, 201) << res.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the next second
+  admin.import(products::catalog(100));
 
   // 1,000 events while both nodes run: every one exactly once.
   for (int round = 1; round <= 10; ++round) reprice(admin, round);
@@ -81,7 +127,8 @@ TEST(WebhookNodes, TwoNodesDeliverEachEventOnceAndSurviveAKill9) {
   ASSERT_GE(first_burst, 1000u);
   ASSERT_TRUE(receiver.wait_for([&](const auto& rs) { return rs.size() >= first_burst; },
                                 std::chrono::seconds(60)))
-      << receiver.requests().size() << " deliveries of 1,000 within 60 s\n"
+      << receiver.requests().size() << " deliveries of 1,000 within 60 s; not delivered:\n"
+      << undelivered(a)
       << "node a:\n" << a.process->output() << "\nnode b:\n" << b.process->output();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything doubled arrives too
   auto counts = counts_of(receiver);
