@@ -85,9 +85,11 @@ profile_seconds=5               # perf record's window
 profile_round=$((profile_seconds + 2))  # the profiled wrk round: 1 s before perf, 1 s after
 setups=(sqlite-1 postgres-1 postgres-3)
 
-say() { printf '\033[1m==> [%3ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
-note() { printf '    %s\n' "$*" >&2; }
-fail() { printf '\033[1;31mcluster bench: FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+# say, note, fail, stop_pid, keep_or_remove_scratch, free_port, http_status, json_field
+# shellcheck disable=SC2034  # common.sh's fail prints it
+fail_prefix="cluster bench"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
 skip() { echo "SKIPPED: $*" >&2; exit 77; }
 
 for tool in wrk curl python3 haproxy; do
@@ -129,17 +131,6 @@ started_at=$(date +%s)
 declare -A node_pid=() node_out=()
 haproxy_pid="" wrk_pid="" sampler_pid="" perf_pid="" pg_started=0 pg_data="" pg_dir=""
 
-stop_pid() {  # PID [SIGNAL]: signal it, wait up to 5 s, then SIGKILL
-  local pid=$1 sig=${2:-TERM}
-  kill "-$sig" "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 as_pg() {  # runs a PostgreSQL server-side tool as the postgres user when we are root
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- env LC_ALL=C "$@"; else env LC_ALL=C "$@"; fi
 }
@@ -177,28 +168,12 @@ cleanup() {
     done
     [ -n "$pg_dir" ] && [ -f "$pg_dir/postgres.log" ] && { echo "---- postgres.log ----" >&2; tail -n 10 "$pg_dir/postgres.log" >&2 || true; }
   fi
-  if [ "$keep" = 1 ]; then
-    echo "scratch directory kept: $scratch" >&2
-  else
-    rm -rf "$scratch"
-  fi
+  keep_or_remove_scratch "$keep" "$scratch"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-http_status() {  # curl's status code for URL (extra curl args first)
-  curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" || true
-}
-
-json_field() {  # FIELD < json
-  "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
 
 # ---------------------------------------------------------------------------------------------
 # The Python half: snapshots of /proc, the profile summary and the report (standard library).

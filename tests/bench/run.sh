@@ -87,9 +87,13 @@ fi
 connections=64  # for every scenario but (a)'s connection sweep
 case "$duration$rounds" in *[!0-9]*) echo "run.sh: --duration and --rounds take whole numbers" >&2; exit 2 ;; esac
 
-say() { printf '\033[1m==> [%3ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
-note() { printf '    %s\n' "$*" >&2; }
-fail() { printf '\033[1;31mbench: FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+# say, note, fail, stop_pid, keep_or_remove_scratch, free_port, http_status, json_field
+# shellcheck disable=SC2034  # common.sh's fail prints it
+fail_prefix="bench"
+# shellcheck disable=SC2034  # common.sh's stop_pid sends SIGCONT first: a paused receiver must see the signal
+stop_pid_cont=1
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
 
 for tool in wrk curl python3; do
   if ! command -v "$tool" >/dev/null; then
@@ -115,18 +119,6 @@ portico_pid="" peer_pid="" receiver_pid="" wrk_pid=""
 peer_status="not run"
 started_at=$(date +%s)
 
-stop_pid() {  # PID [SIGNAL]: signal it, wait up to 5 s, then SIGKILL
-  local pid=$1 sig=${2:-TERM}
-  kill -CONT "$pid" 2>/dev/null || true  # a paused receiver must see the signal
-  kill "-$sig" "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -138,28 +130,12 @@ cleanup() {
     echo "---- last lines of Portico's output ($scratch/portico.out) ----" >&2
     tail -n 20 "$scratch/portico.out" >&2 || true
   fi
-  if [ "$keep" = 1 ]; then
-    echo "scratch directory kept: $scratch" >&2
-  else
-    rm -rf "$scratch"
-  fi
+  keep_or_remove_scratch "$keep" "$scratch"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-http_status() {  # curl's status code for URL (extra curl args first)
-  curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" || true
-}
-
-json_field() {  # FIELD < json
-  "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
 
 rss_kb() {  # FIELD (VmRSS, VmHWM) of Portico, in kB
   awk -v f="$1:" '$1 == f { print $2 }' "/proc/$portico_pid/status"
