@@ -179,8 +179,9 @@ class Pool {
 };
 
 // The Session a body gets: its transaction's connection, to the thread running the body, until
-// the body returns. Sessions are kept by the database and reused, so a reference kept past its
-// body finds it closed (or open to another thread) rather than freed.
+// the body returns. One per database, as bodies run one at a time (in batches, on the leader's
+// thread), so a reference kept past its body finds it closed (or open to another thread)
+// rather than freed.
 class PgSession final : public Session {
  public:
   void open(PgConnection& connection) {
@@ -224,31 +225,6 @@ class PgSession final : public Session {
   PgConnection* connection_ = nullptr;
   std::thread::id owner_;
   bool wrote_ = false;
-};
-
-// Sessions for the transactions under way; at most one per pooled connection is ever made.
-class SessionShelf {
- public:
-  PgSession& take() {
-    std::lock_guard lock(mutex_);
-    if (free_.empty()) {
-      all_.push_back(std::make_unique<PgSession>());
-      return *all_.back();
-    }
-    PgSession* session = free_.back();
-    free_.pop_back();
-    return *session;
-  }
-  void put(PgSession& session) {
-    session.close();
-    std::lock_guard lock(mutex_);
-    free_.push_back(&session);
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<PgSession>> all_;
-  std::vector<PgSession*> free_;
 };
 
 thread_local const void* tl_in_transaction_of = nullptr;
@@ -376,19 +352,6 @@ class PgDatabase final : public Database {
 
   // The transaction of one batch; never throws: each member leaves with its error or none.
   void run_batch(const std::vector<Member*>& batch) {
-    struct Open {
-      Open(SessionShelf& shelf, PgConnection& connection, const void* db)
-          : shelf(shelf), session(shelf.take()) {
-        session.open(connection);
-        tl_in_transaction_of = db;
-      }
-      ~Open() {
-        tl_in_transaction_of = nullptr;
-        shelf.put(session);
-      }
-      SessionShelf& shelf;
-      PgSession& session;
-    };
     const bool alone = batch.size() == 1;
     bool wrote = false;      // a body's writes are (or were, before a rollback) in the batch
     bool committing = false;  // some body succeeded: COMMIT
@@ -398,32 +361,18 @@ class PgDatabase final : public Database {
       connection.command(alone ? kBeginAndLock : kBeginLockAndSavepoint);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         Member& member = *batch[i];
-        bool body_wrote = false;
         try {
-          Open open(sessions_, connection, this);
-          try {
-            (*member.body)(open.session);
-          } catch (...) {
-            body_wrote = open.session.wrote();
-            throw;
-          }
-          body_wrote = open.session.wrote();
-          if (PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
-            throw DatabaseError(
-                "a statement of the transaction failed and the body went on; nothing was "
-                "committed");
-          }
+          run_body(*member.body, connection);
+          wrote = wrote || session_.wrote();
         } catch (const StorageUnavailable&) {
-          wrote = wrote || body_wrote;
           throw;  // the connection: the whole batch
         } catch (...) {
+          wrote = wrote || session_.wrote();
           member.error = std::current_exception();
-          wrote = wrote || body_wrote;
           // Back to before this body; the savepoint stays for the next one.
           if (!alone) connection.command("ROLLBACK TO SAVEPOINT portico_body");
           continue;
         }
-        wrote = wrote || body_wrote;
         committing = true;
         if (!alone && i + 1 < batch.size()) {
           connection.command("RELEASE SAVEPOINT portico_body; SAVEPOINT portico_body");
@@ -453,6 +402,24 @@ class PgDatabase final : public Database {
       for (Member* member : batch) {
         if (!member->error) member->error = why;
       }
+    }
+  }
+
+  // One body, in session_ (open to this thread while it runs) on the batch's connection.
+  void run_body(const std::function<void(Session&)>& body, PgConnection& connection) {
+    session_.open(connection);
+    tl_in_transaction_of = this;
+    struct Close {
+      PgSession& session;
+      ~Close() {
+        tl_in_transaction_of = nullptr;
+        session.close();  // wrote() stays readable until the next open()
+      }
+    } close{session_};
+    body(session_);
+    if (PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
+      throw DatabaseError(
+          "a statement of the transaction failed and the body went on; nothing was committed");
     }
   }
 
@@ -525,7 +492,7 @@ class PgDatabase final : public Database {
 
   PgOptions options_;
   Pool pool_;
-  SessionShelf sessions_;
+  PgSession session_;  // the leader's, for each body of its batch in turn
   std::string node_id_;
   std::string notify_and_commit_;
   mutable std::atomic<std::uint64_t> generation_{1};
