@@ -58,15 +58,17 @@ std::optional<pid_t> pid_of(const std::string& owner, const std::string& prefix)
 
 }  // namespace
 
-void DeliveryEngine::tend_leases(std::int64_t now_ms) {
-  Database& db = host_.database();
+void DeliveryEngine::renew_leases(std::int64_t now_ms) {
   const auto steady = std::chrono::steady_clock::now();
-  if (!flights_.empty() && steady - last_renewal_ >= settings_.lease / 3) {
-    last_renewal_ = steady;
-    db.transaction([&](Session& tx) {
-      renew_deliveries(tx, owner_, now_ms + settings_.lease.count());
-    });
-  }
+  if (flights_.empty() || steady - last_renewal_ < settings_.lease / 3) return;
+  last_renewal_ = steady;
+  host_.database().transaction([&](Session& tx) {
+    renew_deliveries(tx, owner_, now_ms + settings_.lease.count());
+  });
+}
+
+void DeliveryEngine::take_over_dead_owners(std::int64_t now_ms) {
+  Database& db = host_.database();
   for (const std::string& owner : lease_owners(db, host_prefix_, now_ms)) {
     if (owner == owner_) continue;
     const auto pid = pid_of(owner, host_prefix_);
@@ -169,8 +171,11 @@ std::size_t DeliveryEngine::dispatch_once() {
       return slot.in_flight == 0 && !slot.dirty && !slot.recheck_at;
     });
     for (const auto& id : enabled_endpoint_ids(db)) slots_[id].dirty = true;
-    tend_leases(now_ms);
+    take_over_dead_owners(now_ms);
   }
+  // Every turn, not only at a sweep: a lease shorter than two sweeps would otherwise lapse under
+  // a send that is still on the wire, and another node would send it again.
+  renew_leases(now_ms);
   std::vector<std::string> candidates;
   for (const auto& [id, slot] : slots_) {
     if (slot.dirty || (slot.recheck_at && *slot.recheck_at <= now_ms)) candidates.push_back(id);

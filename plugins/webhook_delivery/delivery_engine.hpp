@@ -107,9 +107,11 @@ class DeliveryEngine {
   std::string host_prefix_;
   std::string owner_;
   std::chrono::steady_clock::time_point last_renewal_{};
-  // Renews this engine's leases while sends are on the wire; ends the leases of processes on this
-  // host that are gone (a restart after kill -9 resumes their rows at once, not after the lease).
-  void tend_leases(std::int64_t now_ms);
+  // Renews this engine's leases every lease/3 while sends are on the wire.
+  void renew_leases(std::int64_t now_ms);
+  // Ends the leases of processes on this host that are gone (a restart after kill -9 resumes
+  // their rows at once, not after the lease); at each sweep.
+  void take_over_dead_owners(std::int64_t now_ms);
   std::optional<std::int64_t> position_;
   std::unordered_map<std::int64_t, Flight> flights_;
   std::unordered_map<std::string, EndpointSlot> slots_;

@@ -483,3 +483,37 @@ TEST_F(DeliveryTest, ARestartResumesTheRowsThatWereOnTheWire) {
 
 }  // namespace
 }  // namespace portico::webhook_delivery::testbed
+
+namespace portico::webhook_delivery::testbed {
+namespace {
+
+TEST_F(DeliveryTest, ALeaseShorterThanASweepIsRenewedWhileItsSendIsOnTheWire) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest&) {
+    auto r = reply(200);
+    r.hang = true;  // on the wire for the whole test
+    return r;
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  auto s = settings();
+  s.lease = 300ms;  // renewed every 100 ms; a sweep (1 s) comes too late to keep it
+  DeliveryEngine engine(host_, s);
+  engine.fan_out_once();
+  ASSERT_EQ(engine.dispatch_once(), 1u);
+  while (receiver.count() == 0) std::this_thread::sleep_for(5ms);
+  const std::string lease_of =
+      "SELECT lease_until FROM webhook_deliveries WHERE event_id = '" + event_id + "'";
+  // Half a sweep of turns, the fake clock 200 ms on at each: the lease keeps ahead of it.
+  for (int turn = 0; turn < 4; ++turn) {
+    host_.advance(200ms);
+    std::this_thread::sleep_for(120ms);  // past lease/3 of real time
+    engine.dispatch_once();
+    EXPECT_GT(scalar(lease_of), now_ms()) << "turn " << turn << ": the lease lapsed on the wire";
+  }
+  engine.shutdown(50ms);
+  (void)endpoint;
+}
+
+}  // namespace
+}  // namespace portico::webhook_delivery::testbed
