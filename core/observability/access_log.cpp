@@ -9,6 +9,7 @@
 #include <array>
 
 #include "core/observability/daily_file_sink.hpp"
+#include "core/util/thread_name.hpp"
 #include "core/util/time.hpp"
 
 namespace portico::observability {
@@ -141,7 +142,10 @@ AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_b
     : sink_(make_daily_file_sink(dir, "access", ".jsonl")),
       max_pending_bytes_(std::max<std::size_t>(max_pending_bytes, 1)) {
   sink_->set_pattern("%v");
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    util::name_this_thread("access-log");
+    run();
+  });
 }
 
 AccessLog::~AccessLog() {

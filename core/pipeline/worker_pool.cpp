@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <string>
+
+#include "core/util/thread_name.hpp"
 
 namespace portico::pipeline {
 
@@ -9,7 +12,12 @@ WorkerPool::WorkerPool(std::size_t threads, std::function<void(std::string_view)
     : on_error_(std::move(on_error)) {
   threads = std::max<std::size_t>(threads, 1);
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      util::name_this_thread("worker-" + std::to_string(i));
+      work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

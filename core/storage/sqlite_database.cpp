@@ -13,6 +13,7 @@
 #include "core/storage/group_commit.hpp"
 #include "core/storage/sqlite_connection.hpp"
 #include "core/storage/sqlite_database.hpp"
+#include "core/util/thread_name.hpp"
 
 namespace portico::storage {
 
@@ -58,7 +59,10 @@ class SqliteDatabase final : public Database {
         static_cast<std::size_t>(options.group_commit_limit));
     checkpointer_ = std::make_unique<SqliteConnection>(
         options.path, SqliteConnection::Mode::read_write, options.busy_timeout);
-    checkpoint_thread_ = std::thread([this] { checkpoint_while_open(); });
+    checkpoint_thread_ = std::thread([this] {
+      util::name_this_thread("sqlite-wal");
+      checkpoint_while_open();
+    });
   }
 
   ~SqliteDatabase() override {

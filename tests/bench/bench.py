@@ -5,6 +5,7 @@
   bench.py check EXPECT LABEL < wrk-output                       validate one wrk round, print its JSON
   bench.py webhooks ...                                          scenario (e): deliveries per second
   bench.py startup ...                                           scenario (g): exec -> /healthz 200
+  bench.py allocs ...                                            scenario (h): allocations per request
   bench.py report MEASUREMENTS OUT_JSON [--dat DIR] [--meta K=V]  results.json, the table, chart data
 
 run.sh owns the processes; these only measure and compute.
@@ -17,6 +18,7 @@ import signal
 import socket
 import sqlite3
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -264,6 +266,124 @@ def cmd_startup(args):
                     process.kill()
                     process.wait()
     print(json.dumps({"runs_ms": runs, "best_ms": min(runs), "median_ms": statistics.median(runs)}))
+
+
+# ---------------------------------------------------------------------------------------------
+# allocations
+
+
+ALLOC_SLOT = struct.Struct("<qQQ")  # tid, allocations, bytes (tests/bench/alloc_count.cpp)
+
+
+def read_alloc_counters(path):
+    """{tid: (allocations, bytes)} from the file libportico_alloc_count.so keeps."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24 or data[:8] != b"PALLOC01":
+        die(f"allocs: {path} is not an allocation counter file (was the library preloaded?)")
+    slots, used = struct.unpack_from("<QQ", data, 8)
+    out = {}
+    for i in range(min(slots, used)):
+        tid, allocations, size = ALLOC_SLOT.unpack_from(data, 24 + i * ALLOC_SLOT.size)
+        out[(i, tid)] = (allocations, size)
+    return out
+
+
+def thread_name(pid, tid):
+    try:
+        with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return "exited" if tid >= 0 else "overflow"
+
+
+def read_response(sock, buffer):
+    """Reads one HTTP/1.1 response (Content-Length framed) off `sock`; returns (status, rest)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            die("allocs: the connection closed before a response")
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            die("allocs: the connection closed inside a body")
+        rest += chunk
+    return status, rest[length:]
+
+
+def cmd_allocs(args):
+    """(h): heap allocations per request on keep-alive connections, from the counters the
+    preloaded libportico_alloc_count.so keeps. Each scenario: warm-up requests, then the counters
+    read, `requests` requests spread over `connections` connections (both I/O threads), the
+    counters read again; per thread, what it allocated meanwhile."""
+    import random
+    rng = random.Random(7)
+    scenarios = [
+        ("product_detail", args.key, lambda: PRODUCT_ID % rng.randint(1, args.catalog), 200),
+        ("unauthorized", args.bad_key, lambda: PRODUCT_ID % 1, 401),
+    ]
+    results = {}
+    for name, key, pick, expect in scenarios:
+        socks = [socket.create_connection(("127.0.0.1", args.port), timeout=10)
+                 for _ in range(args.connections)]
+        buffers = [b""] * len(socks)
+
+        def run(count):
+            for i in range(count):
+                c = i % len(socks)
+                request = (f"GET /v1/products/{pick()} HTTP/1.1\r\nHost: 127.0.0.1:{args.port}\r\n"
+                           f"X-API-Key: {key}\r\n\r\n").encode()
+                socks[c].sendall(request)
+                status, buffers[c] = read_response(socks[c], buffers[c])
+                if status != expect:
+                    die(f"allocs: {name} answered {status}, expected {expect}")
+
+        run(args.warmup)
+        time.sleep(0.3)  # let the access log's writer take the warm-up's lines
+        before = read_alloc_counters(args.counters)
+        started = time.perf_counter()
+        run(args.requests)
+        elapsed = time.perf_counter() - started
+        time.sleep(0.3)  # ... and the measured ones: their batch is part of the cost
+        after = read_alloc_counters(args.counters)
+        for s in socks:
+            s.close()
+        threads = {}
+        for slot, (allocations, size) in after.items():
+            was = before.get(slot, (0, 0))
+            moved = allocations - was[0]
+            if moved:
+                label = thread_name(args.pid, slot[1])
+                got = threads.setdefault(label, [0, 0])
+                got[0] += moved
+                got[1] += size - was[1]
+        total = sum(a for a, _ in threads.values())
+        total_bytes = sum(b for _, b in threads.values())
+        # The threads that serve requests: the I/O loops (the main thread runs the first) and
+        # the worker pool. The rest is periodic work (the access log's writer, the flushes).
+        serving = sum(a for label, (a, _) in threads.items()
+                      if label == "portico" or label.startswith(("io-", "worker-")))
+        results[name] = {
+            "requests": args.requests,
+            "connections": args.connections,
+            "seconds": round(elapsed, 2),
+            "allocations": total,
+            "allocations_per_request": round(total / args.requests, 3),
+            "bytes_per_request": round(total_bytes / args.requests, 1),
+            "serving_threads_per_request": round(serving / args.requests, 3),
+            "by_thread": {label: {"allocations": a, "bytes": b}
+                          for label, (a, b) in sorted(threads.items(), key=lambda t: -t[1][0])},
+        }
+    print(json.dumps(results))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -592,6 +712,18 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--log", required=True)
     p.set_defaults(func=cmd_startup)
+
+    p = sub.add_parser("allocs")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--pid", type=int, required=True)
+    p.add_argument("--counters", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--bad-key", required=True)
+    p.add_argument("--catalog", type=int, required=True)
+    p.add_argument("--requests", type=int, default=10000)
+    p.add_argument("--warmup", type=int, default=2000)
+    p.add_argument("--connections", type=int, default=4)
+    p.set_defaults(func=cmd_allocs)
 
     p = sub.add_parser("report")
     p.add_argument("measurements")

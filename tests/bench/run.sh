@@ -84,6 +84,7 @@ else
   conn_levels=(16 64 256); catalogs=(1000 100000); webhook_events=10000; startup_runs=5; warmup=2
   results_name=results
 fi
+alloc_requests=10000  # (h): requests per path, in both modes
 connections=64  # for every scenario but (a)'s connection sweep
 case "$duration$rounds" in *[!0-9]*) echo "run.sh: --duration and --rounds take whole numbers" >&2; exit 2 ;; esac
 
@@ -240,10 +241,10 @@ EOF
   : >"$dir/access.log"  # the probe's line; nginx keeps appending to the same file
 }
 
-start_portico() {
+start_portico() {  # [NAME=VALUE...]: the environment to add (the (h) scenario's preload)
   say "starting Portico ($portico, configs/bench.toml)"
   mkdir -p "$scratch/portico"
-  "$portico" serve -c "$config" \
+  env "$@" "$portico" serve -c "$config" \
     --set server.listen=127.0.0.1:0 --set admin.listen=127.0.0.1:0 \
     --set "storage.path=$scratch/portico/portico.db" --set "logging.dir=$scratch/portico/log" \
     --set "plugins.dir=$build/plugins" >"$scratch/portico.out" 2>&1 &
@@ -426,6 +427,26 @@ fresh=$("$python" "$here/bench.py" startup --binary "$portico" --config "$config
 record startup "$startup"
 record startup_fresh "$fresh"
 note "existing database: $startup; fresh database: $fresh"
+
+alloc_lib="$build/lib/libportico_alloc_count.so"
+if [ -f "$alloc_lib" ]; then
+  say "(h) heap allocations per request, $alloc_requests keep-alive requests each"
+  start_portico "LD_PRELOAD=$alloc_lib" "PORTICO_ALLOC_COUNT_FILE=$scratch/allocs.bin"
+  allocs=$("$python" "$here/bench.py" allocs --port "$public_port" --pid "$portico_pid" \
+    --counters "$scratch/allocs.bin" --key "$key" --bad-key "$bad_key" --catalog "$small" \
+    --requests "$alloc_requests") || fail "allocation scenario"
+  record allocs "$allocs"
+  "$python" -c '
+import json, sys
+for name, r in json.loads(sys.argv[1]).items():
+    threads = ", ".join("%s %d" % (t, v["allocations"]) for t, v in list(r["by_thread"].items())[:6])
+    print("    %-15s %.2f allocations/request (%.0f bytes), serving threads %.2f; by thread: %s"
+          % (name, r["allocations_per_request"], r["bytes_per_request"],
+             r["serving_threads_per_request"], threads))' "$allocs" >&2
+  stop_pid "$portico_pid"; portico_pid=""
+else
+  say "(h) SKIPPED: $alloc_lib not built"
+fi
 
 say "results"
 revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
