@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+
 #include "portico/database.hpp"
 
 namespace portico::pipeline {
@@ -16,9 +18,44 @@ Problem make(int status, std::string code, std::string title, std::string detail
   return p;
 }
 
+// Text a JSON string takes as it is: printable ASCII without '"' and '\\'.
+bool plain_json_text(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// The common problem — every field plain text, no field errors — written straight into its body
+// (one allocation) in the bytes nlohmann::json would write: its keys in order, no spaces.
+bool render_plain(const Problem& problem, std::string_view request_id, std::string& body) {
+  if (!problem.errors.empty() || !plain_json_text(problem.code) ||
+      !plain_json_text(problem.title) || !plain_json_text(problem.detail) ||
+      !plain_json_text(request_id)) {
+    return false;
+  }
+  char status[16];
+  const auto status_end = std::to_chars(status, status + sizeof status, problem.status).ptr;
+  body.reserve(120 + 2 * problem.code.size() + problem.title.size() + problem.detail.size() +
+               request_id.size());
+  body.append("{\"code\":\"").append(problem.code);
+  body.append("\",\"detail\":\"").append(problem.detail);
+  body.append("\",\"request_id\":\"").append(request_id);
+  body.append("\",\"status\":").append(status, static_cast<std::size_t>(status_end - status));
+  body.append(",\"title\":\"").append(problem.title);
+  body.append("\",\"type\":\"urn:portico:problem:").append(problem.code).append("\"}");
+  return true;
+}
+
 }  // namespace
 
 Response problem_response(const Problem& problem, std::string_view request_id) {
+  Response response;
+  response.status = problem.status;
+  response.content_type = "application/problem+json";
+  response.headers.reserve(problem.headers.size() + 6);  // and the rate limit's, the request id
+  for (const auto& [name, value] : problem.headers) response.set_header(name, value);
+  if (render_plain(problem, request_id, response.body)) return response;
   nlohmann::json body = {
       {"type", "urn:portico:problem:" + problem.code},
       {"title", problem.title},
@@ -32,11 +69,7 @@ Response problem_response(const Problem& problem, std::string_view request_id) {
     for (const auto& e : problem.errors)
       errors.push_back({{"field", e.field}, {"message", e.message}});
   }
-  Response response;
-  response.status = problem.status;
-  response.content_type = "application/problem+json";
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  for (const auto& [name, value] : problem.headers) response.set_header(name, value);
   return response;
 }
 

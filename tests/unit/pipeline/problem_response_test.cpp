@@ -1,0 +1,71 @@
+// problem_response writes the common problem (plain text, no field errors) straight into its body;
+// the bytes must be the ones nlohmann::json writes for the same object, which every other problem
+// still goes through.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/pipeline/problems.hpp"
+
+namespace portico::pipeline {
+namespace {
+
+std::string reference_body(const Problem& p, std::string_view request_id) {
+  nlohmann::json body = {{"type", "urn:portico:problem:" + p.code},
+                         {"title", p.title},
+                         {"status", p.status},
+                         {"detail", p.detail},
+                         {"code", p.code},
+                         {"request_id", request_id}};
+  if (!p.errors.empty()) {
+    auto& errors = body["errors"] = nlohmann::json::array();
+    for (const auto& e : p.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
+  }
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Problem problem(int status, std::string code, std::string title, std::string detail) {
+  Problem p;
+  p.status = status;
+  p.code = std::move(code);
+  p.title = std::move(title);
+  p.detail = std::move(detail);
+  return p;
+}
+
+TEST(ProblemResponse, PlainProblemsAreTheBytesNlohmannWrites) {
+  const std::vector<Problem> problems = {
+      problem(401, "unauthorized", "Unauthorized", "The API key is missing, invalid, expired or revoked."),
+      problem(404, "not_found", "Not found", "No product with id 'prod_1'."),
+      problem(429, "rate_limited", "Too many requests", ""),
+      problem(500, "", "", ""),
+  };
+  for (const auto& p : problems) {
+    const Response r = problem_response(p, "req_abc");
+    EXPECT_EQ(r.body, reference_body(p, "req_abc")) << p.code;
+    EXPECT_EQ(r.status, p.status);
+    EXPECT_EQ(r.content_type, "application/problem+json");
+  }
+}
+
+TEST(ProblemResponse, EscapesAndFieldErrorsStillGoThroughTheJsonLibrary) {
+  Problem quoted = problem(400, "invalid_request", "Invalid request",
+                           "status must be \"active\" or \\ \n\t\x01 \xc3\xa9 \xff");
+  Problem fields = problem(400, "invalid_request", "Invalid request", "See errors.");
+  fields.errors.push_back({"items[0].quantity", "must be at least 1"});
+  for (const auto& p : {quoted, fields}) {
+    EXPECT_EQ(problem_response(p, "req_x").body, reference_body(p, "req_x"));
+  }
+  EXPECT_EQ(problem_response(problem(401, "unauthorized", "Unauthorized", "x"), "id\"quoted").body,
+            reference_body(problem(401, "unauthorized", "Unauthorized", "x"), "id\"quoted"));
+}
+
+TEST(ProblemResponse, HeadersOfTheProblemAreKept) {
+  Problem p = problem(429, "rate_limited", "Too many requests", "Slow down.");
+  p.headers.emplace_back("Retry-After", "7");
+  const Response r = problem_response(p, "req_1");
+  ASSERT_TRUE(r.header("Retry-After"));
+  EXPECT_EQ(*r.header("Retry-After"), "7");
+}
+
+}  // namespace
+}  // namespace portico::pipeline
