@@ -13,6 +13,7 @@
 // `*` — the hook gives the request back to the policy and shows the refunded figure, so a
 // revalidation carries the same X-RateLimit-Remaining as the request before it.
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -30,28 +31,53 @@ std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
 }
 
 // A structured-field string: the tier name in quotes, with " and \ escaped.
-std::string sf_string(std::string_view text) {
-  std::string out = "\"";
+void append_sf_string(std::string& out, std::string_view text) {
+  out.push_back('"');
   for (char c : text) {
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
   out.push_back('"');
+}
+
+void append_number(std::string& out, std::int64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+std::string number(std::int64_t value) {
+  std::string out;
+  append_number(out, value);
   return out;
 }
 
+// Each value built once in its own string (no temporaries); the names are new headers unless a
+// handler set them itself.
 void add_headers(Response& response, const RateLimitQuota& quota,
                  const RateLimitDecision& decision) {
-  std::string tier = sf_string(quota.tier);
-  std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
-  std::string remaining = std::to_string(std::max<std::int64_t>(decision.remaining, 0));
-  std::string reset = std::to_string(ceil_seconds(decision.reset_after));
-  response.set_header("RateLimit-Policy", tier + ";q=" + std::to_string(quota.limit) +
-                                              ";w=" + std::to_string(ceil_seconds(quota.window)));
-  response.set_header("RateLimit", tier + ";r=" + remaining + ";t=" + reset);
-  response.set_header("X-RateLimit-Limit", std::to_string(limit));
-  response.set_header("X-RateLimit-Remaining", remaining);
-  response.set_header("X-RateLimit-Reset", reset);
+  const std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
+  const std::int64_t remaining = std::max<std::int64_t>(decision.remaining, 0);
+  const std::int64_t reset = ceil_seconds(decision.reset_after);
+  std::string policy;
+  policy.reserve(quota.tier.size() + 40);
+  append_sf_string(policy, quota.tier);
+  policy.append(";q=");
+  append_number(policy, quota.limit);
+  policy.append(";w=");
+  append_number(policy, ceil_seconds(quota.window));
+  std::string now;
+  now.reserve(quota.tier.size() + 40);
+  append_sf_string(now, quota.tier);
+  now.append(";r=");
+  append_number(now, remaining);
+  now.append(";t=");
+  append_number(now, reset);
+  response.set_header("RateLimit-Policy", std::move(policy));
+  response.set_header("RateLimit", std::move(now));
+  response.set_header("X-RateLimit-Limit", number(limit));
+  response.set_header("X-RateLimit-Remaining", number(remaining));
+  response.set_header("X-RateLimit-Reset", number(reset));
 }
 
 // Only a revalidation that really matched earns the request back: a 304 carrying a strong ETag
@@ -117,24 +143,24 @@ class RateLimitStage final : public Stage {
     RateLimitPolicy* policy = ex.snapshot.ratelimit;
     const auto& identity = ex.request.identity;
     if (!policy || !identity) return StageStatus::Continue;
-    RateLimitQuota quota =
-        quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
     // The policy answers through a completion (API 2.0): at once for the in-process policies, later
-    // for one that asks another server. The key and quota live in the step until it is answered.
-    auto asked = std::make_shared<std::pair<std::string, RateLimitQuota>>(identity->partner_id,
-                                                                          std::move(quota));
+    // for one that asks another server. The key (the identity's partner id) and the quota live in
+    // the exchange, which outlives the answer (the completion keeps the request alive).
+    ex.quota_asked =
+        quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
     Completion<Resumption> resume = ex.suspend();
     Completion<RateLimitDecision> answered(
-        [resume, asked](RateLimitDecision&& decision, std::exception_ptr error) {
+        [resume](RateLimitDecision&& decision, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
-          resume([asked, decision](Exchange& ex) {
-            ex.rate_limit = Exchange::Counted{asked->second, decision};
+          resume([decision](Exchange& ex) {
+            ex.rate_limit = Exchange::Counted{ex.quota_asked, decision};
             if (decision.allowed) return StageStatus::Continue;
-            throw ProblemError(rate_limited(asked->second, decision));
+            throw ProblemError(rate_limited(ex.quota_asked, decision));
           });
         },
         ex.cancel);
-    policy->acquire_async(asked->first, asked->second, ex.snapshot.clock(), std::move(answered));
+    policy->acquire_async(identity->partner_id, ex.quota_asked, ex.snapshot.clock(),
+                          std::move(answered));
     return StageStatus::Pending;
   }
 

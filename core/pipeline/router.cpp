@@ -52,7 +52,7 @@ void Router::add(Route route, const std::string& owner) {
       node = child.get();
     }
   }
-  auto [it, inserted] = node->by_method.try_emplace(route.method, RouteEntry{route, owner});
+  auto [it, inserted] = node->by_method.try_emplace(route.method, RouteEntry{route, owner, route.method + " " + route.path});
   if (!inserted) {
     throw std::invalid_argument(owner + ": route " + route.method + " " + route.path +
                                 " is already provided by " + it->second.owner);
@@ -63,12 +63,26 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch result;
   if (path.empty() || path.front() != '/') return result;
   const Node* node = &root_;
-  std::vector<std::pair<const std::string*, std::string_view>> captured;
-  for (auto segment : segments(path)) {
+  // Walked in place, captures noted on the stack: a match allocates only the params it returns
+  // (a route with more than kInline captures spills to a vector).
+  constexpr std::size_t kInline = 8;
+  std::pair<const std::string*, std::string_view> inline_captures[kInline];
+  std::vector<std::pair<const std::string*, std::string_view>> more_captures;
+  std::size_t captures = 0;
+  for (std::size_t pos = 1; pos <= path.size();) {  // skip the leading '/'
+    std::size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view segment = path.substr(pos, end - pos);
+    pos = end + 1;
     if (auto it = node->literals.find(segment); it != node->literals.end()) {
       node = it->second.get();
     } else if (node->capture && !segment.empty()) {
-      captured.emplace_back(&node->capture_name, segment);
+      if (captures < kInline) {
+        inline_captures[captures] = {&node->capture_name, segment};
+      } else {
+        more_captures.emplace_back(&node->capture_name, segment);
+      }
+      ++captures;
       node = node->capture.get();
     } else {
       return result;
@@ -82,7 +96,10 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     return result;
   }
   result.entry = &found->second;
-  for (const auto& [name, value] : captured) result.params.emplace(*name, std::string(value));
+  for (std::size_t i = 0; i < captures; ++i) {
+    const auto& [name, value] = i < kInline ? inline_captures[i] : more_captures[i - kInline];
+    result.params.emplace(*name, std::string(value));
+  }
   return result;
 }
 

@@ -15,6 +15,7 @@ namespace portico::pipeline {
 struct RouteEntry {
   Route route;
   std::string owner;  // plugin name, or "core"
+  std::string label;  // "GET /v1/products/{id}": how usage counts it, made once
 };
 
 struct RouteMatch {

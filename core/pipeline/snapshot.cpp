@@ -20,11 +20,8 @@ namespace {
 void report_usage(const Snapshot& snapshot, const Exchange& exchange, const Response& response) {
   const auto& identity = exchange.request.identity;
   if (!snapshot.usage || !identity || !exchange.route) return;
-  const Route& route = exchange.route->route;
-  std::string label;
-  label.reserve(route.method.size() + 1 + route.path.size());
-  label.append(route.method).append(" ").append(route.path);
-  snapshot.usage->record(identity->partner_id, label, response.status, response.status == 429);
+  snapshot.usage->record(identity->partner_id, exchange.route->label, response.status,
+                         response.status == 429);
 }
 
 class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
@@ -33,12 +30,22 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
       : snapshot_(std::move(snapshot)),
         request_(std::move(request)),
         respond_(std::move(respond)),
-        exchange_{request_, *snapshot_, nullptr, std::nullopt, std::nullopt, std::make_shared<CancelState>(),
-                  nullptr, nullptr} {
-    exchange_.workers = snapshot_->workers;
+        exchange_{.request = request_,
+                  .snapshot = *snapshot_,
+                  .route = nullptr,
+                  .response = std::nullopt,
+                  .rate_limit = std::nullopt,
+                  .quota_asked = {},
+                  .cancel = nullptr,
+                  .workers = snapshot_->workers,
+                  .suspend = nullptr} {
   }
 
   void begin() {
+    // The request's cancel state lives in this object (no allocation of its own); each pointer to
+    // it keeps the request alive. The exchange's own pointer is dropped once the request finishes
+    // (finish()), so it does not keep the request alive forever.
+    exchange_.cancel = std::shared_ptr<CancelState>(shared_from_this(), &cancel_state_);
     if (request_.request_id.empty()) {
       request_.request_id = request_id_for(request_.header("X-Request-Id"));
     }
@@ -159,6 +166,8 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     if (finished_) return;
     finished_ = true;
     const Snapshot& snapshot = *snapshot_;
+    // Room for the headers added below (rate limit, request id) in one allocation at most.
+    response.headers.reserve(response.headers.size() + 6);
     // The stages that ran, last first (the rate limit's headers and its 304 refund).
     for (std::size_t i = std::min(next_stage_, snapshot.stages.size()); i-- > 0;) {
       try {
@@ -187,11 +196,13 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     }
     Respond respond = std::move(respond_);
     respond(std::move(response));
+    exchange_.cancel.reset();  // see begin(); completions still out hold their own pointer
   }
 
   std::shared_ptr<const Snapshot> snapshot_;
   Request request_;
   Respond respond_;
+  CancelState cancel_state_;  // before exchange_, which points at it
   Exchange exchange_;
   const std::chrono::steady_clock::time_point received_at_ = std::chrono::steady_clock::now();
   std::recursive_mutex mutex_;  // a stage answering at once resumes on the same thread

@@ -35,6 +35,8 @@ struct Exchange {
     RateLimitDecision decision;
   };
   std::optional<Counted> rate_limit;
+  // The quota the tier rate limit asked its policy about (valid until the answer comes).
+  RateLimitQuota quota_asked;
   // Set once the client is gone or the handler timed out: work still running may stop early.
   std::shared_ptr<CancelState> cancel = std::make_shared<CancelState>();
   // Where blocking handlers run; null runs them on the request's thread (unit tests).

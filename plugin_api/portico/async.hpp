@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -86,13 +87,15 @@ class Completion {
   // Answers with what `work` returns, or with what it throws.
   template <class Work>
   void run(Work&& work) const {
-    T value;
+    // Built from what `work` returns, never default-constructed first (a Response's default
+    // content type alone is an allocation).
+    std::optional<T> value;
     try {
-      value = std::forward<Work>(work)();
+      value.emplace(std::forward<Work>(work)());
     } catch (...) {
       return fail(std::current_exception());
     }
-    (*this)(std::move(value));
+    (*this)(std::move(*value));
   }
 
   bool cancelled() const noexcept { return state_ && state_->cancel && state_->cancel->cancelled(); }
