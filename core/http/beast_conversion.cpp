@@ -65,9 +65,16 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
                               bool keep_alive) {
   WireResponse out;
+  write_wire_response(std::move(res), version, head_request, keep_alive, out);
+  return out;
+}
+
+void write_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive,
+                         WireResponse& out) {
   const bool bodyless =
       res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
   std::string& head = out.head;
+  head.clear();
   head.reserve(256 + 64 * res.headers.size());
   head.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   head.append(std::to_string(res.status)).push_back(' ');
@@ -80,8 +87,8 @@ WireResponse to_wire_response(Response&& res, unsigned version, bool head_reques
   if (version == 10 && keep_alive) head.append("Connection: keep-alive\r\n");
   if (version != 10 && !keep_alive) head.append("Connection: close\r\n");
   head.append("\r\n");
+  out.body.clear();
   if (!bodyless && !head_request) out.body = std::move(res.body);
-  return out;
 }
 
 }  // namespace portico::http

@@ -30,5 +30,9 @@ struct WireResponse {
 // (HTTP/1.1: `close` when not kept; HTTP/1.0: `keep-alive` when kept). CR and LF inside a header
 // name or value become spaces: no handler can split a response.
 WireResponse to_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive);
+// The same into `out`, whose head keeps its capacity from one response to the next (a connection
+// reuses one WireResponse: no allocation for the head once it has grown).
+void write_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive,
+                         WireResponse& out);
 
 }  // namespace portico::http

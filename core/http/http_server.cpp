@@ -161,7 +161,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_header() {
     idle_ = false;
-    reader_.emplace(options().max_header, options().max_body);
+    reader_.emplace(options().max_header, options().max_body, &header_scratch_);
     tcp_layer(stream_).expires_after(options().header_timeout);  // for the whole header section
     continue_header();
   }
@@ -205,7 +205,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::string id = pipeline::new_request_id();
     Response response = pipeline::problem_response(problem, id);
     response.set_header("X-Request-Id", id);
-    write(to_wire_response(std::move(response), 11, false, false), false);
+    write_wire_response(std::move(response), 11, false, false, response_);
+    write(false);
   }
 
   // Hands the request to the pipeline. An answer given at once is written at once; otherwise the
@@ -285,18 +286,19 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       tcp_layer(stream_).socket().cancel(ignored);  // ends the watch; the write is not affected
     }
     const bool keep_alive = keep_alive_ && !server_->draining;
-    write(to_wire_response(std::move(response), version_, head_, keep_alive), keep_alive);
+    write_wire_response(std::move(response), version_, head_, keep_alive, response_);
+    write(keep_alive);
   }
 
-  void write(WireResponse&& response, bool keep_alive) {
-    response_ = std::move(response);
+  // Sends response_ (written by write_wire_response).
+  void write(bool keep_alive) {
     tcp_layer(stream_).expires_after(options().idle_timeout);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
                                                     asio::buffer(response_.body)};
     asio::async_write(
         stream_, buffers,
         [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-          self->response_ = {};
+          self->response_.body = std::string();  // the head keeps its capacity for the next one
           if (ec) return self->close();
           if (!keep_alive) return self->linger_then_close();
           self->wait_for_request();
@@ -344,8 +346,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::string client_ip_;
   Stream stream_;
   beast::flat_buffer buffer_;
+  std::string header_scratch_;  // the readers' header bytes, reused request after request
   std::optional<RequestReader> reader_;
-  WireResponse response_;  // kept alive until its write completes
+  WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer handler_timer_;
   std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
   std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread

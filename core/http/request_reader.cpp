@@ -42,8 +42,12 @@ std::string quoted(std::string_view value) {
 
 }  // namespace
 
-RequestReader::RequestReader(std::size_t max_header, std::size_t max_body)
-    : max_header_(max_header), max_body_(max_body) {
+RequestReader::RequestReader(std::size_t max_header, std::size_t max_body,
+                             std::string* header_scratch)
+    : max_header_(max_header),
+      max_body_(max_body),
+      raw_header_(header_scratch ? *header_scratch : own_header_) {
+  raw_header_.clear();
   parser_.header_limit(static_cast<std::uint32_t>(max_header));
   parser_.body_limit(max_body);
 }
@@ -78,7 +82,6 @@ ReadStep RequestReader::read_header(beast::flat_buffer& buffer) {
   }
   std::optional<std::string> problem = framing_problem(raw_header_);
   raw_header_.clear();
-  raw_header_.shrink_to_fit();
   if (problem) return fail(pipeline::bad_request("Malformed HTTP request: " + *problem));
   const auto& message = parser_.get();
   header_fields_ = static_cast<std::size_t>(std::distance(message.begin(), message.end()));

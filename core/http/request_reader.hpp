@@ -28,7 +28,11 @@ enum class ReadStep { need_more, done, failed };
 
 class RequestReader {
  public:
-  RequestReader(std::size_t max_header, std::size_t max_body);
+  // `header_scratch`: where the header section's bytes are kept while it is read — a connection
+  // passes the same string for each of its requests, so it is allocated once, not per request
+  // (its capacity stays up to max_header). Null: a string of the reader's own.
+  RequestReader(std::size_t max_header, std::size_t max_body,
+                std::string* header_scratch = nullptr);
 
   // Parses the header section from the front of `buffer`, consuming it (the body or a pipelined
   // request stays). need_more: read more bytes into `buffer` and call again; failed: problem()
@@ -57,7 +61,8 @@ class RequestReader {
   RequestParser parser_;
   std::size_t max_header_;
   std::size_t max_body_;
-  std::string raw_header_;  // the header section's bytes consumed so far
+  std::string own_header_;
+  std::string& raw_header_;  // the header section's bytes consumed so far
   std::size_t header_fields_ = 0;
   bool keep_alive_ = false;
   bool head_ = false;

@@ -51,7 +51,7 @@ void KeyDirectory::load() {
   // Read first: a change committed while the rows are read moves it again, and the next refresh
   // reloads.
   if (const auto version = directory_version()) loaded_version_ = *version;
-  std::array<std::unordered_map<std::string, KeyState>, kShards> keys;
+  std::array<KeysByHash, kShards> keys;
   std::array<std::unordered_map<std::string, std::shared_ptr<const PartnerState>>, kShards>
       partners;
   for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {
@@ -76,7 +76,8 @@ void KeyDirectory::load() {
 }
 
 std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presented) const {
-  std::string hash = hasher_.hash(presented);
+  KeyHasher::Hex buffer;
+  const std::string_view hash = hasher_.hash(presented, buffer);
   ApiKeyRecord record;
   {
     const auto& shard = key_shard(hash);
@@ -110,8 +111,12 @@ void KeyDirectory::record_use(std::string_view key_id) {
   TimePoint now = clock_();
   auto& shard = use_shard(key_id);
   std::lock_guard lock(shard.mutex);
-  auto [it, inserted] = shard.last_used.try_emplace(std::string(key_id), now);
-  if (!inserted && it->second < now) it->second = now;
+  // A key already waiting for the flush (the common case) is found without a std::string.
+  if (auto it = shard.last_used.find(key_id); it != shard.last_used.end()) {
+    if (it->second < now) it->second = now;
+    return;
+  }
+  shard.last_used.emplace(std::string(key_id), now);
 }
 
 std::size_t KeyDirectory::flush_last_used() {

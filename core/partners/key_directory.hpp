@@ -56,10 +56,24 @@ class KeyDirectory final : public CredentialDirectory {
 
  private:
   static constexpr std::size_t kShards = 16;
+  // Looked up by string_view (the hash in a stack buffer, a key id), without a std::string.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  template <class V>
+  using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
+
+ public:
+  using KeysByHash = TextMap<KeyState>;
+
+ private:
 
   struct KeyShard {
     mutable std::shared_mutex mutex;
-    std::unordered_map<std::string, KeyState> by_hash;
+    KeysByHash by_hash;
   };
   struct PartnerShard {
     mutable std::shared_mutex mutex;
@@ -67,7 +81,7 @@ class KeyDirectory final : public CredentialDirectory {
   };
   struct UseShard {
     std::mutex mutex;
-    std::unordered_map<std::string, TimePoint> last_used;
+    TextMap<TimePoint> last_used;
   };
 
   KeyShard& key_shard(std::string_view hash);

@@ -45,11 +45,22 @@ KeyHasher::~KeyHasher() {
 }
 
 std::string KeyHasher::hash(std::string_view presented) const {
-  std::array<unsigned char, crypto_generichash_BYTES> out{};
-  crypto_generichash(out.data(), out.size(),
+  Hex out;
+  return std::string(hash(presented, out));
+}
+
+std::string_view KeyHasher::hash(std::string_view presented, Hex& out) const {
+  static_assert(crypto_generichash_BYTES * 2 == std::tuple_size_v<Hex>);
+  std::array<unsigned char, crypto_generichash_BYTES> digest{};
+  crypto_generichash(digest.data(), digest.size(),
                      reinterpret_cast<const unsigned char*>(presented.data()), presented.size(),
                      key_.data(), key_.size());
-  return to_hex(out.data(), out.size());
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kDigits[digest[i] >> 4];
+    out[2 * i + 1] = kDigits[digest[i] & 0xf];
+  }
+  return {out.data(), out.size()};
 }
 
 std::string resolve_key_secret(Database& db, const std::string& configured) {

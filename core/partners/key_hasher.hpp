@@ -29,6 +29,9 @@ class KeyHasher {
 
   // 64 hex characters: BLAKE2b-256 of the presented key, keyed with the secret.
   std::string hash(std::string_view presented) const;
+  // The same into `out`, without allocating; returns a view of it.
+  using Hex = std::array<char, 64>;
+  std::string_view hash(std::string_view presented, Hex& out) const;
 
  private:
   std::array<unsigned char, 32> key_{};  // BLAKE2b-256 of the secret, so any length works
