@@ -1,5 +1,5 @@
-// What the route handlers share: the store, the cached reads and the cursor codec, built once in
-// init() and owned by the plugin (which outlives every route it hands out).
+// What the route handlers share: the store, the cached reads and list pages and the cursor codec,
+// built once in init() and owned by the plugin (which outlives every route it hands out).
 #pragma once
 
 #include <cstddef>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catalog_store.hpp"
+#include "list_cache.hpp"
 #include "portico/host.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/cursor.hpp"
@@ -32,6 +33,7 @@ struct CatalogContext {
 
   CatalogStore store;
   ProductReads reads;
+  ListPageCache list_pages;  // GET /v1/products pages, served while nothing was written
   sdk::CursorCodec cursors;
   std::size_t max_import_items;
   Executor& workers;  // reads that must ask the database run here, never on an I/O thread

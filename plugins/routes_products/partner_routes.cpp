@@ -1,6 +1,9 @@
 // The partner routes (scope products:read): the list with keyset cursors and filters, the detail
 // with its inventory summary, and the inventory per warehouse. Every answer carries a strong ETag;
 // If-None-Match answers 304 with the ETag and no body (the core then refunds the rate limit).
+#include <cstdint>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,7 @@ constexpr const char* kScope = "products:read";
 // 200 with the body, or 304 when the caller already holds this representation.
 Response conditional(const Request& request, const std::string& body, const std::string& etag) {
   Response response;
+  response.headers.reserve(8);  // and the core's: the rate limit's five, the request id
   response.set_header("ETag", etag);
   // Real-time stock: caches may keep the body but must revalidate it on every use.
   response.set_header("Cache-Control", "private, no-cache");
@@ -40,15 +44,18 @@ std::shared_ptr<const RenderedProduct> existing(CatalogContext& context, const R
   return rendered;
 }
 
-Response list(CatalogContext& context, const Request& request) {
-  ListRequest list = read_list_request(request.query, context.cursors);
-  std::vector<ListedProduct> rows = context.store.list(
-      list.query, list.after, list.query.limit + 1);  // one more: is there a next page?
+// The page `list` asks for, from the database: one statement (so one snapshot), one row more than
+// the limit to tell whether there is a next page.
+std::shared_ptr<const ListPage> query_page(CatalogContext& context, const ListRequest& list) {
+  std::vector<ListedProduct> rows =
+      context.store.list(list.query, list.after, list.query.limit + 1);
   auto item = [](const ListedProduct& row) {
     return product_with_inventory_json(row.product, row.totals);
   };
-  std::string text = list_page_json(std::move(rows), list.query, context.cursors, item).dump();
-  return conditional(request, text, sdk::strong_etag(text));
+  auto page = std::make_shared<ListPage>();
+  page->body = list_page_json(std::move(rows), list.query, context.cursors, item).dump();
+  page->etag = sdk::strong_etag(page->body);
+  return page;
 }
 
 }  // namespace
@@ -73,10 +80,44 @@ Route detail_route(std::string path, CatalogContext* c, std::string RenderedProd
       });
 }
 
+// The list: checked on the I/O thread (a bad query is answered from there, as a 400 naming the
+// parameter), then answered from memory when the same page was queried and nothing was written
+// since (list_cache.hpp), otherwise queried on the worker pool, cached and answered.
+Route list_route(CatalogContext* c) {
+  return sdk::async_route("GET", "/v1/products", kScope, [c](const Request& r, Reply reply) {
+    ListRequest list;
+    try {
+      list = read_list_request(r.query, c->cursors);
+    } catch (...) {
+      return reply.fail(std::current_exception());  // the ProblemError becomes its 400
+    }
+    std::string key = ListPageCache::key_of(list);
+    if (auto hit = c->list_pages.find(key, c->store.write_generation())) {
+      return reply.run([&] { return conditional(r, hit->body, hit->etag); });
+    }
+    // `r` stays valid in the task: the pipeline keeps the request until `reply` is answered.
+    c->workers.post([c, &r, reply, list = std::move(list), key = std::move(key)] {
+      if (reply.cancelled()) return;  // timed out or the client left while it waited for a worker
+      reply.run([&] {
+        // Read again, right before the query: a page stored with it is stale the moment anything
+        // is written, even during the query. A page another worker stored meanwhile (many
+        // readers missed together after a write) spares this one the query.
+        const std::uint64_t generation = c->store.write_generation();
+        auto page = c->list_pages.find(key, generation);
+        if (!page) {
+          page = query_page(*c, list);
+          c->list_pages.store(key, page, generation);
+        }
+        return conditional(r, page->body, page->etag);
+      });
+    });
+  });
+}
+
 std::vector<Route> partner_routes(CatalogContext& context) {
   CatalogContext* c = &context;
   return {
-      sdk::route("GET", "/v1/products", kScope, [c](const Request& r) { return list(*c, r); }),
+      list_route(c),
       detail_route("/v1/products/{id}", c, &RenderedProduct::detail_body,
                    &RenderedProduct::detail_etag),
       detail_route("/v1/products/{id}/inventory", c, &RenderedProduct::inventory_body,

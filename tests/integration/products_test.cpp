@@ -271,5 +271,74 @@ TEST(Products, ETagsAnd304sThatDoNotCountAgainstTheRateLimit) {
             304);
 }
 
+// List pages are answered from memory while nothing was written (list_cache.hpp): every write —
+// a product update, a stock change, an import, a writer outside the process — must show in the
+// very next page, never a page cached before it.
+TEST(Products, AListPageChangesRightAfterAnUpdateOrAStockChange) {
+  Shop shop;
+  shop.admin.import(catalog(30));
+  HttpConnection c("127.0.0.1", shop.gw.port);
+  auto page = [&](const std::string& target) {
+    auto res = c.request("GET", target, {{"X-API-Key", shop.key}});
+    EXPECT_EQ(res.status, 200) << target << ": " << res.body;
+    return res;
+  };
+  auto item = [](const HttpResponse& res, int index) {
+    return json::parse(res.body)["data"][index];
+  };
+  const std::string first = "/v1/products?limit=5";
+  const std::string audio = "/v1/products?category=audio&limit=2";  // prod_0004, prod_0008, …
+  std::string second = "/v1/products?limit=5&cursor=" +
+                       json::parse(page(first).body)["next_cursor"].get<std::string>();
+
+  for (int round = 1; round <= 10; ++round) {
+    // Warm every page with the state before the write (the second read is from memory).
+    auto before = page(first);
+    EXPECT_EQ(page(first).body, before.body);
+    page(audio);
+    page(second);
+
+    json changed = product(2, "fashion");
+    changed.erase("inventory");
+    changed["price"]["amount"] = 20000 + round;
+    ASSERT_EQ(shop.admin.call("PUT", "/products/prod_0002", changed).status, 200);
+    auto updated = page(first);
+    EXPECT_EQ(item(updated, 1)["price"]["amount"], 20000 + round);
+    EXPECT_NE(updated.header("ETag"), before.header("ETag"));
+    auto revalidated = c.request(
+        "GET", first, {{"X-API-Key", shop.key}, {"If-None-Match", *before.header("ETag")}});
+    EXPECT_EQ(revalidated.status, 200) << "the old ETag must not match the changed page";
+
+    auto adjusted = shop.admin.call("POST", "/products/prod_0008/inventory/adjustments",
+                                    {{"warehouse", "pus-1"}, {"delta", 1}});
+    ASSERT_EQ(adjusted.status, 200) << adjusted.body;
+    EXPECT_EQ(item(page(audio), 1)["inventory"]["available"], 8 + 7 + round);
+
+    auto set = shop.admin.call("PUT", "/products/prod_0007/inventory",
+                               {{"warehouses", {{{"id", "icn-1"}, {"available", 100 + round}}}}});
+    ASSERT_EQ(set.status, 200) << set.body;
+    EXPECT_EQ(item(page(second), 1)["inventory"]["available"], 100 + round + 7);
+  }
+
+  // An import that adds a product shows in the page it lands on.
+  page(first);
+  json extra = product(0, "audio");  // prod_0000 sorts first
+  shop.admin.import(json::array({extra}));
+  EXPECT_EQ(item(page(first), 0)["id"], "prod_0000");
+
+  // A writer outside the process (an orders plugin's SQL in another process) is seen within a poll
+  // interval, as for the detail.
+  query_db(shop.gw.dir / "portico.db",
+           "UPDATE stock SET available = available - 3, reserved = reserved + 3"
+           " WHERE product_id = 'prod_0001' AND warehouse_id = 'pus-1' AND available >= 3",
+           true);
+  json reserved = item(page(first), 1)["inventory"];
+  for (int wait = 0; wait < 40 && reserved["reserved"] != 3; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    reserved = item(page(first), 1)["inventory"];
+  }
+  EXPECT_EQ(reserved, (json{{"available", 1 + 4}, {"reserved", 3}}));
+}
+
 }  // namespace
 }  // namespace portico::test::products
