@@ -1,22 +1,27 @@
 #include "core/observability/access_log.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/details/log_msg.h>
-#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
 
 #include "core/observability/daily_file_sink.hpp"
 #include "core/util/thread_name.hpp"
-#include "core/util/time.hpp"
 
 namespace portico::observability {
 namespace {
 
 constexpr std::size_t kMaxPath = 2048;
 constexpr std::size_t kMaxUserAgent = 512;
+// Written blocks the pool keeps once load is back to normal: a typical batch (100 ms of lines) fits
+// many times over, and a burst that filled 16 MiB does not pin that for the life of the process.
+constexpr std::size_t kKeptBytes = std::size_t{4} << 20;
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -34,21 +39,32 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return len;
 }
 
+// Printable ASCII that a JSON string takes as it is.
+bool plain(unsigned char c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 // A JSON string: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
 void append_json_string(std::string& out, std::string_view s, std::size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
   if (s.size() > max_bytes) s = s.substr(0, max_bytes);
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    // Runs of plain characters (nearly every byte of a real request) go in with one append.
+    std::size_t run = i;
+    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
       ++i;
-    } else if (c < 0x20 || c == 0x7F) {
-      out.append(fmt::format("\\u{:04x}", c));
-      ++i;
-    } else if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
+    } else if (c < 0x80) {  // a control character or DEL
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
       ++i;
     } else if (std::size_t len = utf8_sequence(s, i); len > 0) {
       out.append(s.substr(i, len));
@@ -77,45 +93,117 @@ bool base64_char(char c) {
   return alnum(c) || c == '+' || c == '/' || c == '=';
 }
 
+// API keys are base62 after the prefix; webhook secrets base64.
+struct Secret {
+  std::string_view prefix;
+  bool (*body)(char);
+};
+constexpr std::array<Secret, 3> kSecrets = {
+    {{"pk_live_", alnum}, {"pk_test_", alnum}, {"whsec_", base64_char}}};
+
+struct SecretAt {
+  std::size_t at = std::string_view::npos;
+  const Secret* secret = nullptr;  // null: none
+};
+
+// The first key-shaped text in `text` at or after `from`.
+SecretAt find_secret(std::string_view text, std::size_t from) {
+  SecretAt first;
+  for (const auto& secret : kSecrets) {
+    std::size_t at = text.find(secret.prefix, from);
+    if (at < first.at) first = {at, &secret};
+  }
+  return first;
+}
+
+// Appends the first `limit` bytes of redact_secrets(text), `first` being its first secret: what
+// lies beyond would be cut anyway, and a huge header cannot grow the buffer.
+void append_redacted(std::string& out, std::string_view text, SecretAt first, std::size_t limit) {
+  std::size_t room = limit;
+  auto put = [&](std::string_view piece) {
+    piece = piece.substr(0, room);
+    out.append(piece);
+    room -= piece.size();
+  };
+  std::size_t i = 0;
+  for (SecretAt hit = first; hit.secret && room > 0; hit = find_secret(text, i)) {
+    std::string_view prefix = hit.secret->prefix;
+    std::size_t end = hit.at + prefix.size();
+    while (end < text.size() && hit.secret->body(text[end])) ++end;
+    put(text.substr(i, hit.at - i));
+    put(prefix);
+    put("[redacted]");
+    i = end;
+  }
+  put(text.substr(i));
+}
+
+// redact_secrets(text) as a JSON string of at most `max_bytes` of it. Text without a secret (nearly
+// all) is escaped straight from the request; the rare one is redacted into a buffer of this
+// thread's that keeps its capacity.
+void append_redacted_json_string(std::string& out, std::string_view text, std::size_t max_bytes) {
+  SecretAt first = find_secret(text, 0);
+  if (!first.secret) {
+    append_json_string(out, text, max_bytes);
+    return;
+  }
+  thread_local std::string redacted;
+  redacted.clear();
+  append_redacted(redacted, text, first, max_bytes);
+  append_json_string(out, redacted, max_bytes);
+}
+
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+  char digits[std::numeric_limits<Integer>::digits10 + 3];
+  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+// RFC 3339 in UTC with milliseconds, as util::format_rfc3339(t, true) writes it. The date and time
+// of day are converted once per second per thread; the milliseconds are written each time.
+void append_time(std::string& out, std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  // "YYYY-MM-DDTHH:MM:SS" of the second this thread wrote last (since_epoch: none yet).
+  struct Second {
+    std::int64_t since_epoch = std::numeric_limits<std::int64_t>::min();
+    char text[32];
+    std::size_t size = 0;
+  };
+  thread_local Second cached;
+  auto second = floor<seconds>(t);
+  if (second.time_since_epoch().count() != cached.since_epoch) {
+    auto day = floor<days>(second);
+    year_month_day ymd{day};
+    hh_mm_ss hms{second - day};
+    int size = std::snprintf(
+        cached.text, sizeof cached.text, "%04d-%02u-%02uT%02d:%02d:%02d",
+        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+        static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    cached.size = static_cast<std::size_t>(std::clamp(size, 0, int{sizeof cached.text} - 1));
+    cached.since_epoch = second.time_since_epoch().count();
+  }
+  auto ms = static_cast<int>(duration_cast<milliseconds>(t - second).count());  // 0-999
+  char millis[] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                   static_cast<char>('0' + ms % 10), 'Z'};
+  out.append(cached.text, cached.size).append(millis, sizeof millis);
+}
+
 }  // namespace
 
 std::string redact_secrets(std::string_view text) {
-  // API keys are base62 after the prefix; webhook secrets base64.
-  struct Secret {
-    std::string_view prefix;
-    bool (*body)(char);
-  };
-  static constexpr std::array<Secret, 3> kSecrets = {
-      {{"pk_live_", alnum}, {"pk_test_", alnum}, {"whsec_", base64_char}}};
+  SecretAt first = find_secret(text, 0);
+  if (!first.secret) return std::string(text);
   std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t hit = std::string_view::npos;
-    const Secret* found = nullptr;
-    for (const auto& secret : kSecrets) {
-      std::size_t at = text.find(secret.prefix, i);
-      if (at < hit) {
-        hit = at;
-        found = &secret;
-      }
-    }
-    if (!found) break;
-    std::string_view prefix = found->prefix;
-    std::size_t end = hit + prefix.size();
-    while (end < text.size() && found->body(text[end])) ++end;
-    out.append(text.substr(i, hit - i)).append(prefix).append("[redacted]");
-    i = end;
-  }
-  if (i == 0) return std::string(text);
-  out.append(text.substr(i));
+  append_redacted(out, text, first, std::string::npos);
   return out;
 }
 
-std::string format_access_line(const AccessRecord& r) {
-  std::string out;
-  out.reserve(320 + r.user_agent.size() + r.path.size());
-  out.append("{\"time\":\"").append(util::format_rfc3339(r.time, true)).append("\"");
-  out.append(",\"request_id\":");
+void append_access_line(std::string& out, const AccessRecord& r) {
+  out.append("{\"time\":\"");
+  append_time(out, r.time);
+  out.append("\",\"request_id\":");
   append_json_string(out, r.request_id, 256);
   out.append(",\"partner_id\":");
   append_optional(out, r.partner_id, 256);
@@ -126,22 +214,35 @@ std::string format_access_line(const AccessRecord& r) {
   out.append(",\"route\":");
   append_optional(out, r.route, kMaxPath);
   out.append(",\"path\":");
-  append_json_string(out, redact_secrets(r.path), kMaxPath);
+  append_redacted_json_string(out, r.path, kMaxPath);
+  out.append(",\"status\":");
+  append_integer(out, r.status);
+  out.append(",\"duration_ms\":");
+  // fmt's fixed notation, into a buffer on the stack: the digits (and their rounding) stay what
+  // they were.
   double duration_ms = static_cast<double>(r.duration.count()) / 1e6;
-  out.append(fmt::format(",\"status\":{},\"duration_ms\":{:.3f},\"bytes\":{}", r.status,
-                         duration_ms, r.bytes));
+  char number[64];
+  auto written = fmt::format_to_n(number, sizeof number, FMT_STRING("{:.3f}"), duration_ms);
+  out.append(number, std::min(written.size, sizeof number));
+  out.append(",\"bytes\":");
+  append_integer(out, r.bytes);
   out.append(",\"client_ip\":");
   append_json_string(out, r.client_ip, 64);
   out.append(",\"user_agent\":");
-  append_json_string(out, redact_secrets(r.user_agent), kMaxUserAgent);
+  append_redacted_json_string(out, r.user_agent, kMaxUserAgent);
   out.push_back('}');
+}
+
+std::string format_access_line(const AccessRecord& r) {
+  std::string out;
+  out.reserve(320 + r.user_agent.size() + r.path.size());
+  append_access_line(out, r);
   return out;
 }
 
 AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_bytes)
-    : sink_(make_daily_file_sink(dir, "access", ".jsonl")),
+    : file_(std::make_unique<DailyFile>(dir, "access", ".jsonl")),
       max_pending_bytes_(std::max<std::size_t>(max_pending_bytes, 1)) {
-  sink_->set_pattern("%v");
   writer_ = std::thread([this] {
     util::name_this_thread("access-log");
     run();
@@ -159,14 +260,36 @@ AccessLog::~AccessLog() {
 }
 
 void AccessLog::write(const AccessRecord& record) {
-  std::string line = format_access_line(record);
+  // Formatted before taking the lock, into this thread's buffer: it keeps its capacity, so a line
+  // costs no allocation once the buffer has held the longest one.
+  thread_local std::string line;
+  line.clear();
+  append_access_line(line, record);
+  line.push_back('\n');
+  auto day = std::chrono::floor<std::chrono::days>(record.time);
   std::unique_lock lock(mutex_);
-  if (pending_bytes_ >= max_pending_bytes_) {
+  if (pending_.size >= max_pending_bytes_) {
     wake_writer_.notify_one();
-    room_.wait(lock, [this] { return pending_bytes_ < max_pending_bytes_ || stopping_; });
+    room_.wait(lock, [this] { return pending_.size < max_pending_bytes_ || stopping_; });
   }
-  pending_bytes_ += line.size() + 1;
-  pending_.push_back({record.time, std::move(line)});
+  if (pending_.days.empty() || pending_.days.back().day != day) {
+    pending_.days.push_back({day, pending_.size});
+  }
+  for (std::string_view rest = line; !rest.empty();) {
+    if (pending_.size == pending_.blocks.size() * kBlockSize) {
+      if (free_blocks_.empty()) {
+        pending_.blocks.push_back(Block(new char[kBlockSize]));  // uninitialised: no page touched
+      } else {
+        pending_.blocks.push_back(std::move(free_blocks_.back()));
+        free_blocks_.pop_back();
+      }
+    }
+    std::size_t at = pending_.size % kBlockSize;
+    std::size_t n = std::min(rest.size(), kBlockSize - at);
+    std::memcpy(pending_.blocks.back().get() + at, rest.data(), n);
+    pending_.size += n;
+    rest.remove_prefix(n);
+  }
 }
 
 void AccessLog::flush() {
@@ -176,9 +299,8 @@ void AccessLog::flush() {
 void AccessLog::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    wake_writer_.wait_for(lock, std::chrono::milliseconds(100), [this] {
-      return stopping_ || pending_bytes_ >= max_pending_bytes_;
-    });
+    wake_writer_.wait_for(lock, std::chrono::milliseconds(100),
+                          [this] { return stopping_ || pending_.size >= max_pending_bytes_; });
     lock.unlock();
     drain();
     lock.lock();
@@ -187,24 +309,59 @@ void AccessLog::run() {
 
 void AccessLog::drain() {
   std::lock_guard writing(write_mutex_);
-  std::vector<Line> batch;
   {
+    // spare_ is empty; its vectors keep the capacity of an earlier batch, so request threads
+    // append to it without growing them.
     std::lock_guard lock(mutex_);
-    batch.swap(pending_);
-    pending_bytes_ = 0;
+    std::swap(pending_.size, spare_.size);
+    pending_.blocks.swap(spare_.blocks);
+    pending_.days.swap(spare_.days);
   }
   room_.notify_all();
-  if (batch.empty()) return;
-  try {
-    for (const Line& line : batch) {
-      spdlog::details::log_msg message(line.time, spdlog::source_loc{}, "access",
-                                       spdlog::level::info,
-                                       spdlog::string_view_t(line.text.data(), line.text.size()));
-      sink_->log(message);
+  Batch& batch = spare_;
+  if (batch.size > 0) write_batch(batch);
+  // Back to the pool: as many blocks as this batch used while batches stay large (fresh pages for
+  // every batch would cost more than the formatting), down to kKeptBytes' worth after a burst or
+  // when idle. What the pool does not keep is freed outside the lock.
+  std::size_t keep = std::max(kKeptBytes / kBlockSize, batch.blocks.size());
+  {
+    std::lock_guard lock(mutex_);
+    while (!batch.blocks.empty() && free_blocks_.size() < keep) {
+      free_blocks_.push_back(std::move(batch.blocks.back()));
+      batch.blocks.pop_back();
     }
-    sink_->flush();
+    while (free_blocks_.size() > keep) {
+      batch.blocks.push_back(std::move(free_blocks_.back()));
+      free_blocks_.pop_back();
+    }
+  }
+  batch.blocks.clear();
+  batch.size = 0;
+  batch.days.clear();
+}
+
+void AccessLog::write_batch(const Batch& batch) {
+  // Each run of one day's lines (a single run except around midnight) goes to the file a block at
+  // a time, where spdlog's sink took a call, and formatted a copy, per line.
+  std::size_t written = 0;
+  try {
+    for (std::size_t k = 0; k < batch.days.size(); ++k) {
+      std::size_t end = k + 1 < batch.days.size() ? batch.days[k + 1].offset : batch.size;
+      while (written < end) {
+        std::size_t at = written % kBlockSize;
+        std::size_t n = std::min(end - written, kBlockSize - at);
+        file_->write(batch.days[k].day,
+                     std::string_view(batch.blocks[written / kBlockSize].get() + at, n));
+        written += n;
+      }
+    }
+    file_->flush();
   } catch (const std::exception& e) {
-    spdlog::error("access log: {} line(s) not written: {}", batch.size(), e.what());
+    std::size_t lost = 0;
+    for (std::size_t i = written; i < batch.size; ++i) {
+      lost += batch.blocks[i / kBlockSize][i % kBlockSize] == '\n';
+    }
+    spdlog::error("access log: {} line(s) not written: {}", lost, e.what());
   }
 }
 

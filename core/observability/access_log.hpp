@@ -4,6 +4,9 @@
 // async logger signalled its worker once per line: the largest single cost of a cached product
 // read), and a full batch (16 MiB) makes request threads wait for the writer rather than lose
 // lines.
+// In steady state a line costs no heap allocation: it is formatted into a buffer of the request
+// thread's own and copied into fixed-size blocks that the writer hands back once written, and each
+// day's run of lines reaches the file in a few large writes.
 // It holds ids, never credentials: key_id is the key's id, and key-shaped text a client puts in
 // the path or User-Agent is redacted.
 #pragma once
@@ -20,11 +23,9 @@
 #include <thread>
 #include <vector>
 
-namespace spdlog::sinks {
-class sink;
-}
-
 namespace portico::observability {
+
+class DailyFile;
 
 struct AccessRecord {
   std::chrono::system_clock::time_point time;  // when the request was received
@@ -44,6 +45,8 @@ struct AccessRecord {
 // The JSON object of one line (no newline): time (RFC 3339, ms, UTC), request_id, partner_id,
 // key_id, method, route, path, status, duration_ms, bytes, client_ip, user_agent.
 std::string format_access_line(const AccessRecord& record);
+// The same line appended to `out`: no allocation once `out` has the capacity for it.
+void append_access_line(std::string& out, const AccessRecord& record);
 
 // `text` with anything shaped like an API key or webhook secret (pk_live_…, pk_test_…, whsec_…)
 // replaced by its prefix and "[redacted]".
@@ -64,23 +67,37 @@ class AccessLog {
   void flush();
 
  private:
-  struct Line {
-    std::chrono::system_clock::time_point time;  // picks the day's file
-    std::string text;
+  // Fixed-size blocks rather than one growing string: a batch never copies what it holds to grow,
+  // and blocks go back to a pool once written, so a busy log reuses memory that is already mapped.
+  static constexpr std::size_t kBlockSize = std::size_t{64} << 10;
+  using Block = std::unique_ptr<char[]>;
+  // Lines in the order written, each ending in '\n', as one stream of bytes cut into blocks (a line
+  // may span two), and where each run of one UTC day's lines begins: the day picks the file, and
+  // `days` grows only when the day changes (around midnight).
+  struct Batch {
+    struct DayStart {
+      std::chrono::sys_days day;
+      std::size_t offset;  // into the stream
+    };
+    std::vector<Block> blocks;  // byte i of the stream is blocks[i / kBlockSize][i % kBlockSize]
+    std::size_t size = 0;
+    std::vector<DayStart> days;
   };
   void run();
   // Takes the pending batch and writes it (the caller holds no lock).
   void drain();
+  void write_batch(const Batch& batch);  // under write_mutex_
 
-  std::shared_ptr<spdlog::sinks::sink> sink_;
+  std::unique_ptr<DailyFile> file_;  // written under write_mutex_
   const std::size_t max_pending_bytes_;
   std::mutex mutex_;
   std::condition_variable wake_writer_;
   std::condition_variable room_;
-  std::vector<Line> pending_;
-  std::size_t pending_bytes_ = 0;
+  Batch pending_;                   // under mutex_
+  std::vector<Block> free_blocks_;  // under mutex_: written blocks, for pending_ to take
   bool stopping_ = false;
   std::mutex write_mutex_;  // one batch reaches the file at a time, in order
+  Batch spare_;             // under write_mutex_: the batch being written, then the next pending_
   std::thread writer_;
 };
 

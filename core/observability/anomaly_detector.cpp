@@ -64,7 +64,7 @@ void AnomalyDetectors::on_response(std::string_view client_ip, int status) {
   {
     ScanShard& shard = scan_shards_[std::hash<std::string_view>{}(client_ip) % kScanShards];
     std::lock_guard lock(shard.mutex);
-    auto it = shard.clients.find(std::string(client_ip));
+    auto it = shard.clients.find(client_ip);
     if (it == shard.clients.end()) {
       if (shard.clients.size() >= settings_.max_tracked / kScanShards) {
         std::erase_if(shard.clients, [&](const auto& item) {

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -20,51 +19,59 @@ std::chrono::sys_days utc_day(std::chrono::system_clock::time_point t) {
 class DailyFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   DailyFileSink(std::filesystem::path dir, std::string prefix, std::string extension)
-      : dir_(std::move(dir)), prefix_(std::move(prefix)), extension_(std::move(extension)) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    if (ec) throw std::runtime_error("cannot create " + dir_.string() + ": " + ec.message());
-    open(std::chrono::system_clock::now());
-  }
-  ~DailyFileSink() override { close(); }
+      : file_(std::move(dir), std::move(prefix), std::move(extension)) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (!file_ || utc_day(msg.time) != day_) open(msg.time);
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    if (std::fwrite(formatted.data(), 1, formatted.size(), file_) != formatted.size()) {
-      throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
-    }
+    file_.write(utc_day(msg.time), std::string_view(formatted.data(), formatted.size()));
   }
-  void flush_() override {
-    if (file_) std::fflush(file_);
-  }
+  void flush_() override { file_.flush(); }
 
  private:
-  void open(std::chrono::system_clock::time_point t) {
-    close();
-    day_ = utc_day(t);
-    path_ = dir_ / daily_file_name(prefix_, extension_, t);
-    file_ = std::fopen(path_.c_str(), "ab");
-    if (!file_) {
-      throw std::runtime_error("cannot open " + path_.string() + ": " + std::strerror(errno));
-    }
-  }
-  void close() {
-    if (file_) std::fclose(file_);
-    file_ = nullptr;
-  }
-
-  std::filesystem::path dir_;
-  std::string prefix_;
-  std::string extension_;
-  std::filesystem::path path_;
-  std::chrono::sys_days day_{};
-  std::FILE* file_ = nullptr;
+  DailyFile file_;  // base_sink's mutex serialises it
 };
 
 }  // namespace
+
+DailyFile::DailyFile(std::filesystem::path dir, std::string prefix, std::string extension)
+    : dir_(std::move(dir)), prefix_(std::move(prefix)), extension_(std::move(extension)) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("cannot create " + dir_.string() + ": " + ec.message());
+  open(utc_day(std::chrono::system_clock::now()));
+}
+
+DailyFile::~DailyFile() {
+  close();
+}
+
+void DailyFile::write(std::chrono::sys_days day, std::string_view bytes) {
+  if (!file_ || day != day_) open(day);
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+  }
+}
+
+void DailyFile::flush() {
+  if (file_) std::fflush(file_);
+}
+
+void DailyFile::open(std::chrono::sys_days day) {
+  close();
+  day_ = day;
+  path_ = dir_ / daily_file_name(prefix_, extension_, day);
+  file_ = std::fopen(path_.c_str(), "ab");
+  if (!file_) {
+    throw std::runtime_error("cannot open " + path_.string() + ": " + std::strerror(errno));
+  }
+}
+
+void DailyFile::close() {
+  if (file_) std::fclose(file_);
+  file_ = nullptr;
+}
 
 std::string daily_file_name(const std::string& prefix, const std::string& extension,
                             std::chrono::system_clock::time_point day) {

@@ -1,6 +1,7 @@
 #include "core/observability/request_metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -112,7 +113,8 @@ void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanosecond
   key.assign(labels.route).push_back('\0');
   key.append(labels.method).push_back('\0');
   key.append(labels.tier).push_back('\0');
-  key.append(std::to_string(labels.status));
+  char status[16];
+  key.append(status, std::to_chars(status, status + sizeof status, labels.status).ptr);
   RequestCell* cell;
   if (auto it = shard.request_index.find(std::string_view(key)); it != shard.request_index.end()) {
     cell = it->second;

@@ -2,14 +2,15 @@
 // files by UTC date.
 #include "core/observability/access_log.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
-#include <sstream>
 
 #include "core/observability/observability.hpp"
 #include "core/pipeline/stages.hpp"
@@ -94,6 +95,98 @@ TEST(AccessLine, KeyShapedTextIsRedacted) {
   EXPECT_EQ(redact_secrets("nothing here"), "nothing here");
 }
 
+// The request thread's path appends to a buffer it keeps; the bytes are format_access_line's.
+TEST(AccessLine, AppendMatchesFormatAndKeepsWhatIsThere) {
+  AccessRecord full;
+  full.time = at("2026-03-04T05:06:07.089Z");
+  full.request_id = "req-42";
+  full.partner_id = "ptr_a";
+  full.key_id = "key_1";
+  full.method = "GET";
+  full.route = "/v1/products/{id}";
+  full.path = std::string_view("/v1/x/pk_live_abc/y\x01\x7f");
+  full.status = 503;
+  full.duration = 62500ns;
+  full.bytes = 18446744073709551615u;
+  full.client_ip = "2001:db8::7";
+  const std::string agent = std::string("bad\xff utf8 \"q\" \\ whsec_abc+/= ") + kKey;
+  full.user_agent = agent;
+  AccessRecord bare;
+  bare.time = at("1969-12-31T23:59:59.999Z");
+  bare.method = "BREW";
+  bare.path = "/";
+  bare.status = -1;
+  bare.duration = -1500000ns;
+
+  std::string out = "kept|";
+  append_access_line(out, full);
+  append_access_line(out, bare);
+  append_access_line(out, full);
+  EXPECT_EQ(out, "kept|" + format_access_line(full) + format_access_line(bare) +
+                     format_access_line(full));
+  EXPECT_EQ(format_access_line(full),
+            R"({"time":"2026-03-04T05:06:07.089Z","request_id":"req-42","partner_id":"ptr_a",)"
+            R"("key_id":"key_1","method":"GET","route":"/v1/products/{id}",)"
+            R"("path":"/v1/x/pk_live_[redacted]/y\u0001\u007f","status":503,"duration_ms":0.062,)"
+            R"("bytes":18446744073709551615,"client_ip":"2001:db8::7",)"
+            R"("user_agent":"bad\ufffd utf8 \"q\" \\ whsec_[redacted] pk_live_[redacted]"})");
+  EXPECT_EQ(format_access_line(bare),
+            R"({"time":"1969-12-31T23:59:59.999Z","request_id":"","partner_id":null,)"
+            R"("key_id":null,"method":"BREW","route":null,"path":"/","status":-1,)"
+            R"("duration_ms":-1.500,"bytes":0,"client_ip":"","user_agent":""})");
+}
+
+// The time is converted once per second per thread; whatever the order of the seconds, it reads
+// as util::format_rfc3339 writes it.
+TEST(AccessLine, TimeIsRfc3339WithMillisecondsInUtc) {
+  AccessRecord r;
+  r.method = "GET";
+  r.path = "/";
+  for (const char* text :
+       {"2026-03-04T05:06:07.000Z", "2026-03-04T05:06:07.999Z", "2026-03-04T05:06:08.001Z",
+        "2026-03-04T05:06:07.500Z", "2028-02-29T23:59:59.999Z", "2028-03-01T00:00:00.000Z",
+        "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.001Z", "2262-04-11T23:47:16.000Z"}) {
+    for (auto offset : {0ns, 999'999ns}) {  // sub-millisecond digits are cut, not rounded
+      r.time = at(text) + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset);
+      auto j = json::parse(format_access_line(r));
+      EXPECT_EQ(j["time"], util::format_rfc3339(r.time, true)) << text;
+      EXPECT_EQ(j["time"], text);
+    }
+  }
+}
+
+// Redaction first, then the cut: a key across the limit is still redacted, and a key beyond it
+// cannot make the field longer.
+TEST(AccessLine, RedactionHappensBeforeTheLengthLimit) {
+  AccessRecord r;
+  r.time = at("2026-03-04T05:06:07Z");
+  r.method = "GET";
+  for (std::size_t lead : {0u, 2030u, 2040u, 2047u, 2048u, 2100u}) {
+    std::string path = std::string(lead, 'a') + kKey + "/tail" + std::string(3000, 'b') + kKey;
+    std::string agent = std::string(lead / 4, 'u') + kKey + " " + kKey + std::string(600, 'v');
+    r.path = path;
+    r.user_agent = agent;
+    auto j = json::parse(format_access_line(r));
+    EXPECT_EQ(j["path"], redact_secrets(path).substr(0, 2048)) << lead;
+    EXPECT_EQ(j["user_agent"], redact_secrets(agent).substr(0, 512)) << lead;
+  }
+}
+
+TEST(AccessLine, DurationHasThreeDecimalsAsBefore) {
+  AccessRecord r;
+  r.time = at("2026-03-04T05:06:07Z");
+  r.method = "GET";
+  r.path = "/";
+  for (auto ns : {0ns, 1ns, 499ns, 500ns, 62'500ns, 187'500ns, 1'234'567ns, 999'999'999'999ns}) {
+    r.duration = ns;
+    std::string line = format_access_line(r);
+    auto at_field = line.find("\"duration_ms\":") + 14;
+    std::string expected =
+        fmt::format("{:.3f}", static_cast<double>(ns.count()) / 1e6) + ",\"bytes\":";
+    EXPECT_EQ(line.substr(at_field, expected.size()), expected) << ns.count();
+  }
+}
+
 TEST(AccessLog, LinesGoToOneFilePerUtcDay) {
   test::TempDir dir;
   {
@@ -114,6 +207,72 @@ TEST(AccessLog, LinesGoToOneFilePerUtcDay) {
   ASSERT_EQ(day2.size(), 1u);
   EXPECT_EQ(json::parse(day1[0])["request_id"], "late");
   EXPECT_EQ(json::parse(day2[0])["request_id"], "early");
+}
+
+// One batch holding both days, interleaved as requests that began before midnight and end after
+// it can be: each line goes to its own day's file, in the order written.
+TEST(AccessLog, ABatchAcrossMidnightGoesToBothDaysInOrder) {
+  test::TempDir dir;
+  const char* times[] = {"2026-03-04T23:59:59.900Z", "2026-03-05T00:00:00.100Z",
+                         "2026-03-04T23:59:59.950Z", "2026-03-05T00:00:00.200Z",
+                         "2026-03-05T00:00:00.300Z"};
+  {
+    AccessLog log(dir.path() / "log");
+    AccessRecord r;
+    r.method = "GET";
+    r.path = "/";
+    for (int i = 0; i < 5; ++i) {
+      std::string id = "req_" + std::to_string(i);
+      r.request_id = id;
+      r.time = at(times[i]);
+      log.write(r);
+    }
+    log.flush();
+    EXPECT_EQ(lines_of(dir / "log/access-2026-03-04.jsonl").size(), 2u);
+    EXPECT_EQ(lines_of(dir / "log/access-2026-03-05.jsonl").size(), 3u);
+    r.request_id = "req_5";
+    r.time = at("2026-03-04T23:59:59.990Z");
+    log.write(r);
+  }  // destruction writes what is queued
+  auto ids = [](const std::vector<std::string>& lines) {
+    std::vector<std::string> out;
+    for (const auto& line : lines) out.push_back(json::parse(line)["request_id"]);
+    return out;
+  };
+  EXPECT_EQ(ids(lines_of(dir / "log/access-2026-03-04.jsonl")),
+            (std::vector<std::string>{"req_0", "req_2", "req_5"}));
+  EXPECT_EQ(ids(lines_of(dir / "log/access-2026-03-05.jsonl")),
+            (std::vector<std::string>{"req_1", "req_3", "req_4"}));
+}
+
+// A batch of many blocks' worth, its lines of uneven length and the day changing every few lines:
+// every line reaches its day's file whole and in order, flushed or written at destruction.
+TEST(AccessLog, ALargeBatchKeepsEveryLineWholeAndInOrder) {
+  test::TempDir dir;
+  std::vector<std::string> expected[2];
+  {
+    AccessLog log(dir.path() / "log");
+    AccessRecord r;
+    r.method = "GET";
+    for (int i = 0; i < 6'000; ++i) {
+      int day = (i / 7) % 2;
+      std::string id = "req_" + std::to_string(i);
+      std::string path = "/v1/" + std::string(static_cast<std::size_t>(i % 97) * 13, 'p');
+      r.request_id = id;
+      r.path = path;
+      r.time = at(day == 0 ? "2026-03-04T23:59:59.500Z" : "2026-03-05T00:00:00.500Z");
+      log.write(r);
+      expected[day].push_back(id);
+      if (i == 4'000) log.flush();
+    }
+  }
+  for (int day = 0; day < 2; ++day) {
+    auto lines =
+        lines_of(dir / (day == 0 ? "log/access-2026-03-04.jsonl" : "log/access-2026-03-05.jsonl"));
+    std::vector<std::string> ids;
+    for (const auto& line : lines) ids.push_back(json::parse(line)["request_id"]);
+    EXPECT_EQ(ids, expected[day]) << day;
+  }
 }
 
 TEST(AccessLog, AFullBatchMakesWritersWaitAndLosesNothing) {
