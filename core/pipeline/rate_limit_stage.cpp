@@ -149,7 +149,7 @@ class RateLimitStage final : public Stage {
     ex.quota_asked =
         quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
     Completion<Resumption> resume = ex.suspend();
-    Completion<RateLimitDecision> answered(
+    Completion<RateLimitDecision> answered = ex.completion<RateLimitDecision>(
         [resume](RateLimitDecision&& decision, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
           resume([decision](Exchange& ex) {
@@ -157,8 +157,7 @@ class RateLimitStage final : public Stage {
             if (decision.allowed) return StageStatus::Continue;
             throw ProblemError(rate_limited(ex.quota_asked, decision));
           });
-        },
-        ex.cancel);
+        });
     policy->acquire_async(identity->partner_id, ex.quota_asked, ex.snapshot.clock(),
                           std::move(answered));
     return StageStatus::Pending;

@@ -38,7 +38,8 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
                   .quota_asked = {},
                   .cancel = nullptr,
                   .workers = snapshot_->workers,
-                  .suspend = nullptr} {
+                  .suspend = nullptr,
+                  .arena = {}} {
   }
 
   void begin() {
@@ -51,11 +52,10 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     }
     exchange_.suspend = [this] {
       auto self = shared_from_this();  // alive: a stage of ours is running
-      return Completion<Resumption>(
-          [self](Resumption&& step, std::exception_ptr error) {
+      return exchange_.completion<Resumption>(
+          [self = std::move(self)](Resumption&& step, std::exception_ptr error) {
             self->resume(std::move(step), std::move(error));
-          },
-          exchange_.cancel);
+          });
     };
     std::lock_guard lock(mutex_);
     proceed(StageStatus::Continue);

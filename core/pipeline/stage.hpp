@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 
+#include "core/pipeline/request_memory.hpp"
 #include "core/pipeline/router.hpp"
 #include "portico/async.hpp"
 #include "portico/http_types.hpp"
@@ -18,10 +19,8 @@ namespace portico::pipeline {
 
 struct Snapshot;
 
-enum class StageStatus { Continue, Respond, Pending };
-struct Exchange;
-// How an asynchronous stage resumes the request (see Exchange::suspend).
-using Resumption = std::function<StageStatus(Exchange&)>;
+// StageStatus and Resumption (how an asynchronous stage resumes the request, see
+// Exchange::suspend) are in request_memory.hpp.
 
 struct Exchange {
   Request& request;
@@ -47,6 +46,18 @@ struct Exchange {
   // would have thrown. The step runs under the pipeline's lock: a timeout answering the client
   // meanwhile never sees half of it. Set by the pipeline.
   std::function<Completion<Resumption>()> suspend;
+  // Where the request's completions live (request_memory.hpp).
+  RequestArena arena;
+
+  // A completion for an asynchronous call a stage makes, its state in the request's arena; the
+  // arena is owned through `cancel` (set by the pipeline: the request itself). Under the
+  // request's lock, as stages run.
+  template <class T, class F>
+  Completion<T> completion(F deliver) {
+    return Completion<T>(std::allocator_arg,
+                         ArenaAllocator<char>(std::shared_ptr<RequestArena>(cancel, &arena)),
+                         std::move(deliver), cancel);
+  }
 };
 
 class Stage {

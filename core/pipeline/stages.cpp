@@ -62,7 +62,7 @@ class AuthenticateStage final : public Stage {
                                   "token as Authorization: Bearer <token>."));
     }
     Completion<Resumption> resume = ex.suspend();
-    Completion<AuthResult> answered(
+    Completion<AuthResult> answered = ex.completion<AuthResult>(
         [this, resume, index](AuthResult&& result, std::exception_ptr error) {
           if (error) {
             resume([error](Exchange& ex) -> StageStatus {
@@ -78,8 +78,7 @@ class AuthenticateStage final : public Stage {
           resume([this, index, result = std::move(result)](Exchange& ex) mutable {
             return decide(ex, index, std::move(result));
           });
-        },
-        ex.cancel);
+        });
     ex.snapshot.auth_schemes[index]->authenticate_async(ex.request, std::move(answered));
     return StageStatus::Pending;
   }
@@ -147,15 +146,14 @@ class HandlerStage final : public Stage {
       return StageStatus::Respond;
     }
     Completion<Resumption> resume = ex.suspend();
-    Reply reply(
+    Reply reply = ex.completion<Response>(
         [resume](Response&& response, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
           resume([response = std::move(response)](Exchange& ex) mutable {
             ex.response = std::move(response);
             return StageStatus::Respond;
           });
-        },
-        ex.cancel);
+        });
     if (route.async_handler) {
       route.async_handler(ex.request, std::move(reply));
       return StageStatus::Pending;

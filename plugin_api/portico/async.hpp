@@ -79,6 +79,11 @@ class Completion {
   template <class F>
   Completion(F deliver, std::shared_ptr<CancelState> cancel)
       : state_(std::make_shared<Holder<F>>(std::move(deliver), std::move(cancel))) {}
+  // Since API 2.0 (header only): the same with the state allocated by `alloc` — the core keeps a
+  // request's completions in the request's own memory.
+  template <class F, class Alloc>
+  Completion(std::allocator_arg_t, const Alloc& alloc, F deliver, std::shared_ptr<CancelState> cancel)
+      : state_(std::allocate_shared<Holder<F>>(alloc, std::move(deliver), std::move(cancel))) {}
 
   // Answers with `value`. Only the first answer counts.
   void operator()(T value) const { settle(std::move(value), nullptr); }
