@@ -6,11 +6,15 @@
 
 #include <string>
 
+#include "core/http/field_arena.hpp"
+
 #include "portico/http_types.hpp"
 
 namespace portico::http {
 
-using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// As the parser makes it: its fields in the connection's FieldArena.
+using BeastRequest = boost::beast::http::request<boost::beast::http::string_body,
+                                                 boost::beast::http::basic_fields<FieldAllocator<char>>>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 // `header_fields`: how many of the message's fields came in the header section; the rest (chunked

@@ -161,7 +161,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_header() {
     idle_ = false;
-    reader_.emplace(options().max_header, options().max_body, &header_scratch_);
+    reader_.reset();  // its fields live in field_arena_: gone before the arena starts over
+    field_arena_.reset();
+    reader_.emplace(options().max_header, options().max_body, &header_scratch_, &field_arena_);
     tcp_layer(stream_).expires_after(options().header_timeout);  // for the whole header section
     continue_header();
   }
@@ -347,6 +349,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   Stream stream_;
   beast::flat_buffer buffer_;
   std::string header_scratch_;  // the readers' header bytes, reused request after request
+  FieldArena field_arena_;      // the readers' header fields, likewise
   std::optional<RequestReader> reader_;
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer handler_timer_;

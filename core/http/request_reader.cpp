@@ -5,6 +5,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include <cstdint>
+#include <tuple>
 
 #include "core/http/beast_conversion.hpp"
 #include "core/pipeline/problems.hpp"
@@ -43,8 +44,10 @@ std::string quoted(std::string_view value) {
 }  // namespace
 
 RequestReader::RequestReader(std::size_t max_header, std::size_t max_body,
-                             std::string* header_scratch)
-    : max_header_(max_header),
+                             std::string* header_scratch, FieldArena* fields)
+    : parser_(std::piecewise_construct, std::make_tuple(),
+              std::make_tuple(FieldAllocator<char>(fields))),
+      max_header_(max_header),
       max_body_(max_body),
       raw_header_(header_scratch ? *header_scratch : own_header_) {
   raw_header_.clear();

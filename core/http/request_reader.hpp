@@ -17,12 +17,14 @@
 #include <optional>
 #include <string>
 
+#include "core/http/field_arena.hpp"
 #include "portico/http_types.hpp"
 #include "portico/problem.hpp"
 
 namespace portico::http {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator<char>>;
 
 enum class ReadStep { need_more, done, failed };
 
@@ -31,8 +33,10 @@ class RequestReader {
   // `header_scratch`: where the header section's bytes are kept while it is read — a connection
   // passes the same string for each of its requests, so it is allocated once, not per request
   // (its capacity stays up to max_header). Null: a string of the reader's own.
+  // `fields`: where the parser keeps the header fields (the caller resets it between readers,
+  // once the previous one is gone). Null: the heap.
   RequestReader(std::size_t max_header, std::size_t max_body,
-                std::string* header_scratch = nullptr);
+                std::string* header_scratch = nullptr, FieldArena* fields = nullptr);
 
   // Parses the header section from the front of `buffer`, consuming it (the body or a pipelined
   // request stays). need_more: read more bytes into `buffer` and call again; failed: problem()

@@ -140,3 +140,60 @@ TEST(RequestReader, OversizedHeadersAre431) {
 
 }  // namespace
 }  // namespace portico::http
+
+namespace portico::http {
+namespace {
+
+// A connection's readers, one after another, keeping their fields in one FieldArena (reset
+// between them, as the session does): each request reads whole, a header larger than the arena
+// spills to the heap and still reads whole, and the arena's memory is handed out again.
+TEST(RequestReader, ReadersOfOneConnectionShareAFieldArena) {
+  FieldArena arena;
+  std::string scratch;
+  auto read_with_arena = [&](const std::string& bytes) {
+    boost::beast::flat_buffer buffer;
+    auto space = buffer.prepare(bytes.size());
+    std::memcpy(space.data(), bytes.data(), bytes.size());
+    buffer.commit(bytes.size());
+    arena.reset();
+    RequestReader reader(16 << 10, 1 << 20, &scratch, &arena);
+    EXPECT_EQ(reader.read_header(buffer), ReadStep::done);
+    EXPECT_EQ(reader.read_body(buffer), ReadStep::done);
+    return reader.take_request("192.0.2.1", 64);
+  };
+  for (int i = 0; i < 3; ++i) {
+    Request r = read_with_arena("GET /v1/products/prod_00000" + std::to_string(i) +
+                                " HTTP/1.1\r\nHost: gw\r\nX-API-Key: pk_test_abc\r\n\r\n");
+    EXPECT_EQ(r.path, "/v1/products/prod_00000" + std::to_string(i));
+    ASSERT_TRUE(r.header("X-API-Key"));
+    EXPECT_EQ(*r.header("X-API-Key"), "pk_test_abc");
+  }
+  const std::string big(FieldArena::kBytes * 2, 'v');  // more than the arena holds
+  Request r = read_with_arena("GET /big HTTP/1.1\r\nHost: gw\r\nX-One: " + big + "\r\nX-Two: " +
+                              big + "\r\n\r\n");
+  ASSERT_TRUE(r.header("X-One"));
+  EXPECT_EQ(*r.header("X-One"), big);
+  ASSERT_TRUE(r.header("X-Two"));
+  EXPECT_EQ(*r.header("X-Two"), big);
+  EXPECT_EQ(r.path, "/big");
+}
+
+TEST(FieldArena, HandsOutItsBufferThenTheHeapAndStartsOverOnReset) {
+  FieldArena arena;
+  FieldAllocator<char> alloc(&arena);
+  char* first = alloc.allocate(100);
+  char* second = alloc.allocate(100);
+  EXPECT_NE(first, second);
+  char* big = alloc.allocate(FieldArena::kBytes);  // no room: the heap
+  alloc.deallocate(big, FieldArena::kBytes);
+  alloc.deallocate(second, 100);
+  alloc.deallocate(first, 100);
+  arena.reset();
+  EXPECT_EQ(alloc.allocate(100), first);  // the buffer from its start again
+  FieldAllocator<int> rebound(alloc);
+  EXPECT_TRUE(rebound == alloc);
+  EXPECT_TRUE(FieldAllocator<char>() != alloc);
+}
+
+}  // namespace
+}  // namespace portico::http
