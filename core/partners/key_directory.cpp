@@ -13,6 +13,27 @@ std::size_t shard_of(std::string_view text, std::size_t shards) {
   return std::hash<std::string_view>{}(text) % shards;
 }
 
+// What key `key` of `partner` stands for: built when either is put, not per request.
+std::shared_ptr<const Identity> identity_of(std::string_view key_id, std::string_view partner_id,
+                                            const std::vector<std::string>& scopes,
+                                            const PartnerState& partner) {
+  auto identity = std::make_shared<Identity>();
+  identity->partner_id = partner_id;
+  identity->credential_id = key_id;
+  identity->scheme = "api_key";
+  identity->tier = partner.tier;
+  identity->rate_limit_override = partner.rate_limit_override;
+  identity->scopes = scopes;
+  identity->allowed_cidrs = partner.allowed_cidrs;
+  return identity;
+}
+
+void attach_identity(KeyState& key, std::shared_ptr<const PartnerState> partner) {
+  if (!partner) return;  // not yet known: a lookup builds it then
+  key.identity = identity_of(key.id, key.partner_id, key.scopes, *partner);
+  key.identity_partner = std::move(partner);
+}
+
 }  // namespace
 
 KeyDirectory::KeyDirectory(std::shared_ptr<Database> db, KeyHasher hasher, Clock clock)
@@ -52,8 +73,7 @@ void KeyDirectory::load() {
   // reloads.
   if (const auto version = directory_version()) loaded_version_ = *version;
   std::array<KeysByHash, kShards> keys;
-  std::array<std::unordered_map<std::string, std::shared_ptr<const PartnerState>>, kShards>
-      partners;
+  std::array<PartnersById, kShards> partners;
   for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {
     auto state = partner_state_from_row(row);
     std::string id = state.id;
@@ -62,6 +82,10 @@ void KeyDirectory::load() {
   for (const auto& row : db_->query(std::string("SELECT ") + kKeyColumns +
                                     " FROM api_keys WHERE revoked_at IS NULL")) {
     auto state = key_state_from_row(row);
+    const auto& owners = partners[shard_of(state.partner_id, kShards)];
+    if (auto owner = owners.find(state.partner_id); owner != owners.end()) {
+      attach_identity(state, owner->second);
+    }
     std::string hash = state.hash;
     keys[shard_of(hash, kShards)][hash] = std::move(state);
   }
@@ -105,6 +129,45 @@ std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presente
   record.rate_limit_override = partner->rate_limit_override;
   record.allowed_cidrs = partner->allowed_cidrs;
   return record;
+}
+
+std::shared_ptr<const PartnerState> KeyDirectory::partner(std::string_view id) const {
+  const auto& shard = partner_shard(id);
+  std::shared_lock lock(shard.mutex);
+  auto it = shard.by_id.find(id);
+  return it == shard.by_id.end() ? nullptr : it->second;
+}
+
+ApiKeyIdentity KeyDirectory::find_api_key_identity(std::string_view presented) const {
+  KeyHasher::Hex buffer;
+  const std::string_view hash = hasher_.hash(presented, buffer);
+  ApiKeyIdentity out;
+  std::shared_ptr<const Identity> kept;
+  std::shared_ptr<const PartnerState> kept_for;
+  std::optional<KeyState> unbuilt;  // a key put before its partner was known (rare)
+  {
+    const auto& shard = key_shard(hash);
+    std::shared_lock lock(shard.mutex);
+    auto it = shard.by_hash.find(hash);
+    if (it == shard.by_hash.end()) return out;
+    const KeyState& key = it->second;
+    out.revoked = key.revoked;
+    out.expires_at = key.expires_at;
+    kept = key.identity;
+    kept_for = key.identity_partner;
+    if (!kept) unbuilt = key;
+  }
+  const auto current = partner(kept ? std::string_view(kept->partner_id) : unbuilt->partner_id);
+  if (!current) return ApiKeyIdentity{};  // as find_api_key: a key without its partner is none
+  out.partner_active = current->status == "active";
+  if (kept && kept_for == current) {
+    out.identity = std::move(kept);
+  } else if (kept) {  // the partner changed since: the key's part is in the identity it has
+    out.identity = identity_of(kept->credential_id, kept->partner_id, kept->scopes, *current);
+  } else {
+    out.identity = identity_of(unbuilt->id, unbuilt->partner_id, unbuilt->scopes, *current);
+  }
+  return out;
 }
 
 void KeyDirectory::record_use(std::string_view key_id) {
@@ -154,11 +217,22 @@ std::size_t KeyDirectory::flush_last_used() {
 void KeyDirectory::put_partner(PartnerState partner) {
   auto& shard = partner_shard(partner.id);
   auto state = std::make_shared<const PartnerState>(std::move(partner));
-  std::unique_lock lock(shard.mutex);
-  shard.by_id[state->id] = std::move(state);
+  {
+    std::unique_lock lock(shard.mutex);
+    shard.by_id[state->id] = state;
+  }
+  // The partner's keys stand for a new identity now (tier, override, allow-list). A lookup
+  // meanwhile sees the old one built from another state and builds a fresh one itself.
+  for (auto& keys : key_shards_) {
+    std::unique_lock lock(keys.mutex);
+    for (auto& [hash, key] : keys.by_hash) {
+      if (key.partner_id == state->id) attach_identity(key, state);
+    }
+  }
 }
 
 void KeyDirectory::put_key(KeyState key) {
+  attach_identity(key, partner(key.partner_id));
   auto& shard = key_shard(key.hash);
   std::unique_lock lock(shard.mutex);
   std::string hash = key.hash;

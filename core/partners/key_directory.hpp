@@ -40,6 +40,8 @@ class KeyDirectory final : public CredentialDirectory {
   bool refresh_if_changed();
 
   std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override;
+  // The identity kept with the key (built when the key or its partner was put), shared.
+  ApiKeyIdentity find_api_key_identity(std::string_view presented) const override;
   // Remembers the time of use in memory; flush_last_used() persists it.
   void record_use(std::string_view key_id) override;
   // Writes every remembered use as last_used_at in one transaction and returns how many keys it
@@ -75,9 +77,10 @@ class KeyDirectory final : public CredentialDirectory {
     mutable std::shared_mutex mutex;
     KeysByHash by_hash;
   };
+  using PartnersById = TextMap<std::shared_ptr<const PartnerState>>;
   struct PartnerShard {
     mutable std::shared_mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<const PartnerState>> by_id;
+    PartnersById by_id;
   };
   struct UseShard {
     std::mutex mutex;
@@ -91,6 +94,7 @@ class KeyDirectory final : public CredentialDirectory {
   UseShard& use_shard(std::string_view key_id);
 
   std::optional<std::int64_t> directory_version() const;
+  std::shared_ptr<const PartnerState> partner(std::string_view id) const;
 
   std::shared_ptr<Database> db_;
   KeyHasher hasher_;

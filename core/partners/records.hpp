@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "portico/database.hpp"
+#include "portico/identity.hpp"
 
 namespace portico::partners {
 
@@ -33,6 +35,10 @@ struct KeyState {
   std::vector<std::string> scopes;
   std::optional<TimePoint> expires_at;
   bool revoked = false;
+  // Kept by the key directory: the identity the key stands for, and the partner state it was
+  // built from (a lookup uses it only while that is still the partner's current state).
+  std::shared_ptr<const Identity> identity;
+  std::shared_ptr<const PartnerState> identity_partner;
 };
 
 // Column lists that the *_from_row / *_json functions read (by name).

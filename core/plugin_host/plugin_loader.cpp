@@ -150,7 +150,8 @@ PluginDescriptor checked_descriptor(const std::filesystem::path& file,
     throw PluginLoadError(
         file, "plugin '" + text_or(abi.name, "?") + "' is built for plugin API " + theirs +
                   "; this core speaks " + ours +
-                  ": rebuild it against the 2.0 SDK (route handlers now run on the worker pool "
+                  ": rebuild it against the " + ours +
+                  " SDK (route handlers now run on the worker pool "
                   "unless Route::run_on says io_thread; a Host must offer workers()) — see "
                   "docs/plugins.md, \"Moving to API 2.0\"");
   }

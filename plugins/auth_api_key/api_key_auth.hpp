@@ -36,20 +36,12 @@ class ApiKeyAuth final : public AuthScheme {
     auto presented = request.header(header_);
     if (!presented) return AuthResult::not_mine();
     if (!is_well_formed(*presented)) return reject();
-    auto record = host_.credentials().find_api_key(*presented);
-    if (!record || record->revoked || record->partner_status != "active") return reject();
-    if (record->expires_at && host_.now() >= *record->expires_at) return reject();
-
-    auto identity = std::make_shared<Identity>();
-    identity->partner_id = record->partner_id;
-    identity->credential_id = record->key_id;
-    identity->scheme = "api_key";
-    identity->tier = record->tier;
-    identity->rate_limit_override = record->rate_limit_override;
-    identity->scopes = std::move(record->scopes);
-    identity->allowed_cidrs = std::move(record->allowed_cidrs);
-    host_.credentials().record_use(record->key_id);
-    return AuthResult::authenticated(std::move(identity));
+    // The directory's own identity for the key (API 2.1): shared, nothing copied per request.
+    ApiKeyIdentity match = host_.credentials().find_api_key_identity(*presented);
+    if (!match.identity || match.revoked || !match.partner_active) return reject();
+    if (match.expires_at && host_.now() >= *match.expires_at) return reject();
+    host_.credentials().record_use(match.identity->credential_id);
+    return AuthResult::authenticated(std::move(match.identity));
   }
 
  private:

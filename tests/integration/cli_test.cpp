@@ -201,7 +201,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "2.0");
+  EXPECT_EQ(v["plugin_api"], "2.1");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

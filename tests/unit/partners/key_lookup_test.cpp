@@ -143,6 +143,49 @@ TEST_F(PartnersTest, TierAllowListAndOverrideChangesReachTheNextLookup) {
   EXPECT_EQ(reloaded_directory()->find_api_key(key)->tier, "premium");
 }
 
+// API 2.1: the identity the directory keeps per key — shared by every lookup while neither the
+// key nor its partner changes, rebuilt when they do, and always what find_api_key says.
+TEST_F(PartnersTest, TheKeptIdentityIsSharedUntilTheKeyOrItsPartnerChanges) {
+  auto partner = create_partner(
+      "Acme", "premium", {{"allowed_cidrs", {"203.0.113.0/24"}}, {"rate_limit_override", 250}});
+  auto issued = issue_key(partner["id"], {{"scopes", {"orders:read", "products:read"}}});
+  const std::string key = issued["key"];
+  auto first = keys->find_api_key_identity(key);
+  ASSERT_TRUE(first.identity);
+  EXPECT_EQ(first.identity->partner_id, partner["id"]);
+  EXPECT_EQ(first.identity->credential_id, issued["id"]);
+  EXPECT_EQ(first.identity->scheme, "api_key");
+  EXPECT_EQ(first.identity->tier, "premium");
+  EXPECT_EQ(first.identity->rate_limit_override, 250);
+  EXPECT_EQ(first.identity->scopes, keys->find_api_key(key)->scopes);
+  EXPECT_EQ(first.identity->allowed_cidrs, (std::vector<std::string>{"203.0.113.0/24"}));
+  EXPECT_TRUE(first.partner_active);
+  EXPECT_FALSE(first.revoked);
+  EXPECT_EQ(keys->find_api_key_identity(key).identity, first.identity);  // the same object
+
+  service->update_partner(partner["id"], {{"tier", "basic"}, {"rate_limit_override", 7}});
+  auto changed = keys->find_api_key_identity(key);
+  EXPECT_NE(changed.identity, first.identity);
+  EXPECT_EQ(changed.identity->tier, "basic");
+  EXPECT_EQ(changed.identity->rate_limit_override, 7);
+  EXPECT_EQ(keys->find_api_key_identity(key).identity, changed.identity);
+
+  service->disable_partner(partner["id"]);
+  EXPECT_FALSE(keys->find_api_key_identity(key).partner_active);
+  service->revoke_key(partner["id"], issued["id"]);
+  auto revoked = keys->find_api_key_identity(key);
+  EXPECT_TRUE(!revoked.identity || revoked.revoked);
+  EXPECT_FALSE(keys->find_api_key_identity("pk_live_00000000000000000000000000000000").identity);
+
+  // A directory loaded from the database keeps them too.
+  auto other = issue_key(partner["id"]);
+  auto fresh = reloaded_directory();
+  auto loaded = fresh->find_api_key_identity(other["key"].get<std::string>());
+  ASSERT_TRUE(loaded.identity);
+  EXPECT_EQ(loaded.identity->tier, "basic");
+  EXPECT_EQ(fresh->find_api_key_identity(other["key"].get<std::string>()).identity, loaded.identity);
+}
+
 TEST_F(PartnersTest, LastUsedIsKeptInMemoryAndFlushedInOneBatch) {
   auto partner = create_partner();
   auto a = issue_key(partner["id"]);

@@ -74,22 +74,27 @@ TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
 }
 
 TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
-  const std::string reason = "plugin API 99.0, core speaks 2.0 (major versions must match)";
+  const std::string minor = std::to_string(PORTICO_PLUGIN_API_MINOR);
+  const std::string reason =
+      "plugin API 99." + minor + ", core speaks 2." + minor + " (major versions must match)";
   EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
 }
 
 TEST(PluginLoader, RefusesAPluginOfApi1ByNameSayingWhatToChange) {
   const std::string reason =
-      "plugin 'api_1_3' is built for plugin API 1.3; this core speaks 2.0: rebuild it against the "
-      "2.0 SDK (route handlers now run on the worker pool unless Route::run_on says io_thread; a "
+      "plugin 'api_1_3' is built for plugin API 1.3; this core speaks 2." +
+      std::to_string(PORTICO_PLUGIN_API_MINOR) + ": rebuild it against the 2." +
+      std::to_string(PORTICO_PLUGIN_API_MINOR) +
+      " SDK (route handlers now run on the worker pool unless Route::run_on says io_thread; a "
       "Host must offer workers()) — see docs/plugins.md, \"Moving to API 2.0\"";
   EXPECT_EQ(load_refusal(fixture("api_1_3.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("api_1_3.so")), reason);
 }
 
 TEST(PluginLoader, RefusesANewerMinorApiVersion) {
-  const std::string reason = "plugin API 2.99 is newer than the core's 2.0";
+  const std::string reason =
+      "plugin API 2.99 is newer than the core's 2." + std::to_string(PORTICO_PLUGIN_API_MINOR);
   EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
@@ -130,7 +135,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "2.0");
+  EXPECT_EQ(loaded.api_version, "2.1");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);
