@@ -16,6 +16,9 @@ foreach(line ${api_lines})
   set(api_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
 endforeach()
 set(PORTICO_PLUGIN_API_VERSION "${api_MAJOR}.${api_MINOR}.0")
+# Read at configure time: a change of the API version configures again (the SDK's version follows).
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${CMAKE_SOURCE_DIR}/plugin_api/portico/api_version.hpp)
 
 # portico (component server)
 install(TARGETS portico RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)

@@ -81,7 +81,7 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.0, core speaks 2.0 (major versions must match)"),
+                               ": plugin API 99.1, core speaks 2.1 (major versions must match)"),
             std::string::npos)
       << result.output;
 }
