@@ -8,40 +8,12 @@
 #include <cstddef>
 #include <new>
 
+#include "core/util/bump_arena.hpp"
+
 namespace portico::http {
 
-class FieldArena {
- public:
-  // A typical request's fields (a few headers, the target) fit several times over.
-  static constexpr std::size_t kBytes = 2048;
-
-  FieldArena() noexcept {}  // the buffer is not zeroed: it is only handed out
-  FieldArena(const FieldArena&) = delete;
-  FieldArena& operator=(const FieldArena&) = delete;
-
-  // Only when nothing handed out before is still in use.
-  void reset() noexcept { used_ = 0; }
-
-  void* allocate(std::size_t bytes) {
-    constexpr std::size_t align = alignof(std::max_align_t);
-    const std::size_t rounded = (bytes + align - 1) / align * align;
-    if (rounded <= kBytes - used_) {
-      void* p = buffer_ + used_;
-      used_ += rounded;
-      return p;
-    }
-    return ::operator new(bytes);
-  }
-  void deallocate(void* p) noexcept {
-    auto* byte = static_cast<unsigned char*>(p);
-    if (byte >= buffer_ && byte < buffer_ + kBytes) return;  // taken back by reset()
-    ::operator delete(p);
-  }
-
- private:
-  alignas(std::max_align_t) unsigned char buffer_[kBytes];
-  std::size_t used_ = 0;
-};
+// A typical request's fields (a few headers, the target) fit several times over.
+using FieldArena = util::BumpArena<2048>;
 
 template <class T>
 class FieldAllocator {

@@ -15,6 +15,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/util/bump_arena.hpp"
+
 namespace portico::pipeline {
 
 enum class StageStatus { Continue, Respond, Pending };
@@ -85,30 +87,7 @@ class Resumption {
 
 // Room for the completions of one request (about 100 bytes each, a few per request); past it,
 // the heap. Used under the request's lock only (stages run one at a time).
-struct RequestArena {
-  static constexpr std::size_t kBytes = 1024;
-  RequestArena() noexcept {}  // the buffer is not zeroed: it is only handed out
-  RequestArena(const RequestArena&) = delete;
-  RequestArena& operator=(const RequestArena&) = delete;
-  alignas(std::max_align_t) unsigned char buffer[kBytes];
-  std::size_t used = 0;
-
-  void* allocate(std::size_t bytes) {
-    constexpr std::size_t align = alignof(std::max_align_t);
-    const std::size_t rounded = (bytes + align - 1) / align * align;
-    if (rounded <= kBytes - used) {
-      void* p = buffer + used;
-      used += rounded;
-      return p;
-    }
-    return ::operator new(bytes);
-  }
-  void deallocate(void* p) noexcept {
-    auto* byte = static_cast<unsigned char*>(p);
-    if (byte >= buffer && byte < buffer + kBytes) return;  // freed with the request
-    ::operator delete(p);
-  }
-};
+using RequestArena = util::BumpArena<1024>;
 
 template <class T>
 class ArenaAllocator {
