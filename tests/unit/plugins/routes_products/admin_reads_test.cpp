@@ -15,7 +15,7 @@
 #include "plugins/routes_products/list_query.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/testing.hpp"
-#include "tests/unit/plugins/built_plugin.hpp"
+#include "tests/unit/plugins/routes_products/built_catalog.hpp"
 
 namespace {
 
@@ -182,50 +182,31 @@ Row view_row(const std::string& id, const std::string& status, Value warehouse, 
 
 // Answers the cursor key's statements itself and each catalog read with the rows a test queued;
 // records every statement. Writes are refused: the reads must not write.
-class ScriptedDatabase final : public portico::Database {
+class ScriptedDatabase final : public routes_products_test::CatalogReads {
  public:
   struct Statement {
     std::string sql;
     Params params;
   };
 
-  Rows query(std::string_view sql, const Params& params) override {
-    if (sql.find("products_secrets") != std::string_view::npos) {
-      auto column = std::make_shared<const std::vector<std::string>>(1, "value");
-      return {Row(column, {std::string(64, 'a')})};
-    }
+  Rows next_rows;
+  std::vector<Statement> statements;
+
+ protected:
+  Rows read(std::string_view sql, const Params& params) override {
     statements.push_back({std::string(sql), params});
     return std::exchange(next_rows, {});
   }
-  std::int64_t execute(std::string_view sql, const Params&) override {
-    if (sql.find("products_secrets") != std::string_view::npos) return 0;
-    throw portico::DatabaseError("a read wrote: " + std::string(sql));
-  }
-  void execute_script(std::string_view) override {}
-  void transaction(const std::function<void(portico::Session&)>&) override {
-    throw portico::DatabaseError("a read opened a transaction");
-  }
-  std::string backend_name() const override { return "sqlite"; }
-
-  Rows next_rows;
-  std::vector<Statement> statements;
 };
 
-class AdminProductRoutes : public ::testing::Test {
+class AdminProductRoutes : public ::testing::Test,
+                           protected routes_products_test::BuiltCatalog<ScriptedDatabase> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(library.loaded()) << library.error();
-    plugin = library.create();
-    ASSERT_NE(plugin, nullptr);
-    host.use_database(db);
-    plugin->init(host);
-    ASSERT_NE(plugin->routes(), nullptr);
-    for (auto& route : plugin->routes()->routes()) {
-      if (route.method == "GET" && route.path == "/admin/v1/products") list = route;
-      if (route.method == "GET" && route.path == "/admin/v1/products/{id}") detail = route;
-    }
+    ASSERT_NO_FATAL_FAILURE(load_catalog());
+    list = route("GET", "/admin/v1/products");
+    detail = route("GET", "/admin/v1/products/{id}");
   }
-  void TearDown() override { plugin.reset(); }  // before the code it runs goes away
 
   portico::Response get(const portico::Route& route, const std::string& query,
                         const std::string& id = "") {
@@ -248,11 +229,6 @@ class AdminProductRoutes : public ::testing::Test {
     return {};
   }
 
-  portico::test::BuiltPlugin library{"routes_products.so"};
-  std::unique_ptr<portico::Plugin> plugin;
-  std::shared_ptr<ScriptedDatabase> db = std::make_shared<ScriptedDatabase>();
-  sdk::testing::FakeHost host{"routes_products",
-                              {{"cache_entries", 100000}, {"max_import_items", 10000}}};
   portico::Route list, detail;
 };
 

@@ -20,7 +20,7 @@
 #include "plugins/routes_products/list_query.hpp"
 #include "portico/plugin.hpp"
 #include "portico/sdk/testing.hpp"
-#include "tests/unit/plugins/built_plugin.hpp"
+#include "tests/unit/plugins/routes_products/built_catalog.hpp"
 
 namespace {
 
@@ -176,50 +176,32 @@ Row list_row(const std::string& id, std::int64_t price, std::int64_t available) 
 
 // Answers the cursor key's statements itself and every catalog read with `rows`; counts the
 // reads. Its write generation is whatever the test sets: the test plays the writers.
-class ListDatabase final : public portico::Database {
+class ListDatabase final : public routes_products_test::CatalogReads {
  public:
-  Rows query(std::string_view sql, const Params&) override {
-    if (sql.find("products_secrets") != std::string_view::npos) {
-      auto column = std::make_shared<const std::vector<std::string>>(1, "value");
-      return {Row(column, {std::string(64, 'a')})};
-    }
-    ++reads;
-    if (write_during_reads) ++generation;  // another thread's commit while this read ran
-    return rows;
-  }
-  std::int64_t execute(std::string_view sql, const Params&) override {
-    if (sql.find("products_secrets") != std::string_view::npos) return 0;
-    throw portico::DatabaseError("a read wrote: " + std::string(sql));
-  }
-  void execute_script(std::string_view) override {}
-  void transaction(const std::function<void(portico::Session&)>&) override {
-    throw portico::DatabaseError("a read opened a transaction");
-  }
-  std::string backend_name() const override { return "sqlite"; }
   std::uint64_t write_generation() const override { return generation; }
 
   Rows rows;
   int reads = 0;
   std::uint64_t generation = 1;
   bool write_during_reads = false;
+
+ protected:
+  Rows read(std::string_view, const Params&) override {
+    ++reads;
+    if (write_during_reads) ++generation;  // another thread's commit while this read ran
+    return rows;
+  }
 };
 
-class PartnerListRoute : public ::testing::Test {
+class PartnerListRoute : public ::testing::Test,
+                         protected routes_products_test::BuiltCatalog<ListDatabase> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(library.loaded()) << library.error();
-    plugin = library.create();
-    ASSERT_NE(plugin, nullptr);
-    host.use_database(db);
-    plugin->init(host);
-    ASSERT_NE(plugin->routes(), nullptr);
-    for (auto& route : plugin->routes()->routes()) {
-      if (route.method == "GET" && route.path == "/v1/products") list = route;
-    }
+    ASSERT_NO_FATAL_FAILURE(load_catalog());
+    list = route("GET", "/v1/products");
     ASSERT_TRUE(list.async_handler) << "GET /v1/products is not asynchronous";
     db->rows = {list_row("prod_1", 1000, 5), list_row("prod_2", 2000, 6)};
   }
-  void TearDown() override { plugin.reset(); }  // before the code it runs goes away
 
   portico::Request request(const std::string& query, const std::string& if_none_match = "") {
     portico::Request r;
@@ -259,11 +241,6 @@ class PartnerListRoute : public ::testing::Test {
     return sdk::testing::call(list, r, host);
   }
 
-  portico::test::BuiltPlugin library{"routes_products.so"};
-  std::unique_ptr<portico::Plugin> plugin;
-  std::shared_ptr<ListDatabase> db = std::make_shared<ListDatabase>();
-  sdk::testing::FakeHost host{"routes_products",
-                              {{"cache_entries", 100000}, {"max_import_items", 10000}}};
   portico::Route list;
 };
 
