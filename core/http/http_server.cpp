@@ -1,5 +1,6 @@
 // Listener and per-connection sessions, shaped after Beast's advanced server: a fresh parser per
-// request with body/header limits and a deadline set before every read.
+// request with body/header limits and a deadline before every read and write (one lazily armed
+// timer per connection, see Session::expires_after).
 #include "core/http/http_server.hpp"
 
 #include <boost/asio.hpp>
@@ -93,13 +94,15 @@ namespace {
 
 // Plain TCP or TLS: the session differs only in handshake and close.
 template <class Stream>
-beast::tcp_stream& tcp_layer(Stream& s) {
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+tcp::socket& tcp_layer(Stream& s) {
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
     return s;
   } else {
     return beast::get_lowest_layer(s);
   }
 }
+
+using Clock = std::chrono::steady_clock;
 
 template <class Stream>
 class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
@@ -109,6 +112,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       : server_(std::move(server)),
         client_ip_(std::move(client_ip)),
         stream_(std::forward<Args>(args)...),
+        deadline_timer_(tcp_layer(stream_).get_executor()),
         handler_timer_(tcp_layer(stream_).get_executor()) {
     server_->connections.fetch_add(1);
   }
@@ -118,10 +122,13 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void start() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      beast::error_code ec;
+      tcp_layer(stream_).non_blocking(true, ec);
+      send_at_once_ = !ec;  // write() may send without waiting only on a non-blocking socket
       wait_for_request();
     } else {
-      tcp_layer(stream_).expires_after(server_->options.header_timeout);
+      expires_after(server_->options.header_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->close();
@@ -150,7 +157,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (server_->draining) return close();
     idle_ = true;
     if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
-    tcp_layer(stream_).expires_after(options().idle_timeout);
+    expires_after(options().idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) return self->close();
@@ -164,7 +171,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     reader_.reset();  // its fields live in field_arena_: gone before the arena starts over
     field_arena_.reset();
     reader_.emplace(options().max_header, options().max_body, &header_scratch_, &field_arena_);
-    tcp_layer(stream_).expires_after(options().header_timeout);  // for the whole header section
+    expires_after(options().header_timeout);  // for the whole header section
     continue_header();
   }
 
@@ -183,7 +190,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void read_body() {
-    tcp_layer(stream_).expires_after(options().idle_timeout);
+    // A request without a body is complete with its header: no read to wait for.
+    if (reader_->parser().is_done()) return dispatch();
+    expires_after(options().idle_timeout);
     bhttp::async_read(stream_, buffer_, reader_->parser(),
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->on_read_error(ec);
@@ -242,7 +251,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     }
     if (!pending) return close();  // a handler that neither answered nor can be told anything
     pending_ = std::move(pending);
-    tcp_layer(stream_).expires_never();  // handler_timeout is the deadline now
+    expires_never();  // handler_timeout is the deadline now
     handler_timer_.expires_after(options().handler_timeout);
     handler_timer_.async_wait([self](beast::error_code ec) {
       if (ec || !self->pending_) return;
@@ -257,12 +266,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // the socket, unread, until this one is answered.
   void watch_client() {
     watching_ = true;
-    tcp_layer(stream_).socket().async_wait(
+    tcp_layer(stream_).async_wait(
         tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
           self->watching_ = false;
           if (!ec && self->pending_ && !self->closed_) {
             char byte = 0;
-            const auto n = ::recv(tcp_layer(self->stream_).socket().native_handle(), &byte, 1,
+            const auto n = ::recv(tcp_layer(self->stream_).native_handle(), &byte, 1,
                                   MSG_PEEK | MSG_DONTWAIT);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
               auto pending = std::move(self->pending_);
@@ -285,26 +294,82 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (closed_) return;
     if (watching_) {
       beast::error_code ignored;
-      tcp_layer(stream_).socket().cancel(ignored);  // ends the watch; the write is not affected
+      tcp_layer(stream_).cancel(ignored);  // ends the watch; the write is not affected
     }
     const bool keep_alive = keep_alive_ && !server_->draining;
     write_wire_response(std::move(response), version_, head_, keep_alive, response_);
     write(keep_alive);
   }
 
-  // Sends response_ (written by write_wire_response).
+  // Every deadline of the connection — TLS handshake, header section, idle wait, body, write,
+  // linger — is one time point on one timer, armed lazily: moving the deadline later, which
+  // every request does, costs a clock read; the timer is moved only when a deadline comes
+  // sooner than it is set for, and when it fires early it re-arms for the deadline of the
+  // moment. When a deadline passes, the connection is closed and its outstanding read or
+  // write ends with an error, as Beast's timed stream did.
+  void expires_after(Clock::duration d) {
+    deadline_ = Clock::now() + d;
+    if (!deadline_armed_ || deadline_ < deadline_timer_.expiry()) arm_deadline();
+  }
+  void expires_never() { deadline_ = Clock::time_point::max(); }
+
+  void arm_deadline() {
+    deadline_armed_ = true;
+    const auto armed = ++deadline_generation_;
+    deadline_timer_.expires_at(deadline_);
+    deadline_timer_.async_wait([self = this->shared_from_this(), armed](beast::error_code ec) {
+      if (ec || armed != self->deadline_generation_) return;  // cancelled, or armed again since
+      self->deadline_armed_ = false;
+      if (self->closed_ || self->deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() < self->deadline_) return self->arm_deadline();
+      self->close();
+    });
+  }
+
+  // Sends response_ (written by write_wire_response). On plain TCP the socket usually takes the
+  // whole response at once: one sendmsg, and the connection goes on without a trip through the
+  // loop; what the socket does not take is written asynchronously.
   void write(bool keep_alive) {
-    tcp_layer(stream_).expires_after(options().idle_timeout);
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
-                                                    asio::buffer(response_.body)};
+    std::size_t sent = 0;
+    if (send_at_once_) {
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
+                                                      asio::buffer(response_.body)};
+      beast::error_code ec;
+      sent = tcp_layer(stream_).write_some(buffers, ec);  // non-blocking: see start()
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        return written(ec, keep_alive);
+      }
+      if (sent == response_.head.size() + response_.body.size()) {
+        return written({}, keep_alive, /*at_once=*/true);
+      }
+    }
+    write_rest(sent, keep_alive);
+  }
+
+  void write_rest(std::size_t sent, bool keep_alive) {
+    const auto head = asio::buffer(response_.head);
+    const auto body = asio::buffer(response_.body);
+    const std::array<asio::const_buffer, 2> buffers{
+        head + std::min(sent, head.size()), body + (sent > head.size() ? sent - head.size() : 0)};
+    expires_after(options().idle_timeout);
     asio::async_write(
         stream_, buffers,
         [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-          self->response_.body = std::string();  // the head keeps its capacity for the next one
-          if (ec) return self->close();
-          if (!keep_alive) return self->linger_then_close();
-          self->wait_for_request();
+          self->written(ec, keep_alive);
         });
+  }
+
+  void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
+    response_.body = std::string();  // the head keeps its capacity for the next one
+    if (ec) return close();
+    if (!keep_alive) return linger_then_close();
+    // A pipelined request already buffered would be answered inside this call, and the next
+    // inside that one: go round the loop instead, which also lets other connections in.
+    if (at_once) {
+      return asio::post(tcp_layer(stream_).get_executor(),
+                        [self = this->shared_from_this()] { self->wait_for_request(); });
+    }
+    wait_for_request();
   }
 
   // After a response that ends the connection: stop sending, then read and drop whatever the
@@ -318,10 +383,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void linger_then_close() {
     if (closed_ || server_->draining) return close();
     beast::error_code ignored;
-    tcp_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
     idle_ = true;  // nothing left to answer: a shutdown closes it at once
     linger_left_ = kLingerBytes;
-    tcp_layer(stream_).expires_after(kLingerTime);
+    expires_after(kLingerTime);
     drain();
   }
 
@@ -340,8 +405,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    tcp_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    tcp_layer(stream_).close();
+    tcp_layer(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer(stream_).close(ignored);
+    deadline_timer_.cancel();
   }
 
   std::shared_ptr<HttpServer::Impl> server_;
@@ -352,6 +418,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   FieldArena field_arena_;      // the readers' header fields, likewise
   std::optional<RequestReader> reader_;
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
+  asio::steady_timer deadline_timer_;  // see expires_after()
+  Clock::time_point deadline_ = Clock::time_point::max();
+  std::uint64_t deadline_generation_ = 0;
+  bool deadline_armed_ = false;
   asio::steady_timer handler_timer_;
   std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
   std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
@@ -363,6 +433,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool read_after_watch_ = false;  // wait_for_request was deferred until it ends
   bool idle_ = true;
   bool closed_ = false;
+  bool send_at_once_ = false;  // plain TCP on a non-blocking socket: write() tries sendmsg first
   std::size_t linger_left_ = 0;  // bytes linger_then_close() still drops
 };
 
@@ -408,12 +479,12 @@ void HttpServer::Impl::accept() {
     socket.set_option(tcp::no_delay(true), ignored);
     std::string ip = peer_address(socket);
     if (self->tls) {
-      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+      auto s = std::make_shared<Session<beast::ssl_stream<tcp::socket>>>(
           self, std::move(ip), std::move(socket), *self->tls);
       self->register_session(s);
       s->start();
     } else {
-      auto s = std::make_shared<Session<beast::tcp_stream>>(self, std::move(ip), std::move(socket));
+      auto s = std::make_shared<Session<tcp::socket>>(self, std::move(ip), std::move(socket));
       self->register_session(s);
       s->start();
     }

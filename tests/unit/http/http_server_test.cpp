@@ -1,0 +1,235 @@
+// The listener's own writing and timing, on a real loopback socket with a handler that answers
+// at once: a response bigger than the socket takes in one send, a client that stops reading, a
+// long run of pipelined requests, and a header deadline that comes sooner than the idle one the
+// connection's timer was armed for.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "core/http/http_server.hpp"
+
+namespace portico::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// The server on its own thread, answering every request at once with `body_for(path)`.
+class Server {
+ public:
+  explicit Server(HttpServerOptions options, std::function<std::string(const std::string&)> body_for)
+      : body_for_(std::move(body_for)) {
+    options.listen = {"127.0.0.1", 0};
+    server_ = std::make_unique<HttpServer>(
+        std::vector<boost::asio::io_context*>{&io_}, std::move(options),
+        [this](Request&& request, pipeline::Respond respond) {
+          Response response;
+          response.status = 200;
+          response.content_type = "text/plain";
+          response.body = body_for_(request.path);
+          respond(std::move(response));
+          return std::shared_ptr<pipeline::PendingRequest>();
+        });
+    server_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Server() {
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return server_->port(); }
+  std::size_t open_connections() const { return server_->open_connections(); }
+
+ private:
+  boost::asio::io_context io_{1};
+  std::function<std::string(const std::string&)> body_for_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ADD_FAILURE() << "cannot connect to 127.0.0.1:" << port;
+    }
+  }
+  ~Client() { ::close(fd_); }
+
+  void send(const std::string& bytes) {
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      const auto n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      ASSERT_GT(n, 0) << "send failed";
+      at += static_cast<std::size_t>(n);
+    }
+  }
+
+  // Reads until `want` bytes have come or `limit` passes; fewer, and a failure, on a short read.
+  std::string read_exactly(std::size_t want, Clock::duration limit = 10s) {
+    const auto until = Clock::now() + limit;
+    while (pending_.size() < want && Clock::now() < until && fill()) {
+    }
+    EXPECT_GE(pending_.size(), want) << "the response ended early or took too long";
+    std::string got = pending_.substr(0, want);
+    pending_.erase(0, got.size());
+    return got;
+  }
+
+  // One response: the head up to the blank line, then Content-Length bytes of body.
+  std::pair<std::string, std::string> read_response() {
+    const auto until = Clock::now() + 10s;
+    while (pending_.find("\r\n\r\n") == std::string::npos && Clock::now() < until && fill()) {
+    }
+    const auto end = pending_.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      ADD_FAILURE() << "no complete response head";
+      return {};
+    }
+    std::string head = pending_.substr(0, end + 4);
+    pending_.erase(0, end + 4);
+    const auto at = head.find("Content-Length: ");
+    if (at == std::string::npos) return {head, ""};
+    return {head, read_exactly(std::stoul(head.substr(at + 16)))};
+  }
+
+  // Waits for the server to close: recv returns 0 or fails (unread data is read and dropped).
+  bool closed_by_peer(Clock::duration limit) {
+    const auto until = Clock::now() + limit;
+    char buf[65536];
+    while (Clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      if (::recv(fd_, buf, sizeof buf, 0) <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  // Appends what the socket has (waiting up to 100 ms); false once the peer has closed.
+  bool fill() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) return true;
+    char buf[65536];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    pending_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string pending_;  // read, not yet taken
+};
+
+std::string pattern(std::size_t size) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  return s;
+}
+
+std::string get(const std::string& path) {
+  return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+}
+
+TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {
+  const std::string big = pattern(8 << 20);
+  Server server({}, [&](const std::string& path) { return path == "/big" ? big : "small"; });
+  Client client(server.port(), 64 << 10);
+  client.send(get("/big"));
+  std::this_thread::sleep_for(200ms);  // the socket fills; the rest waits for the client
+  auto [head, body] = client.read_response();
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_EQ(body.size(), big.size());
+  EXPECT_TRUE(body == big) << "the body's bytes differ from what the handler answered";
+  // After the write that finished asynchronously, the connection reads the next request.
+  client.send(get("/small"));
+  EXPECT_EQ(client.read_response().second, "small");
+  client.send(get("/big"));
+  EXPECT_TRUE(client.read_response().second == big);
+}
+
+TEST(HttpServerWrite, AClientThatStopsReadingIsCutOffAfterTheIdleTimeout) {
+  HttpServerOptions options;
+  options.idle_timeout = 300ms;
+  const std::string big = pattern(32 << 20);
+  Server server(options, [&](const std::string&) { return big; });
+  Client client(server.port(), 64 << 10);
+  client.send(get("/big"));
+  const auto start = Clock::now();
+  while (server.open_connections() == 0 && Clock::now() - start < 2s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  while (server.open_connections() > 0 && Clock::now() - start < 5s) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(server.open_connections(), 0u) << "the stalled write was never cut off";
+  EXPECT_LT(Clock::now() - start, 3s);
+}
+
+TEST(HttpServerWrite, ThousandsOfPipelinedRequestsAreAnsweredInOrder) {
+  Server server({}, [](const std::string& path) { return path.substr(1); });
+  Client client(server.port());
+  constexpr int kRequests = 5000;
+  std::string all;
+  for (int i = 0; i < kRequests; ++i) all += get("/" + std::to_string(i));
+  std::thread sender([&] { client.send(all); });
+  for (int i = 0; i < kRequests; ++i) {
+    auto [head, body] = client.read_response();
+    ASSERT_EQ(body, std::to_string(i)) << "response " << i;
+  }
+  sender.join();
+}
+
+TEST(HttpServerDeadline, AHeaderDeadlineSoonerThanTheArmedIdleOneStillCutsOff) {
+  HttpServerOptions options;
+  options.idle_timeout = 20s;  // the timer is first armed for this ...
+  options.header_timeout = 300ms;  // ... and must be moved sooner when a request starts
+  Server server(options, [](const std::string&) { return "ok"; });
+  Client client(server.port());
+  client.send(get("/first"));
+  EXPECT_EQ(client.read_response().second, "ok");
+  std::this_thread::sleep_for(100ms);  // idle, within idle_timeout
+  client.send("GET /second HTTP/1.1\r\nHost: x\r\n");  // never finished
+  const auto start = Clock::now();
+  EXPECT_TRUE(client.closed_by_peer(5s));
+  EXPECT_LT(Clock::now() - start, 2s) << "cut off by the idle deadline, not the header one";
+}
+
+TEST(HttpServerDeadline, AnIdleConnectionIsClosedAfterTheIdleTimeoutButNotBefore) {
+  HttpServerOptions options;
+  options.idle_timeout = 400ms;
+  options.header_timeout = 100ms;  // shorter: the timer fires early and re-arms for the idle one
+  Server server(options, [](const std::string&) { return "ok"; });
+  Client client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) std::this_thread::sleep_for(200ms);  // idle for half the timeout: still open
+    client.send(get("/again"));
+    EXPECT_EQ(client.read_response().second, "ok");
+  }
+  const auto start = Clock::now();
+  EXPECT_TRUE(client.closed_by_peer(5s));
+  const auto idle = Clock::now() - start;
+  EXPECT_GT(idle, 300ms) << "closed before its idle timeout";
+  EXPECT_LT(idle, 2s);
+}
+
+}  // namespace
+}  // namespace portico::http
