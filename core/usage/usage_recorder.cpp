@@ -98,8 +98,15 @@ void UsageRecorder::add(const KeyView& key, const UsageCounts& counts) {
 
 void UsageRecorder::record(const std::string& partner_id, std::string_view route, int status,
                            bool rate_limited) {
-  std::string day = utc_day(clock_());
-  add(KeyView{partner_id, day, route}, counts_of(status, rate_limited));
+  // Every request needs the day's text: formatted once per day and thread, not per request.
+  struct DayText {
+    std::chrono::sys_days day{};
+    std::string text;
+  };
+  thread_local DayText cached;
+  const auto day = std::chrono::floor<std::chrono::days>(clock_());
+  if (cached.text.empty() || cached.day != day) cached = {day, utc_day(day)};
+  add(KeyView{partner_id, cached.text, route}, counts_of(status, rate_limited));
 }
 
 std::size_t UsageRecorder::flush() {

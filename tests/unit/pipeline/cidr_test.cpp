@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <random>
+
 namespace portico::pipeline {
 namespace {
 
@@ -25,6 +29,33 @@ TEST(ParseIp, FoldsIpv4MappedIpv6ToIpv4) {
   EXPECT_TRUE(ip->v4);
   EXPECT_EQ(ip->to_string(), "192.0.2.7");
   EXPECT_EQ(*ip, *parse_ip("192.0.2.7"));
+}
+
+// IPv4 text is written by hand (it is every request's client address): the same as inet_ntop's
+// for every value an octet can take in each place, and for random addresses.
+TEST(IpAddress, Ipv4TextIsInetNtopsForEveryOctet) {
+  auto expect_same = [](std::array<std::uint8_t, 4> octets) {
+    IpAddress ip;
+    ip.v4 = true;
+    std::copy(octets.begin(), octets.end(), ip.bytes.begin());
+    char reference[INET_ADDRSTRLEN];
+    ASSERT_TRUE(inet_ntop(AF_INET, octets.data(), reference, sizeof reference));
+    ASSERT_EQ(ip.to_string(), reference);
+    ASSERT_EQ(*parse_ip(reference), ip);
+  };
+  for (int place = 0; place < 4; ++place) {
+    for (int value = 0; value < 256; ++value) {
+      std::array<std::uint8_t, 4> octets{1, 2, 3, 4};
+      octets[static_cast<std::size_t>(place)] = static_cast<std::uint8_t>(value);
+      expect_same(octets);
+    }
+  }
+  std::mt19937 random(7);
+  for (int i = 0; i < 10000; ++i) {
+    const auto v = random();
+    expect_same({static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+                 static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)});
+  }
 }
 
 TEST(ParseIp, RefusesGarbage) {
