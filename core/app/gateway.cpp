@@ -261,7 +261,7 @@ int serve(const ServeOptions& options) {
       std::vector<asio::io_context*>{&admin_io}, admin_options,
       [&admin](Request&& request,
                pipeline::Respond respond) -> std::shared_ptr<pipeline::PendingRequest> {
-        respond(admin.handle(request));  // on the admin listener's own thread
+        respond(admin.handle(request), {});  // on the admin listener's own thread
         return nullptr;
       }));
   try {

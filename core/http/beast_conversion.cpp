@@ -63,25 +63,26 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 }  // namespace
 
 WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
-                              bool keep_alive) {
+                              bool keep_alive, std::string_view core_headers) {
   WireResponse out;
-  write_wire_response(std::move(res), version, head_request, keep_alive, out);
+  write_wire_response(std::move(res), core_headers, version, head_request, keep_alive, out);
   return out;
 }
 
-void write_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive,
-                         WireResponse& out) {
+void write_wire_response(Response&& res, std::string_view core_headers, unsigned version,
+                         bool head_request, bool keep_alive, WireResponse& out) {
   const bool bodyless =
       res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
   std::string& head = out.head;
   head.clear();
-  head.reserve(256 + 64 * res.headers.size());
+  head.reserve(256 + 64 * res.headers.size() + core_headers.size());
   head.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   head.append(std::to_string(res.status)).push_back(' ');
   head.append(http::obsolete_reason(static_cast<http::status>(res.status)));
   head.append("\r\nServer: portico\r\nDate: ").append(http_date()).append("\r\n");
   if (!bodyless && !res.content_type.empty()) append_field(head, "Content-Type", res.content_type);
   for (const auto& [name, value] : res.headers) append_field(head, name, value);
+  head.append(core_headers);
   if (!bodyless) head.append("Content-Length: ").append(std::to_string(res.body.size()));
   if (!bodyless) head.append("\r\n");
   if (version == 10 && keep_alive) head.append("Connection: keep-alive\r\n");

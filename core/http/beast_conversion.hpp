@@ -32,11 +32,14 @@ struct WireResponse {
 
 // `head_request`: a HEAD request (headers of the GET, no body). `keep_alive` decides Connection
 // (HTTP/1.1: `close` when not kept; HTTP/1.0: `keep-alive` when kept). CR and LF inside a header
-// name or value become spaces: no handler can split a response.
-WireResponse to_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive);
+// name or value become spaces: no handler can split a response. `core_headers`: the gateway's
+// own header lines, already "Name: value\r\n" and made safe by the pipeline (Respond), written
+// after the handler's headers as they are.
+WireResponse to_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive,
+                              std::string_view core_headers = {});
 // The same into `out`, whose head keeps its capacity from one response to the next (a connection
 // reuses one WireResponse: no allocation for the head once it has grown).
-void write_wire_response(Response&& res, unsigned version, bool head_request, bool keep_alive,
-                         WireResponse& out);
+void write_wire_response(Response&& res, std::string_view core_headers, unsigned version,
+                         bool head_request, bool keep_alive, WireResponse& out);
 
 }  // namespace portico::http

@@ -215,8 +215,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void reply_and_close(const Problem& problem) {
     std::string id = pipeline::new_request_id();
     Response response = pipeline::problem_response(problem, id);
-    response.set_header("X-Request-Id", id);
-    write_wire_response(std::move(response), 11, false, false, response_);
+    write_wire_response(std::move(response), "X-Request-Id: " + id + "\r\n", 11, false, false,
+                        response_);
     write(false);
   }
 
@@ -232,22 +232,25 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     const auto dispatching_thread = std::this_thread::get_id();
     dispatching_.store(true, std::memory_order_release);
     auto pending = server_->handler(
-        std::move(plain), [self, dispatching_thread](Response&& response) {
+        std::move(plain),
+        [self, dispatching_thread](Response&& response, std::string_view core_headers) {
           if (self->dispatching_.load(std::memory_order_acquire) &&
               std::this_thread::get_id() == dispatching_thread) {
             self->answered_at_once_ = std::move(response);
+            self->core_headers_.assign(core_headers);  // keeps its capacity: no allocation
             return;
           }
           asio::post(tcp_layer(self->stream_).get_executor(),
-                     [self, response = std::move(response)]() mutable {
-                       self->respond(std::move(response));
+                     [self, response = std::move(response),
+                      core = std::string(core_headers)]() mutable {
+                       self->respond(std::move(response), core);
                      });
         });
     dispatching_.store(false, std::memory_order_release);
     if (answered_at_once_) {
       Response response = std::move(*answered_at_once_);
       answered_at_once_.reset();
-      return respond(std::move(response));
+      return respond(std::move(response), core_headers_);
     }
     if (!pending) return close();  // a handler that neither answered nor can be told anything
     pending_ = std::move(pending);
@@ -288,7 +291,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         });
   }
 
-  void respond(Response&& response) {
+  void respond(Response&& response, std::string_view core_headers) {
     pending_.reset();
     handler_timer_.cancel();
     if (closed_) return;
@@ -297,7 +300,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       tcp_layer(stream_).cancel(ignored);  // ends the watch; the write is not affected
     }
     const bool keep_alive = keep_alive_ && !server_->draining;
-    write_wire_response(std::move(response), version_, head_, keep_alive, response_);
+    write_wire_response(std::move(response), core_headers, version_, head_, keep_alive, response_);
     write(keep_alive);
   }
 
@@ -426,6 +429,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
   std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
   std::optional<Response> answered_at_once_;
+  std::string core_headers_;  // the lines that came with answered_at_once_
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;

@@ -31,28 +31,9 @@ std::string_view method_label(const pipeline::ObservedRequest& o) {
   return "other";
 }
 
-std::optional<std::int64_t> to_number(std::string_view text) {
-  std::int64_t number = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return number;
-}
-
-// The X-RateLimit-Limit/-Remaining/-Reset the tier rate limit put on the response, in one pass.
-std::optional<QuotaSample> quota_of(const Response& response) {
-  std::optional<std::int64_t> limit, remaining, reset;
-  for (const auto& [name, value] : response.headers) {
-    if (name.size() < 17 || (name[0] != 'X' && name[0] != 'x')) continue;
-    if (iequals(name, "X-RateLimit-Limit")) {
-      limit = to_number(value);
-    } else if (iequals(name, "X-RateLimit-Remaining")) {
-      remaining = to_number(value);
-    } else if (iequals(name, "X-RateLimit-Reset")) {
-      reset = to_number(value);
-    }
-  }
-  if (!limit || !remaining) return std::nullopt;
-  return QuotaSample{*limit, *remaining, reset.value_or(0)};
+std::optional<QuotaSample> quota_of(const pipeline::ObservedRequest& o) {
+  if (!o.quota) return std::nullopt;
+  return QuotaSample{o.quota->limit, o.quota->remaining, o.quota->reset_seconds};
 }
 
 }  // namespace
@@ -90,7 +71,7 @@ void Observability::observe(const pipeline::ObservedRequest& o) {
   std::string_view tier = who ? (who->tier.empty() ? "unknown" : std::string_view(who->tier))
                               : std::string_view("none");
   metrics_.record({route, method, response.status, tier}, o.duration);
-  if (who) metrics_.record_partner(who->partner_id, quota_of(response));
+  if (who) metrics_.record_partner(who->partner_id, quota_of(o));
   if (response.status == 401) {
     bool presented = request.header("X-API-Key") || request.header("Authorization");
     auth_failures_[presented ? kInvalidCredentials : kMissingCredentials].fetch_add(

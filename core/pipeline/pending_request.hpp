@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 
 #include "portico/http_types.hpp"
 
@@ -22,6 +23,11 @@ class PendingRequest {
 // Receives the response, exactly once, on the thread that finished the request: the calling
 // thread when every stage answered at once, otherwise a worker's, a plugin's or the one that
 // timed it out.
-using Respond = std::function<void(Response&&)>;
+// The answer, and the header lines the gateway adds to it itself — the rate limit's and
+// X-Request-Id, preformatted as "Name: value\r\n" (header_lines.hpp) — for the connection to
+// write into the response head as they are. They are not in Response::headers (the handler's
+// headers of the same names are dropped): no answer allocates a string for them. The view is
+// valid for the call only.
+using Respond = std::function<void(Response&&, std::string_view core_headers)>;
 
 }  // namespace portico::pipeline

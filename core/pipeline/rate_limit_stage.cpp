@@ -46,38 +46,32 @@ void append_number(std::string& out, std::int64_t value) {
   out.append(digits, static_cast<std::size_t>(end - digits));
 }
 
-std::string number(std::int64_t value) {
-  std::string out;
-  append_number(out, value);
-  return out;
-}
-
-// Each value built once in its own string (no temporaries); the names are new headers unless a
-// handler set them itself.
-void add_headers(Response& response, const RateLimitQuota& quota,
-                 const RateLimitDecision& decision) {
+// The five headers as lines for the response head (HeaderLines): the two structured values are
+// built in the thread's scratch string, which keeps its capacity, so no answer allocates for them.
+ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
+                          const RateLimitDecision& decision) {
   const std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
   const std::int64_t remaining = std::max<std::int64_t>(decision.remaining, 0);
   const std::int64_t reset = ceil_seconds(decision.reset_after);
-  std::string policy;
-  policy.reserve(quota.tier.size() + 40);
-  append_sf_string(policy, quota.tier);
-  policy.append(";q=");
-  append_number(policy, quota.limit);
-  policy.append(";w=");
-  append_number(policy, ceil_seconds(quota.window));
-  std::string now;
-  now.reserve(quota.tier.size() + 40);
-  append_sf_string(now, quota.tier);
-  now.append(";r=");
-  append_number(now, remaining);
-  now.append(";t=");
-  append_number(now, reset);
-  response.set_header("RateLimit-Policy", std::move(policy));
-  response.set_header("RateLimit", std::move(now));
-  response.set_header("X-RateLimit-Limit", number(limit));
-  response.set_header("X-RateLimit-Remaining", number(remaining));
-  response.set_header("X-RateLimit-Reset", number(reset));
+  thread_local std::string value;
+  value.clear();
+  append_sf_string(value, quota.tier);
+  value.append(";q=");
+  append_number(value, quota.limit);
+  value.append(";w=");
+  append_number(value, ceil_seconds(quota.window));
+  lines.add("RateLimit-Policy", value);
+  value.clear();
+  append_sf_string(value, quota.tier);
+  value.append(";r=");
+  append_number(value, remaining);
+  value.append(";t=");
+  append_number(value, reset);
+  lines.add("RateLimit", value);
+  lines.add("X-RateLimit-Limit", limit);
+  lines.add("X-RateLimit-Remaining", remaining);
+  lines.add("X-RateLimit-Reset", reset);
+  return {limit, remaining, reset};
 }
 
 // Only a revalidation that really matched earns the request back: a 304 carrying a strong ETag
@@ -164,7 +158,7 @@ class RateLimitStage final : public Stage {
   }
 
   // Every response after the count carries its figures, errors and 429s included.
-  void after_response(Exchange& ex, Response& response) const override {
+  void after_response(Exchange& ex, const Response& response) const override {
     if (!ex.rate_limit) return;
     RateLimitDecision shown = ex.rate_limit->decision;
     if (refundable(ex, response)) {
@@ -173,7 +167,7 @@ class RateLimitStage final : public Stage {
       const std::int64_t limit = shown.limit > 0 ? shown.limit : ex.rate_limit->quota.limit;
       shown.remaining = std::min(shown.remaining + 1, limit);
     }
-    add_headers(response, ex.rate_limit->quota, shown);
+    ex.shown_quota = add_headers(ex.core_headers, ex.rate_limit->quota, shown);
   }
 
  private:

@@ -24,6 +24,22 @@ void report_usage(const Snapshot& snapshot, const Exchange& exchange, const Resp
                          response.status == 429);
 }
 
+// The gateway's own headers are written from the exchange's lines: a handler's header of one of
+// those names is dropped (it used to be overwritten), so none appears twice.
+bool is_core_header(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"X-Request-Id", "RateLimit-Policy", "RateLimit",
+                                                "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                                "X-RateLimit-Reset"};
+  for (auto core : kNames) {
+    if (name.size() == core.size() && iequals(name, core)) return true;
+  }
+  return false;
+}
+
+void drop_core_headers(HeaderList& headers) {
+  std::erase_if(headers, [](const auto& header) { return is_core_header(header.first); });
+}
+
 class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
  public:
   InFlight(std::shared_ptr<const Snapshot> snapshot, Request request, Respond respond)
@@ -39,7 +55,9 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
                   .cancel = nullptr,
                   .workers = snapshot_->workers,
                   .suspend = nullptr,
-                  .arena = {}} {
+                  .arena = {},
+                  .core_headers = {},
+                  .shown_quota = std::nullopt} {
   }
 
   void begin() {
@@ -166,9 +184,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     if (finished_) return;
     finished_ = true;
     const Snapshot& snapshot = *snapshot_;
-    // Room for the headers added below (rate limit, request id) in one allocation at most.
-    response.headers.reserve(response.headers.size() + 6);
-    // The stages that ran, last first (the rate limit's headers and its 304 refund).
+    // The stages that ran, last first (the rate limit's header lines and its 304 refund).
     for (std::size_t i = std::min(next_stage_, snapshot.stages.size()); i-- > 0;) {
       try {
         snapshot.stages[i]->after_response(exchange_, response);
@@ -179,7 +195,8 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
         }
       }
     }
-    response.set_header("X-Request-Id", request_.request_id);
+    exchange_.core_headers.add("X-Request-Id", request_.request_id);
+    drop_core_headers(response.headers);
     try {
       report_usage(snapshot, exchange_, response);
     } catch (const std::exception& error) {
@@ -189,13 +206,14 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     if (snapshot.observer) {
       try {
         snapshot.observer->observe({request_, exchange_.route, response,
-                                    std::chrono::steady_clock::now() - received_at_});
+                                    std::chrono::steady_clock::now() - received_at_,
+                                    exchange_.shown_quota});
       } catch (const std::exception& error) {
         if (snapshot.on_warning) snapshot.on_warning(std::string("request not observed: ") + error.what());
       }
     }
     Respond respond = std::move(respond_);
-    respond(std::move(response));
+    respond(std::move(response), exchange_.core_headers.view());
     exchange_.cancel.reset();  // see begin(); completions still out hold their own pointer
   }
 
@@ -234,7 +252,13 @@ Response Snapshot::handle(Request& request) const {
   // Not owned: this call waits until the request is answered.
   std::shared_ptr<const Snapshot> self(std::shared_ptr<const Snapshot>(), this);
   auto flight = std::make_shared<InFlight>(
-      self, std::move(request), [&answer](Response&& response) { answer.set_value(std::move(response)); });
+      self, std::move(request), [&answer](Response&& response, std::string_view core_headers) {
+        // The caller gets one Response: the gateway's lines become headers of it again.
+        HeaderLines::for_each(core_headers, [&](std::string_view name, std::string_view value) {
+          response.headers.emplace_back(std::string(name), std::string(value));
+        });
+        answer.set_value(std::move(response));
+      });
   flight->begin();
   Response response = answered.get();
   request = std::move(flight->request());

@@ -9,7 +9,9 @@
 #include <optional>
 #include <string_view>
 
+#include "core/pipeline/header_lines.hpp"
 #include "core/pipeline/request_memory.hpp"
+#include "core/pipeline/request_observer.hpp"
 #include "core/pipeline/router.hpp"
 #include "portico/async.hpp"
 #include "portico/http_types.hpp"
@@ -48,6 +50,11 @@ struct Exchange {
   std::function<Completion<Resumption>()> suspend;
   // Where the request's completions live (request_memory.hpp).
   RequestArena arena;
+  // The header lines the gateway adds to the answer (after-response hooks, then X-Request-Id),
+  // written into the response head as they are — see Respond — and the rate limit's figures as
+  // those lines show them, for the observer.
+  HeaderLines core_headers;
+  std::optional<ObservedQuota> shown_quota;
 
   // A completion for an asynchronous call a stage makes, its state in the request's arena; the
   // arena is owned through `cancel` (set by the pipeline: the request itself). Under the
@@ -66,10 +73,10 @@ class Stage {
   virtual std::string_view name() const = 0;
   virtual StageStatus run(Exchange& exchange) const = 0;
   // Once the response is final — whatever answered it: a stage, the handler, a problem, the
-  // timeout — for every stage that ran, the last first. May change the response (headers every
-  // answer carries, a refund for a 304). Runs under the request's lock; keep it short. An
+  // timeout — for every stage that ran, the last first. May change the response, and adds the
+  // headers every answer carries to exchange.core_headers (a refund for a 304 too). Runs under the request's lock; keep it short. An
   // exception is logged and the response leaves as it is.
-  virtual void after_response(Exchange& exchange, Response& response) const {
+  virtual void after_response(Exchange& exchange, const Response& response) const {
     (void)exchange;
     (void)response;
   }

@@ -24,7 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The server on its own thread, answering every request at once with `body_for(path)`.
+// The server on its own thread, answering every request at once with `body_for(path)` and one
+// header line of the gateway's own (X-Core).
 class Server {
  public:
   explicit Server(HttpServerOptions options, std::function<std::string(const std::string&)> body_for)
@@ -37,7 +38,7 @@ class Server {
           response.status = 200;
           response.content_type = "text/plain";
           response.body = body_for_(request.path);
-          respond(std::move(response));
+          respond(std::move(response), "X-Core: yes\r\n");
           return std::shared_ptr<pipeline::PendingRequest>();
         });
     server_->start();
@@ -157,6 +158,7 @@ TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnec
   std::this_thread::sleep_for(200ms);  // the socket fills; the rest waits for the client
   auto [head, body] = client.read_response();
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("\r\nX-Core: yes\r\n"), std::string::npos) << "the core lines: " << head;
   EXPECT_EQ(body.size(), big.size());
   EXPECT_TRUE(body == big) << "the body's bytes differ from what the handler answered";
   // After the write that finished asynchronously, the connection reads the next request.

@@ -128,24 +128,18 @@ TEST_F(MetricsFixture, UsageRatioFollowsTheLatestResponseUntilItsWindowPasses) {
   Call("GET", "/v1/products/p", 200)
       .on(product)
       .as("ptr_a", "basic")
-      .reply_header("X-RateLimit-Limit", "100")
-      .reply_header("X-RateLimit-Remaining", "50")
-      .reply_header("X-RateLimit-Reset", "30")
+      .quota(100, 50, 30)
       .to(*obs);
   steady.now += 1s;
   Call("GET", "/v1/products/p", 200)
       .on(product)
       .as("ptr_a", "basic")
-      .reply_header("X-RateLimit-Limit", "100")
-      .reply_header("X-RateLimit-Remaining", "5")
-      .reply_header("X-RateLimit-Reset", "30")
+      .quota(100, 5, 30)
       .to(*obs);
   Call("POST", "/v1/orders", 429)
       .on(orders)
       .as("ptr_b", "premium")
-      .reply_header("X-RateLimit-Limit", "1000")
-      .reply_header("X-RateLimit-Remaining", "0")
-      .reply_header("X-RateLimit-Reset", "60")
+      .quota(1000, 0, 60)
       .to(*obs);
   std::string text = scrape();
   EXPECT_LINE(text, R"(portico_ratelimit_usage_ratio{partner="ptr_a"} 0.95)");
@@ -215,9 +209,7 @@ TEST_F(MetricsFixture, ReportsTheCostOfObservingARequest) {
   auto call = Call("GET", "/v1/products/p", 200)
                   .on(product)
                   .as("ptr_a", "basic")
-                  .reply_header("X-RateLimit-Limit", "100")
-                  .reply_header("X-RateLimit-Remaining", "42")
-                  .reply_header("X-RateLimit-Reset", "12");
+                  .quota(100, 42, 12);
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kCalls; ++i) call.to(*obs, 1ms);
   auto elapsed = std::chrono::steady_clock::now() - start;

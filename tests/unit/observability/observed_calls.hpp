@@ -23,6 +23,7 @@ struct Call {
   Request request;
   Response response;
   const pipeline::RouteEntry* route = nullptr;
+  std::optional<pipeline::ObservedQuota> counted;
 
   Call(std::string method, std::string path, int status) {
     request.method = std::move(method);
@@ -53,8 +54,9 @@ struct Call {
     request.headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
-  Call& reply_header(std::string name, std::string value) {
-    response.set_header(std::move(name), std::move(value));
+  // What the tier rate limit counted, as its X-RateLimit-* headers show it.
+  Call& quota(std::int64_t limit, std::int64_t remaining, std::int64_t reset_seconds) {
+    counted = pipeline::ObservedQuota{limit, remaining, reset_seconds};
     return *this;
   }
   Call& body(std::string text) {
@@ -63,7 +65,7 @@ struct Call {
   }
   void to(pipeline::RequestObserver& observer,
           std::chrono::nanoseconds duration = std::chrono::milliseconds(1)) const {
-    observer.observe({request, route, response, duration});
+    observer.observe({request, route, response, duration, counted});
   }
 };
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "core/pipeline/snapshot.hpp"
 
 namespace portico::pipeline {
@@ -97,6 +99,16 @@ struct AccessPipeline : ::testing::Test {
     snapshot.router.add(thing, "test");
     snapshot.router.add(make("POST", "/v1/things", "orders:write", true), "test");
     snapshot.router.add(make("GET", "/open", "", false), "test");
+    Route own = make("GET", "/v1/own-headers", "products:read", true);
+    own.handler = [](const Request&) {
+      Response response = Response::json(200, {{"ok", true}});
+      response.set_header("X-Request-Id", "the-handlers-own");
+      response.set_header("x-ratelimit-limit", "7");
+      response.set_header("RateLimit", "made-up");
+      response.set_header("X-Handler", "kept");
+      return response;
+    };
+    snapshot.router.add(own, "test");
   }
   Response call(std::string key, std::string ip = "192.0.2.1", std::string method = "GET",
                 std::string path = "/v1/things/t1") {
@@ -175,6 +187,31 @@ TEST_F(AccessPipeline, RetryAfterIsAtLeastOneSecond) {
   EXPECT_EQ(call("acme").header("Retry-After"), "1");
   policy.next = {false, 100, 0, 10ms, 10ms};
   EXPECT_EQ(call("acme").header("Retry-After"), "1");
+}
+
+// The gateway writes its own headers from the exchange's lines (HeaderLines, not
+// Response::headers): a handler's header of one of those names gives way, and none appears twice.
+TEST_F(AccessPipeline, TheGatewaysOwnHeadersReplaceAHandlersOfTheSameName) {
+  policy.next = {true, 100, 57, 42100ms, 0ms};
+  Request request;
+  request.method = "GET";
+  request.path = "/v1/own-headers";
+  request.client_ip = "192.0.2.1";
+  request.headers.emplace_back("X-API-Key", "acme");
+  Response res = snapshot.handle(request);
+  ASSERT_EQ(res.status, 200);
+  auto count = [&](std::string_view name) {
+    return std::count_if(res.headers.begin(), res.headers.end(),
+                         [&](const auto& h) { return iequals(h.first, name); });
+  };
+  for (auto name : {"X-Request-Id", "X-RateLimit-Limit", "RateLimit", "RateLimit-Policy"}) {
+    EXPECT_EQ(count(name), 1) << name;
+  }
+  EXPECT_EQ(res.header("X-Request-Id"), request.request_id);
+  EXPECT_NE(request.request_id, "the-handlers-own");
+  EXPECT_EQ(res.header("X-RateLimit-Limit"), "100");
+  EXPECT_EQ(res.header("RateLimit"), "\"basic\";r=57;t=43");
+  EXPECT_EQ(res.header("X-Handler"), "kept");
 }
 
 TEST_F(AccessPipeline, HeadersAreOnLaterErrorsToo) {

@@ -172,7 +172,11 @@ struct Answers {
   std::mutex mutex;
   std::vector<Response> responses;
   Respond respond() {
-    return [this](Response&& r) {
+    return [this](Response&& r, std::string_view core_headers) {
+      // The gateway's own lines (rate limit, X-Request-Id) as headers, for the assertions.
+      HeaderLines::for_each(core_headers, [&](std::string_view name, std::string_view value) {
+        r.headers.emplace_back(std::string(name), std::string(value));
+      });
       std::lock_guard lock(mutex);
       responses.push_back(std::move(r));
     };

@@ -1,0 +1,80 @@
+// The header lines the gateway itself adds to every answer (the rate limit's, X-Request-Id),
+// written once as "Name: value\r\n" and handed to the connection as one piece, which it copies
+// into the response head as it is. Room for the usual set inline; the heap only past it.
+#pragma once
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace portico::pipeline {
+
+class HeaderLines {
+ public:
+  // CR and LF in either part become spaces, as in every header the connection writes: no value
+  // can end the line early or start a header of its own.
+  void add(std::string_view name, std::string_view value) {
+    append_text(name);
+    append(": ");
+    append_text(value);
+    append("\r\n");
+  }
+  void add(std::string_view name, std::int64_t value) {
+    char digits[24];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+    (void)error;  // 24 characters hold any 64-bit number
+    add(name, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+
+  std::string_view view() const {
+    return spilled_ ? std::string_view(spill_) : std::string_view(inline_.data(), size_);
+  }
+  bool empty() const { return view().empty(); }
+
+  // Calls f(name, value) for each line, in order.
+  template <class F>
+  static void for_each(std::string_view lines, F&& f) {
+    while (!lines.empty()) {
+      const auto end = lines.find("\r\n");
+      const std::string_view line = lines.substr(0, end);
+      const auto colon = line.find(": ");
+      f(line.substr(0, colon), colon == std::string_view::npos ? std::string_view()
+                                                               : line.substr(colon + 2));
+      if (end == std::string_view::npos) break;
+      lines.remove_prefix(end + 2);
+    }
+  }
+
+ private:
+  void append_text(std::string_view text) {
+    while (!text.empty()) {
+      const auto bad = text.find_first_of("\r\n");
+      append(text.substr(0, bad));
+      if (bad == std::string_view::npos) return;
+      append(" ");
+      text.remove_prefix(bad + 1);
+    }
+  }
+  void append(std::string_view s) {
+    if (!spilled_ && size_ + s.size() <= inline_.size()) {
+      std::memcpy(inline_.data() + size_, s.data(), s.size());
+      size_ += s.size();
+      return;
+    }
+    if (!spilled_) {
+      spill_.assign(inline_.data(), size_);
+      spilled_ = true;
+    }
+    spill_.append(s);
+  }
+
+  std::array<char, 320> inline_;
+  std::size_t size_ = 0;
+  bool spilled_ = false;
+  std::string spill_;
+};
+
+}  // namespace portico::pipeline
