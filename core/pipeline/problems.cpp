@@ -49,12 +49,12 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
 
 }  // namespace
 
-Response problem_response(const Problem& problem, std::string_view request_id) {
+Response problem_response(Problem&& problem, std::string_view request_id) {
   Response response;
   response.status = problem.status;
   response.content_type = "application/problem+json";
-  response.headers.reserve(problem.headers.size() + 6);  // and the rate limit's, the request id
-  for (const auto& [name, value] : problem.headers) response.set_header(name, value);
+  for (auto& [name, value] : problem.headers) response.set_header(std::move(name), std::move(value));
+  problem.headers.clear();
   if (render_plain(problem, request_id, response.body)) return response;
   nlohmann::json body = {
       {"type", "urn:portico:problem:" + problem.code},
@@ -71,6 +71,11 @@ Response problem_response(const Problem& problem, std::string_view request_id) {
   }
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
+}
+
+Response problem_response(const Problem& problem, std::string_view request_id) {
+  Problem copy = problem;
+  return problem_response(std::move(copy), request_id);
 }
 
 Problem route_not_found(std::string_view method, std::string_view path) {

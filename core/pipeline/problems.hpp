@@ -14,6 +14,8 @@ namespace portico::pipeline {
 
 // Body members: type, title, status, detail, code, request_id (+ errors when present).
 Response problem_response(const Problem& problem, std::string_view request_id);
+// The same, taking the problem's headers instead of copying them.
+Response problem_response(Problem&& problem, std::string_view request_id);
 
 Problem route_not_found(std::string_view method, std::string_view path);
 Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed);

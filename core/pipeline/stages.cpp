@@ -96,7 +96,7 @@ class AuthenticateStage final : public Stage {
           }
           failed(ex);
         }
-        return refuse(ex, result.problem);
+        return refuse(ex, std::move(result.problem));
     }
     return ask(ex, index + 1);
   }
@@ -104,8 +104,8 @@ class AuthenticateStage final : public Stage {
   // The answer to a refused request, given rather than thrown: the 401 path is the one a flood of
   // bad keys takes, and an exception per request costs more than the rest of it. The same answer
   // the pipeline renders from a thrown ProblemError.
-  static StageStatus refuse(Exchange& ex, const Problem& problem) {
-    ex.response = problem_response(problem, ex.request.request_id);
+  static StageStatus refuse(Exchange& ex, Problem&& problem) {
+    ex.response = problem_response(std::move(problem), ex.request.request_id);
     return StageStatus::Respond;
   }
 
