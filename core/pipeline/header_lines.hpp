@@ -50,25 +50,22 @@ class HeaderLines {
 
  private:
   void append_text(std::string_view text) {
-    while (!text.empty()) {
-      const auto bad = text.find_first_of("\r\n");
-      append(text.substr(0, bad));
-      if (bad == std::string_view::npos) return;
-      append(" ");
-      text.remove_prefix(bad + 1);
-    }
+    char* out = grow(text.size());
+    for (char c : text) *out++ = c == '\r' || c == '\n' ? ' ' : c;
   }
-  void append(std::string_view s) {
-    if (!spilled_ && size_ + s.size() <= inline_.size()) {
-      std::memcpy(inline_.data() + size_, s.data(), s.size());
-      size_ += s.size();
-      return;
+  void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
+  // Room for n more bytes at the end: inline while they fit, then in spill_ for good.
+  char* grow(std::size_t n) {
+    if (!spilled_ && size_ + n <= inline_.size()) {
+      size_ += n;
+      return inline_.data() + size_ - n;
     }
     if (!spilled_) {
       spill_.assign(inline_.data(), size_);
       spilled_ = true;
     }
-    spill_.append(s);
+    spill_.resize(spill_.size() + n);
+    return spill_.data() + spill_.size() - n;
   }
 
   std::array<char, 320> inline_;
