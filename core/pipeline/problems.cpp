@@ -47,14 +47,12 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
   return true;
 }
 
-}  // namespace
-
-Response problem_response(Problem&& problem, std::string_view request_id) {
+// The problem's body and status, with `headers` (the problem's own, copied or moved by the caller).
+Response render_problem(const Problem& problem, std::string_view request_id, HeaderList headers) {
   Response response;
   response.status = problem.status;
   response.content_type = "application/problem+json";
-  for (auto& [name, value] : problem.headers) response.set_header(std::move(name), std::move(value));
-  problem.headers.clear();
+  for (auto& [name, value] : headers) response.set_header(std::move(name), std::move(value));
   if (render_plain(problem, request_id, response.body)) return response;
   nlohmann::json body = {
       {"type", "urn:portico:problem:" + problem.code},
@@ -73,9 +71,15 @@ Response problem_response(Problem&& problem, std::string_view request_id) {
   return response;
 }
 
+}  // namespace
+
 Response problem_response(const Problem& problem, std::string_view request_id) {
-  Problem copy = problem;
-  return problem_response(std::move(copy), request_id);
+  return render_problem(problem, request_id, problem.headers);
+}
+
+Response problem_response(Problem&& problem, std::string_view request_id) {
+  HeaderList headers = std::move(problem.headers);
+  return render_problem(problem, request_id, std::move(headers));
 }
 
 Problem route_not_found(std::string_view method, std::string_view path) {

@@ -73,9 +73,9 @@ class Stage {
   virtual std::string_view name() const = 0;
   virtual StageStatus run(Exchange& exchange) const = 0;
   // Once the response is final — whatever answered it: a stage, the handler, a problem, the
-  // timeout — for every stage that ran, the last first. May change the response, and adds the
-  // headers every answer carries to exchange.core_headers (a refund for a 304 too). Runs under the request's lock; keep it short. An
-  // exception is logged and the response leaves as it is.
+  // timeout — for every stage that ran, the last first. Reads the response (a 304 may earn a
+  // refund) and adds the headers every answer carries to exchange.core_headers. Runs under the
+  // request's lock; keep it short. An exception is logged and the response leaves as it is.
   virtual void after_response(Exchange& exchange, const Response& response) const {
     (void)exchange;
     (void)response;
