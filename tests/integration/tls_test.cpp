@@ -39,6 +39,25 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
   EXPECT_NE(plain, "200");
 }
 
+// The handshake has the header deadline: a client that connects and never speaks TLS is cut off
+// (the connection's one timer, armed for header_timeout before the handshake).
+TEST(Tls, AClientThatNeverCompletesTheHandshakeIsCutOff) {
+  TempDir certs;
+  auto cert = certs / "cert.pem";
+  auto key = certs / "key.pem";
+  run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string());
+  ASSERT_TRUE(std::filesystem::exists(cert));
+  std::uint16_t tls_port = free_port();
+  Gateway gw({"--set", "server.tls.listen=127.0.0.1:" + std::to_string(tls_port), "--set",
+              "server.tls.cert=" + cert.string(), "--set", "server.tls.key=" + key.string(),
+              "--set", "server.header_timeout=300ms"});
+  HttpConnection silent("127.0.0.1", tls_port);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(5)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
 TEST(Tls, UnreadableCertificateIsAClearStartupError) {
   TempDir dir;
   auto args = std::vector<std::string>{"serve", "-c", demo_config()};
