@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "tests/integration/gateway_fixture.hpp"
 
@@ -19,17 +21,31 @@ std::string run(const std::string& command) {
   return output;
 }
 
+// A self-signed certificate for 127.0.0.1, made for the test in `dir`.
+struct Certificate {
+  std::filesystem::path cert, key;
+};
+Certificate self_signed(const TempDir& dir) {
+  Certificate made{dir / "cert.pem", dir / "key.pem"};
+  run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+      made.key.string() + " -out " + made.cert.string());
+  return made;
+}
+
+// The overrides that open the TLS listener on `port` with `certificate`.
+std::vector<std::string> tls_listener(const Certificate& certificate, std::uint16_t port) {
+  return {"--set", "server.tls.listen=127.0.0.1:" + std::to_string(port), "--set",
+          "server.tls.cert=" + certificate.cert.string(), "--set",
+          "server.tls.key=" + certificate.key.string()};
+}
+
 TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
   TempDir certs;
-  auto cert = certs / "cert.pem";
-  auto key = certs / "key.pem";
-  run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
-      key.string() + " -out " + cert.string());
-  ASSERT_TRUE(std::filesystem::exists(cert));
+  auto certificate = self_signed(certs);
+  ASSERT_TRUE(std::filesystem::exists(certificate.cert));
   std::uint16_t tls_port = free_port();
-  Gateway gw({"--set", "server.tls.listen=127.0.0.1:" + std::to_string(tls_port), "--set",
-              "server.tls.cert=" + cert.string(), "--set", "server.tls.key=" + key.string()});
-  std::string out = run("curl -s -i --max-time 5 --cacert " + cert.string() +
+  Gateway gw(tls_listener(certificate, tls_port));
+  std::string out = run("curl -s -i --max-time 5 --cacert " + certificate.cert.string() +
                         " https://127.0.0.1:" + std::to_string(tls_port) + "/healthz");
   EXPECT_NE(out.find("HTTP/1.1 200"), std::string::npos) << out;
   EXPECT_NE(out.find("X-Request-Id"), std::string::npos) << out;
@@ -43,15 +59,12 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
 // (the connection's one timer, armed for header_timeout before the handshake).
 TEST(Tls, AClientThatNeverCompletesTheHandshakeIsCutOff) {
   TempDir certs;
-  auto cert = certs / "cert.pem";
-  auto key = certs / "key.pem";
-  run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
-      key.string() + " -out " + cert.string());
-  ASSERT_TRUE(std::filesystem::exists(cert));
+  auto certificate = self_signed(certs);
+  ASSERT_TRUE(std::filesystem::exists(certificate.cert));
   std::uint16_t tls_port = free_port();
-  Gateway gw({"--set", "server.tls.listen=127.0.0.1:" + std::to_string(tls_port), "--set",
-              "server.tls.cert=" + cert.string(), "--set", "server.tls.key=" + key.string(),
-              "--set", "server.header_timeout=300ms"});
+  auto args = tls_listener(certificate, tls_port);
+  args.insert(args.end(), {"--set", "server.header_timeout=300ms"});
+  Gateway gw(std::move(args));
   HttpConnection silent("127.0.0.1", tls_port);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(5)));
