@@ -1,0 +1,385 @@
+// One connection: reading requests (header and body limits, a deadline before every read and
+// write on one lazily armed timer), handing them to the pipeline, writing the answers, keep-alive,
+// pipelining, the watch for a client that leaves, linger before close — internal to core/http:
+// only http_server.cpp includes it.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <sys/socket.h>
+
+#include "core/http/beast_conversion.hpp"
+#include "core/http/request_reader.hpp"
+#include "core/http/server_impl.hpp"
+#include "core/pipeline/problems.hpp"
+#include "core/pipeline/request_id.hpp"
+
+namespace portico::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;  // asio, ssl and tcp: server_impl.hpp
+
+constexpr std::size_t kReadSize = 4096;
+
+// Plain TCP or TLS: the session differs only in handshake and close.
+template <class Stream>
+tcp::socket& tcp_layer(Stream& s) {
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    return s;
+  } else {
+    return beast::get_lowest_layer(s);
+  }
+}
+
+using Clock = std::chrono::steady_clock;
+
+template <class Stream>
+class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(std::shared_ptr<HttpServer::Impl> server, std::string client_ip, Args&&... args)
+      : server_(std::move(server)),
+        client_ip_(std::move(client_ip)),
+        stream_(std::forward<Args>(args)...),
+        deadline_timer_(tcp_layer(stream_).get_executor()),
+        handler_timer_(tcp_layer(stream_).get_executor()) {
+    server_->connections.fetch_add(1);
+  }
+  ~Session() override {
+    server_->connections.fetch_sub(1);
+    server_->connection_closed();
+  }
+
+  void start() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      beast::error_code ec;
+      tcp_layer(stream_).non_blocking(true, ec);
+      send_at_once_ = !ec;  // write() may send without waiting only on a non-blocking socket
+      wait_for_request();
+    } else {
+      expires_after(server_->options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->close();
+                                self->wait_for_request();
+                              });
+    }
+  }
+
+  void close_if_idle() override {
+    asio::post(tcp_layer(stream_).get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  const HttpServerOptions& options() const { return server_->options; }
+
+  // Between requests the connection may sit idle for idle_timeout; once a byte arrives the client
+  // has header_timeout to finish the headers.
+  void wait_for_request() {
+    // The watch on the last request's client has not ended yet: go on when it does.
+    if (watching_) {
+      read_after_watch_ = true;
+      return;
+    }
+    if (server_->draining) return close();
+    idle_ = true;
+    if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
+    expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    idle_ = false;
+    reader_.reset();  // its fields live in field_arena_: gone before the arena starts over
+    field_arena_.reset();
+    reader_.emplace(options().max_header, options().max_body, &header_scratch_, &field_arena_);
+    expires_after(options().header_timeout);  // for the whole header section
+    continue_header();
+  }
+
+  void continue_header() {
+    switch (reader_->read_header(buffer_)) {
+      case ReadStep::done: return read_body();
+      case ReadStep::failed: return refuse();
+      case ReadStep::need_more: break;
+    }
+    stream_.async_read_some(buffer_.prepare(kReadSize),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->continue_header();
+                            });
+  }
+
+  void read_body() {
+    // A request without a body is complete with its header: no read to wait for.
+    if (reader_->parser().is_done()) return dispatch();
+    expires_after(options().idle_timeout);
+    bhttp::async_read(stream_, buffer_, reader_->parser(),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->on_read_error(ec);
+                        self->dispatch();
+                      });
+  }
+
+  // Limits and malformed input are answered with a problem and the connection is closed;
+  // timeouts and resets just close it.
+  void on_read_error(beast::error_code ec) {
+    if (auto problem = reader_->problem_for(ec)) return reply_and_close(*problem);
+    close();
+  }
+
+  void refuse() {
+    if (reader_->problem()) return reply_and_close(*reader_->problem());
+    close();
+  }
+
+  void reply_and_close(const Problem& problem) {
+    std::string id = pipeline::new_request_id();
+    Response response = pipeline::problem_response(problem, id);
+    write_wire_response(std::move(response), "X-Request-Id: " + id + "\r\n", 11, false, false,
+                        response_);
+    write(false);
+  }
+
+  // Hands the request to the pipeline. An answer given at once is written at once; otherwise the
+  // connection waits — watching for the client leaving, with handler_timeout as the deadline —
+  // while this thread serves other connections, and the answer is posted back here.
+  void dispatch() {
+    keep_alive_ = reader_->keep_alive() && !server_->draining;
+    head_ = reader_->head();
+    version_ = reader_->version();
+    Request plain = reader_->take_request(client_ip_, options().max_json_depth);
+    auto self = this->shared_from_this();
+    const auto dispatching_thread = std::this_thread::get_id();
+    dispatching_.store(true, std::memory_order_release);
+    auto pending = server_->handler(
+        std::move(plain),
+        [self, dispatching_thread](Response&& response, std::string_view core_headers) {
+          if (self->dispatching_.load(std::memory_order_acquire) &&
+              std::this_thread::get_id() == dispatching_thread) {
+            self->answered_at_once_ = std::move(response);
+            self->core_headers_.assign(core_headers);  // keeps its capacity: no allocation
+            return;
+          }
+          asio::post(tcp_layer(self->stream_).get_executor(),
+                     [self, response = std::move(response),
+                      core = std::string(core_headers)]() mutable {
+                       self->respond(std::move(response), core);
+                     });
+        });
+    dispatching_.store(false, std::memory_order_release);
+    if (answered_at_once_) {
+      Response response = std::move(*answered_at_once_);
+      answered_at_once_.reset();
+      return respond(std::move(response), core_headers_);
+    }
+    if (!pending) return close();  // a handler that neither answered nor can be told anything
+    pending_ = std::move(pending);
+    expires_never();  // handler_timeout is the deadline now
+    handler_timer_.expires_after(options().handler_timeout);
+    handler_timer_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->pending_) return;
+      auto pending = self->pending_;
+      pending->timed_out();  // answers 504 through respond, posted here
+    });
+    watch_client();
+  }
+
+  // While the answer is awaited: a readable socket with nothing to read means the client closed
+  // (or reset) the connection, and the request is cancelled. Bytes of a pipelined request stay in
+  // the socket, unread, until this one is answered.
+  void watch_client() {
+    watching_ = true;
+    tcp_layer(stream_).async_wait(
+        tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+          self->watching_ = false;
+          if (!ec && self->pending_ && !self->closed_) {
+            char byte = 0;
+            const auto n = ::recv(tcp_layer(self->stream_).native_handle(), &byte, 1,
+                                  MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+              auto pending = std::move(self->pending_);
+              self->handler_timer_.cancel();
+              pending->client_gone();
+              return self->close();
+            }
+            if (n < 0) return self->watch_client();  // woken for nothing: keep watching
+          }
+          if (self->read_after_watch_) {
+            self->read_after_watch_ = false;
+            self->wait_for_request();
+          }
+        });
+  }
+
+  void respond(Response&& response, std::string_view core_headers) {
+    pending_.reset();
+    handler_timer_.cancel();
+    if (closed_) return;
+    if (watching_) {
+      beast::error_code ignored;
+      tcp_layer(stream_).cancel(ignored);  // ends the watch; the write is not affected
+    }
+    const bool keep_alive = keep_alive_ && !server_->draining;
+    write_wire_response(std::move(response), core_headers, version_, head_, keep_alive, response_);
+    write(keep_alive);
+  }
+
+  // Every deadline of the connection — TLS handshake, header section, idle wait, body, write,
+  // linger — is one time point on one timer, armed lazily: moving the deadline later, which
+  // every request does, costs a clock read; the timer is moved only when a deadline comes
+  // sooner than it is set for, and when it fires early it re-arms for the deadline of the
+  // moment. When a deadline passes, the connection is closed and its outstanding read or
+  // write ends with an error, as Beast's timed stream did.
+  void expires_after(Clock::duration d) {
+    deadline_ = Clock::now() + d;
+    if (!deadline_armed_ || deadline_ < deadline_timer_.expiry()) arm_deadline();
+  }
+  void expires_never() { deadline_ = Clock::time_point::max(); }
+
+  void arm_deadline() {
+    deadline_armed_ = true;
+    const auto armed = ++deadline_generation_;
+    deadline_timer_.expires_at(deadline_);
+    deadline_timer_.async_wait([self = this->shared_from_this(), armed](beast::error_code ec) {
+      if (ec || armed != self->deadline_generation_) return;  // cancelled, or armed again since
+      self->deadline_armed_ = false;
+      if (self->closed_ || self->deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() < self->deadline_) return self->arm_deadline();
+      self->close();
+    });
+  }
+
+  // Sends response_ (written by write_wire_response). On plain TCP the socket usually takes the
+  // whole response at once: one sendmsg, and the connection goes on without a trip through the
+  // loop; what the socket does not take is written asynchronously.
+  void write(bool keep_alive) {
+    std::size_t sent = 0;
+    if (send_at_once_) {
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
+                                                      asio::buffer(response_.body)};
+      beast::error_code ec;
+      sent = tcp_layer(stream_).write_some(buffers, ec);  // non-blocking: see start()
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        return written(ec, keep_alive);
+      }
+      if (sent == response_.head.size() + response_.body.size()) {
+        return written({}, keep_alive, /*at_once=*/true);
+      }
+    }
+    write_rest(sent, keep_alive);
+  }
+
+  void write_rest(std::size_t sent, bool keep_alive) {
+    const auto head = asio::buffer(response_.head);
+    const auto body = asio::buffer(response_.body);
+    const std::array<asio::const_buffer, 2> buffers{
+        head + std::min(sent, head.size()), body + (sent > head.size() ? sent - head.size() : 0)};
+    expires_after(options().idle_timeout);
+    asio::async_write(
+        stream_, buffers,
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+          self->written(ec, keep_alive);
+        });
+  }
+
+  void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
+    response_.body = std::string();  // the head keeps its capacity for the next one
+    if (ec) return close();
+    if (!keep_alive) return linger_then_close();
+    // A pipelined request already buffered would be answered inside this call, and the next
+    // inside that one: go round the loop instead, which also lets other connections in.
+    if (at_once) {
+      return asio::post(tcp_layer(stream_).get_executor(),
+                        [self = this->shared_from_this()] { self->wait_for_request(); });
+    }
+    wait_for_request();
+  }
+
+  // After a response that ends the connection: stop sending, then read and drop whatever the
+  // client still sends (the rest of a body over the limit, a pipelined request) until it closes,
+  // for at most kLingerTime and kLingerBytes. Closing with unread bytes would make the kernel
+  // send a reset, which can destroy the response before the client reads it, and fails a client
+  // that is still sending its body (RFC 9112 §9.6). Shutdown does not wait for it.
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
+
+  void linger_then_close() {
+    if (closed_ || server_->draining) return close();
+    beast::error_code ignored;
+    tcp_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+    idle_ = true;  // nothing left to answer: a shutdown closes it at once
+    linger_left_ = kLingerBytes;
+    expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    tcp_layer(stream_).async_read_some(
+        buffer_.prepare(16 * 1024),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec || n >= self->linger_left_) return self->close();  // EOF, time or bytes up
+          self->linger_left_ -= n;
+          self->drain();
+        });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    tcp_layer(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer(stream_).close(ignored);
+    deadline_timer_.cancel();
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;
+  std::string client_ip_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::string header_scratch_;  // the readers' header bytes, reused request after request
+  FieldArena field_arena_;      // the readers' header fields, likewise
+  std::optional<RequestReader> reader_;
+  WireResponse response_;  // kept alive until its write completes; its head buffer is reused
+  asio::steady_timer deadline_timer_;  // see expires_after()
+  Clock::time_point deadline_ = Clock::time_point::max();
+  std::uint64_t deadline_generation_ = 0;
+  bool deadline_armed_ = false;
+  asio::steady_timer handler_timer_;
+  std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
+  std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
+  std::optional<Response> answered_at_once_;
+  std::string core_headers_;  // the lines that came with answered_at_once_
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+  bool watching_ = false;          // watch_client's wait is outstanding
+  bool read_after_watch_ = false;  // wait_for_request was deferred until it ends
+  bool idle_ = true;
+  bool closed_ = false;
+  bool send_at_once_ = false;  // plain TCP on a non-blocking socket: write() tries sendmsg first
+  std::size_t linger_left_ = 0;  // bytes linger_then_close() still drops
+};
+
+}  // namespace portico::http
