@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "portico/http_types.hpp"
+
 namespace portico::pipeline {
 
 class HeaderLines {
@@ -34,15 +36,16 @@ class HeaderLines {
   }
   bool empty() const { return view().empty(); }
 
-  // Calls f(name, value) for each line, in order.
-  template <class F>
-  static void for_each(std::string_view lines, F&& f) {
+  // Appends each of `lines` to `headers` as a name and a value, in order: for callers that want
+  // one Response with the gateway's headers in it (Snapshot::handle, tests).
+  static void append_to(HeaderList& headers, std::string_view lines) {
     while (!lines.empty()) {
       const auto end = lines.find("\r\n");
       const std::string_view line = lines.substr(0, end);
       const auto colon = line.find(": ");
-      f(line.substr(0, colon), colon == std::string_view::npos ? std::string_view()
-                                                               : line.substr(colon + 2));
+      headers.emplace_back(line.substr(0, colon), colon == std::string_view::npos
+                                                      ? std::string_view()
+                                                      : line.substr(colon + 2));
       if (end == std::string_view::npos) break;
       lines.remove_prefix(end + 2);
     }

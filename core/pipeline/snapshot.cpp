@@ -254,9 +254,7 @@ Response Snapshot::handle(Request& request) const {
   auto flight = std::make_shared<InFlight>(
       self, std::move(request), [&answer](Response&& response, std::string_view core_headers) {
         // The caller gets one Response: the gateway's lines become headers of it again.
-        HeaderLines::for_each(core_headers, [&](std::string_view name, std::string_view value) {
-          response.headers.emplace_back(std::string(name), std::string(value));
-        });
+        HeaderLines::append_to(response.headers, core_headers);
         answer.set_value(std::move(response));
       });
   flight->begin();

@@ -174,9 +174,7 @@ struct Answers {
   Respond respond() {
     return [this](Response&& r, std::string_view core_headers) {
       // The gateway's own lines (rate limit, X-Request-Id) as headers, for the assertions.
-      HeaderLines::for_each(core_headers, [&](std::string_view name, std::string_view value) {
-        r.headers.emplace_back(std::string(name), std::string(value));
-      });
+      HeaderLines::append_to(r.headers, core_headers);
       std::lock_guard lock(mutex);
       responses.push_back(std::move(r));
     };

@@ -11,11 +11,9 @@
 namespace portico::pipeline {
 namespace {
 
-std::vector<std::pair<std::string, std::string>> read_back(std::string_view lines) {
-  std::vector<std::pair<std::string, std::string>> out;
-  HeaderLines::for_each(lines, [&](std::string_view name, std::string_view value) {
-    out.emplace_back(name, value);
-  });
+HeaderList read_back(std::string_view lines) {
+  HeaderList out;
+  HeaderLines::append_to(out, lines);
   return out;
 }
 
