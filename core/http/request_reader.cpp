@@ -115,7 +115,7 @@ ReadStep RequestReader::read_body(beast::flat_buffer& buffer) {
 std::optional<Problem> RequestReader::problem_for(beast::error_code ec) const {
   if (ec == bhttp::error::body_limit) return pipeline::payload_too_large(max_body_);
   if (ec == bhttp::error::header_limit) return pipeline::header_too_large(max_header_);
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+  if (ec == bhttp::error::end_of_stream ||
       ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
       ec == boost::asio::error::operation_aborted ||
       ec == boost::asio::ssl::error::stream_truncated || ec == bhttp::error::partial_message) {
