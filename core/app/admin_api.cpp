@@ -106,20 +106,20 @@ AdminApi::AdminApi(const pipeline::SnapshotHolder& holder, std::shared_ptr<Datab
 
 Response AdminApi::handle(Request& request) const {
   const auto received_at = std::chrono::system_clock::now();
-  request.request_id = pipeline::request_id_for(request.header("X-Request-Id"));
+  pipeline::assign_request_id(request.request_id, request.header("X-Request-Id"));
   Response response;
   // Held to the end of the request: a plugin's admin route runs on the snapshot it came from.
   auto snapshot = holder_.load();
   const pipeline::RouteEntry* matched = nullptr;
   std::string refusal;  // the audit action of a request refused before its route: see below
   try {
-    auto match = router_.match(request.method, request.path);
+    auto match = router_.match(request.method, request.path, request.path_params);
     if (!match.entry) {
-      auto from_plugins = snapshot->admin_router.match(request.method, request.path);
+      auto from_plugins =
+          snapshot->admin_router.match(request.method, request.path, request.path_params);
       if (from_plugins.entry || match.allowed_methods.empty()) match = std::move(from_plugins);
     }
     matched = match.entry;
-    request.path_params = std::move(match.params);
     // Everything but the open probes needs the token, unknown paths included (no route probing).
     // The probes are never locked out.
     if (!match.entry || match.entry->route.authenticated) {
@@ -186,8 +186,9 @@ bool AdminApi::has_routes_below(const pipeline::Snapshot& snapshot,
                                 const std::string& pattern) const {
   // A parameter segment matches any segment, so "_" stands for every possible child.
   std::string child = pattern + "/_";
+  std::map<std::string, std::string> params;
   for (const pipeline::Router* router : {&router_, &snapshot.admin_router}) {
-    auto match = router->match("GET", child);
+    auto match = router->match("GET", child, params);
     if (match.entry || !match.allowed_methods.empty()) return true;
   }
   return false;

@@ -220,7 +220,7 @@ int serve(const ServeOptions& options) {
   asio::io_context admin_io(1);
   // The pipeline answers at once or later (a handler on the worker pool, an asynchronous plugin);
   // the request keeps the snapshot it started on until it is answered.
-  auto partner_handler = [&holder](Request&& request, pipeline::Respond respond) {
+  auto partner_handler = [&holder](std::shared_ptr<Request> request, pipeline::Respond respond) {
     return pipeline::start_request(holder.load(), std::move(request), std::move(respond));
   };
   // Accepted but risky settings (a short admin token on loopback, the demo fallback token).
@@ -259,9 +259,9 @@ int serve(const ServeOptions& options) {
   admin_options.on_accept_pause = pauses.for_listener("admin");
   servers.push_back(std::make_unique<http::HttpServer>(
       std::vector<asio::io_context*>{&admin_io}, admin_options,
-      [&admin](Request&& request,
+      [&admin](std::shared_ptr<Request> request,
                pipeline::Respond respond) -> std::shared_ptr<pipeline::PendingRequest> {
-        respond(admin.handle(request), {});  // on the admin listener's own thread
+        respond(admin.handle(*request), {});  // on the admin listener's own thread
         return nullptr;
       }));
   try {

@@ -26,25 +26,39 @@ const std::string& http_date() {
 
 }  // namespace
 
-Request to_plugin_request(BeastRequest&& req, std::string client_ip, std::size_t header_fields) {
-  Request out;
-  out.method = std::string(req.method_string());
-  out.target = std::string(req.target());
-  auto question = out.target.find('?');
-  if (question == std::string::npos) {
-    out.path = out.target;
+void to_plugin_request(BeastRequest&& req, std::string_view client_ip, Request& out,
+                       std::size_t header_fields) {
+  out.method.assign(req.method_string());
+  out.target.assign(req.target());
+  const std::string_view target = out.target;
+  const auto question = target.find('?');
+  out.path.assign(target.substr(0, question));
+  if (question == std::string_view::npos) {
+    out.query.clear();
   } else {
-    out.path = out.target.substr(0, question);
-    out.query = out.target.substr(question + 1);
+    out.query.assign(target.substr(question + 1));
   }
-  out.headers.reserve(16);
+  // Pairs already there are written over; the rest are added, or dropped when this request has
+  // fewer fields than the last.
+  std::size_t count = 0;
   for (const auto& field : req) {
-    if (header_fields-- == 0) break;
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    if (count == header_fields) break;
+    if (count < out.headers.size()) {
+      out.headers[count].first.assign(field.name_string());
+      out.headers[count].second.assign(field.value());
+    } else {
+      if (out.headers.empty()) out.headers.reserve(16);
+      out.headers.emplace_back(field.name_string(), field.value());
+    }
+    ++count;
   }
+  out.headers.resize(count);
   out.body = std::move(req.body());
-  out.client_ip = std::move(client_ip);
-  return out;
+  out.client_ip.assign(client_ip);
+  out.request_id.clear();
+  // Kept as they are: the router writes the values in place, or clears them (router.hpp).
+  // out.path_params
+  out.identity.reset();
 }
 
 namespace {

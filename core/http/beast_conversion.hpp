@@ -17,10 +17,13 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
                                                  boost::beast::http::basic_fields<FieldAllocator<char>>>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
-// `header_fields`: how many of the message's fields came in the header section; the rest (chunked
-// trailers, which Beast appends) are left out.
-Request to_plugin_request(BeastRequest&& req, std::string client_ip,
-                          std::size_t header_fields = static_cast<std::size_t>(-1));
+// Makes `out` the request plugins see, in its own memory: a Request filled again for the next
+// request on the connection keeps its strings, header pairs and path parameters, so one like the
+// last allocates nothing. Everything the pipeline sets later (request id, identity, path
+// parameters' values) is reset. `header_fields`: how many of the message's fields came in the
+// header section; the rest (chunked trailers, which Beast appends) are left out.
+void to_plugin_request(BeastRequest&& req, std::string_view client_ip, Request& out,
+                       std::size_t header_fields = static_cast<std::size_t>(-1));
 
 // A response as bytes on the wire: the status line and header block in `head`, the body apart so
 // it is sent from where it is, not copied. Written directly rather than through Beast's

@@ -47,8 +47,10 @@ struct HttpServerOptions {
 // `respond` — at once, or later from any thread; the connection posts the answer back to its own
 // thread — and returns what to tell when the client leaves or the answer takes longer than
 // handler_timeout (null: nothing to tell; then `respond` must have been called already).
-using RequestHandler =
-    std::function<std::shared_ptr<pipeline::PendingRequest>(Request&& request, pipeline::Respond respond)>;
+// The connection fills the same Request again for its next request once it holds the only
+// reference to it: keep the pointer as long as the request is needed, never the object alone.
+using RequestHandler = std::function<std::shared_ptr<pipeline::PendingRequest>(
+    std::shared_ptr<Request> request, pipeline::Respond respond)>;
 
 class HttpServer {
  public:

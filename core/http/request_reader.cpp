@@ -169,10 +169,9 @@ std::optional<std::string> RequestReader::framing_problem(std::string_view raw) 
   return std::nullopt;
 }
 
-Request RequestReader::take_request(std::string client_ip, int max_json_depth) {
-  Request request = to_plugin_request(parser_.release(), std::move(client_ip), header_fields_);
-  request.max_json_depth = max_json_depth;
-  return request;
+void RequestReader::take_request(Request& out, std::string_view client_ip, int max_json_depth) {
+  to_plugin_request(parser_.release(), client_ip, out, header_fields_);
+  out.max_json_depth = max_json_depth;
 }
 
 }  // namespace portico::http

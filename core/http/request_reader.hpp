@@ -55,8 +55,9 @@ class RequestReader {
   bool head() const { return head_; }
   unsigned version() const { return version_; }
 
-  // The complete request as plugins see it: the header's fields only, never trailers.
-  Request take_request(std::string client_ip, int max_json_depth);
+  // The complete request as plugins see it, into `out` (see to_plugin_request): the header's
+  // fields only, never trailers.
+  void take_request(Request& out, std::string_view client_ip, int max_json_depth);
 
  private:
   ReadStep fail(Problem problem);

@@ -168,12 +168,19 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     keep_alive_ = reader_->keep_alive() && !server_->draining;
     head_ = reader_->head();
     version_ = reader_->version();
-    Request plain = reader_->take_request(client_ip_, options().max_json_depth);
+    // The last request's object, with its memory, unless something still holds it (a handler
+    // that outlived its answer's deadline): then a new one.
+    if (request_.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
+    } else {
+      request_ = std::make_shared<Request>();
+    }
+    reader_->take_request(*request_, client_ip_, options().max_json_depth);
     auto self = this->shared_from_this();
     const auto dispatching_thread = std::this_thread::get_id();
     dispatching_.store(true, std::memory_order_release);
     auto pending = server_->handler(
-        std::move(plain),
+        request_,
         [self, dispatching_thread](Response&& response, std::string_view core_headers) {
           if (self->dispatching_.load(std::memory_order_acquire) &&
               std::this_thread::get_id() == dispatching_thread) {
@@ -361,6 +368,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::string header_scratch_;  // the readers' header bytes, reused request after request
   FieldArena field_arena_;      // the readers' header fields, likewise
   std::optional<RequestReader> reader_;
+  std::shared_ptr<Request> request_;  // see dispatch(): filled again request after request
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer deadline_timer_;  // see expires_after()
   Clock::time_point deadline_ = Clock::time_point::max();

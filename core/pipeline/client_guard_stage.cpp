@@ -13,7 +13,8 @@ bool is_probe(const Exchange& ex) {
   const Request& request = ex.request;
   if (request.method != "GET" && request.method != "HEAD") return false;
   if (!is_probe_path(request.path)) return false;
-  RouteMatch match = ex.snapshot.router.match(request.method, request.path);
+  std::map<std::string, std::string> no_params;  // a probe path has none
+  RouteMatch match = ex.snapshot.router.match(request.method, request.path, no_params);
   return match.entry && !match.entry->route.authenticated;
 }
 

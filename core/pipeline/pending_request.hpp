@@ -2,9 +2,9 @@
 // Kept apart from snapshot.hpp so the listener does not depend on the pipeline's insides.
 #pragma once
 
-#include <functional>
 #include <string_view>
 
+#include "core/util/inline_function.hpp"
 #include "portico/http_types.hpp"
 
 namespace portico::pipeline {
@@ -27,7 +27,7 @@ class PendingRequest {
 // X-Request-Id, preformatted as "Name: value\r\n" (header_lines.hpp) — for the connection to
 // write into the response head as they are. They are not in Response::headers (the handler's
 // headers of the same names are dropped): no answer allocates a string for them. The view is
-// valid for the call only.
-using Respond = std::function<void(Response&&, std::string_view core_headers)>;
+// valid for the call only. Move-only, its captures inline (no allocation per request).
+using Respond = util::InlineFunction<void(Response&&, std::string_view core_headers), 64>;
 
 }  // namespace portico::pipeline

@@ -14,7 +14,6 @@
 // revalidation carries the same X-RateLimit-Remaining as the request before it.
 #include <algorithm>
 #include <charconv>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -100,9 +99,8 @@ Problem rate_limited(const RateLimitQuota& quota, const RateLimitDecision& decis
 }
 
 // The partner's quota: its tier from config (unknown tiers as "basic"), its override applied.
-// `warn` is told when the tier is unknown.
-RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity,
-                         const std::function<void()>& warn) {
+// `unknown_tier` is set when the tier is not configured.
+RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity, bool& unknown_tier) {
   RateLimitQuota quota;
   const config::TierConfig* tier = nullptr;
   if (snapshot.config) {
@@ -110,11 +108,11 @@ RateLimitQuota quota_for(const Snapshot& snapshot, const Identity& identity,
     if (auto it = tiers.find(identity.tier); it != tiers.end()) {
       tier = &it->second;
     } else {
-      warn();
+      unknown_tier = true;
       if (auto basic = tiers.find("basic"); basic != tiers.end()) tier = &basic->second;
     }
   } else {
-    warn();
+    unknown_tier = true;
   }
   if (tier) {
     quota.tier = tier->name.empty() ? identity.tier : tier->name;
@@ -140,8 +138,9 @@ class RateLimitStage final : public Stage {
     // The policy answers through a completion (API 2.0): at once for the in-process policies, later
     // for one that asks another server. The key (the identity's partner id) and the quota live in
     // the exchange, which outlives the answer (the completion keeps the request alive).
-    ex.quota_asked =
-        quota_for(ex.snapshot, *identity, [&] { warn_unknown_tier(ex.snapshot, *identity); });
+    bool unknown_tier = false;
+    ex.quota_asked = quota_for(ex.snapshot, *identity, unknown_tier);
+    if (unknown_tier) warn_unknown_tier(ex.snapshot, *identity);
     Completion<Resumption> resume = ex.suspend();
     Completion<RateLimitDecision> answered = ex.completion<RateLimitDecision>(
         [resume](RateLimitDecision&& decision, std::exception_ptr error) {

@@ -17,8 +17,10 @@ bool is_sane_request_id(std::string_view id) {
   return true;
 }
 
-std::string new_request_id() {
-  // A random per-process prefix plus a counter: unique without a CSPRNG call per request.
+namespace {
+
+// A random per-process prefix plus a counter: unique without a CSPRNG call per request.
+void assign_new_request_id(std::string& id) {
   static const std::string prefix = util::random_id("req_", 12);
   static std::atomic<std::uint64_t> counter{0};
   std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
@@ -28,12 +30,23 @@ std::string new_request_id() {
     digits[i] = alphabet[n % 36];
     n /= 36;
   }
-  return prefix + std::string(digits, sizeof digits);
+  id.assign(prefix).append(digits, sizeof digits);
 }
 
-std::string request_id_for(std::optional<std::string_view> from_caller) {
-  if (from_caller && is_sane_request_id(*from_caller)) return std::string(*from_caller);
-  return new_request_id();
+}  // namespace
+
+std::string new_request_id() {
+  std::string id;
+  assign_new_request_id(id);
+  return id;
+}
+
+void assign_request_id(std::string& id, std::optional<std::string_view> from_caller) {
+  if (from_caller && is_sane_request_id(*from_caller)) {
+    id.assign(*from_caller);
+  } else {
+    assign_new_request_id(id);
+  }
 }
 
 }  // namespace portico::pipeline

@@ -16,74 +16,15 @@
 #include <utility>
 
 #include "core/util/bump_arena.hpp"
+#include "core/util/inline_function.hpp"
 
 namespace portico::pipeline {
 
 enum class StageStatus { Continue, Respond, Pending };
 struct Exchange;
 
-class Resumption {
- public:
-  static constexpr std::size_t kCapacity = 256;
-
-  Resumption() noexcept = default;
-  Resumption(std::nullptr_t) noexcept {}  // NOLINT: as std::function
-  template <class F, class Fn = std::decay_t<F>,
-            class = std::enable_if_t<!std::is_same_v<Fn, Resumption> &&
-                                     std::is_invocable_r_v<StageStatus, Fn&, Exchange&>>>
-  Resumption(F&& f) {  // NOLINT: as std::function
-    static_assert(sizeof(Fn) <= kCapacity && alignof(Fn) <= alignof(std::max_align_t),
-                  "a resumption step's captures must fit in Resumption::kCapacity");
-    static_assert(std::is_nothrow_move_constructible_v<Fn>);
-    ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
-    ops_ = &kOps<Fn>;
-  }
-  Resumption(Resumption&& other) noexcept { take(other); }
-  Resumption& operator=(Resumption&& other) noexcept {
-    if (this != &other) {
-      reset();
-      take(other);
-    }
-    return *this;
-  }
-  Resumption& operator=(std::nullptr_t) noexcept {
-    reset();
-    return *this;
-  }
-  Resumption(const Resumption&) = delete;
-  Resumption& operator=(const Resumption&) = delete;
-  ~Resumption() { reset(); }
-
-  explicit operator bool() const noexcept { return ops_ != nullptr; }
-  StageStatus operator()(Exchange& exchange) { return ops_->call(storage_, exchange); }
-
- private:
-  struct Ops {
-    StageStatus (*call)(void*, Exchange&);
-    void (*move)(void* from, void* to) noexcept;
-    void (*destroy)(void*) noexcept;
-  };
-  template <class Fn>
-  static constexpr Ops kOps = {
-      [](void* f, Exchange& exchange) { return (*static_cast<Fn*>(f))(exchange); },
-      [](void* from, void* to) noexcept {
-        ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
-        static_cast<Fn*>(from)->~Fn();
-      },
-      [](void* f) noexcept { static_cast<Fn*>(f)->~Fn(); }};
-
-  void take(Resumption& other) noexcept {
-    if (!other.ops_) return;
-    other.ops_->move(other.storage_, storage_);
-    ops_ = std::exchange(other.ops_, nullptr);
-  }
-  void reset() noexcept {
-    if (ops_) std::exchange(ops_, nullptr)->destroy(storage_);
-  }
-
-  const Ops* ops_ = nullptr;
-  alignas(std::max_align_t) unsigned char storage_[kCapacity];
-};
+// The step an asynchronous stage resumes with (see the top of this file).
+using Resumption = util::InlineFunction<StageStatus(Exchange&), 256>;
 
 // Room for the completions of one request (about 100 bytes each, a few per request); past it,
 // the heap. Used under the request's lock only (stages run one at a time).

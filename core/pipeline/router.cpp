@@ -59,11 +59,16 @@ void Router::add(Route route, const std::string& owner) {
   }
 }
 
-RouteMatch Router::match(std::string_view method, std::string_view path) const {
+RouteMatch Router::match(std::string_view method, std::string_view path,
+                         std::map<std::string, std::string>& params) const {
   RouteMatch result;
-  if (path.empty() || path.front() != '/') return result;
+  auto none = [&] {
+    params.clear();
+    return std::move(result);
+  };
+  if (path.empty() || path.front() != '/') return none();
   const Node* node = &root_;
-  // Walked in place, captures noted on the stack: a match allocates only the params it returns
+  // Walked in place, captures noted on the stack: a match allocates at most the params it sets
   // (a route with more than kInline captures spills to a vector).
   constexpr std::size_t kInline = 8;
   std::pair<const std::string*, std::string_view> inline_captures[kInline];
@@ -85,21 +90,31 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
       ++captures;
       node = node->capture.get();
     } else {
-      return result;
+      return none();
     }
   }
-  if (node->by_method.empty()) return result;
+  if (node->by_method.empty()) return none();
   auto found = node->by_method.find(method);
   if (found == node->by_method.end() && method == "HEAD") found = node->by_method.find("GET");
   if (found == node->by_method.end()) {
     for (const auto& [allowed, entry] : node->by_method) result.allowed_methods.push_back(allowed);
-    return result;
+    return none();
   }
   result.entry = &found->second;
-  for (std::size_t i = 0; i < captures; ++i) {
-    const auto& [name, value] = i < kInline ? inline_captures[i] : more_captures[i - kInline];
-    result.params.emplace(*name, std::string(value));
+  auto capture = [&](std::size_t i) -> const std::pair<const std::string*, std::string_view>& {
+    return i < kInline ? inline_captures[i] : more_captures[i - kInline];
+  };
+  // The same names as the map holds (the last request's, on the same route): values in place.
+  bool same_names = params.size() == captures;
+  for (std::size_t i = 0; same_names && i < captures; ++i) {
+    same_names = params.find(*capture(i).first) != params.end();
   }
+  if (same_names) {
+    for (std::size_t i = 0; i < captures; ++i) params.find(*capture(i).first)->second.assign(capture(i).second);
+    return result;
+  }
+  params.clear();
+  for (std::size_t i = 0; i < captures; ++i) params.emplace(*capture(i).first, capture(i).second);
   return result;
 }
 

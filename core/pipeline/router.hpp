@@ -19,9 +19,8 @@ struct RouteEntry {
 };
 
 struct RouteMatch {
-  const RouteEntry* entry = nullptr;          // set when method and path match
-  std::map<std::string, std::string> params;  // captures
-  std::vector<std::string> allowed_methods;   // when only the path matched
+  const RouteEntry* entry = nullptr;         // set when method and path match
+  std::vector<std::string> allowed_methods;  // when only the path matched
 };
 
 class Router {
@@ -29,7 +28,11 @@ class Router {
   // Throws std::invalid_argument when a route is malformed or the same method+path is added twice
   // (the message names both owners).
   void add(Route route, const std::string& owner);
-  RouteMatch match(std::string_view method, std::string_view path) const;
+  // Sets `params` to the captures when the route matches — in the map's own nodes when it holds
+  // the same names already (a connection's next request on the same route allocates nothing) —
+  // and clears it otherwise.
+  RouteMatch match(std::string_view method, std::string_view path,
+                   std::map<std::string, std::string>& params) const;
   std::vector<const RouteEntry*> entries() const;
 
  private:

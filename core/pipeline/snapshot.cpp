@@ -10,6 +10,7 @@
 
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
+#include "core/util/recycling_allocator.hpp"
 
 namespace portico::pipeline {
 
@@ -42,9 +43,11 @@ void drop_core_headers(HeaderList& headers) {
 
 class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
  public:
-  InFlight(std::shared_ptr<const Snapshot> snapshot, Request request, Respond respond)
+  InFlight(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<Request> request,
+           Respond respond)
       : snapshot_(std::move(snapshot)),
-        request_(std::move(request)),
+        request_owner_(std::move(request)),
+        request_(*request_owner_),
         respond_(std::move(respond)),
         exchange_{.request = request_,
                   .snapshot = *snapshot_,
@@ -66,7 +69,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     // (finish()), so it does not keep the request alive forever.
     exchange_.cancel = std::shared_ptr<CancelState>(shared_from_this(), &cancel_state_);
     if (request_.request_id.empty()) {
-      request_.request_id = request_id_for(request_.header("X-Request-Id"));
+      assign_request_id(request_.request_id, request_.header("X-Request-Id"));
     }
     exchange_.suspend = [this] {
       auto self = shared_from_this();  // alive: a stage of ours is running
@@ -82,7 +85,6 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
   void client_gone() override { abandon(client_closed_problem()); }
   void timed_out() override { abandon(handler_timeout_problem()); }
 
-  Request& request() { return request_; }
 
  private:
   // Whether the stage (or resumption step) running now has been answered already.
@@ -218,7 +220,8 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
   }
 
   std::shared_ptr<const Snapshot> snapshot_;
-  Request request_;
+  std::shared_ptr<Request> request_owner_;  // the connection's, reused once this one lets go
+  Request& request_;
   Respond respond_;
   CancelState cancel_state_;  // before exchange_, which points at it
   Exchange exchange_;
@@ -239,9 +242,10 @@ const config::SecurityConfig& security_settings(const Snapshot& snapshot) {
 }
 
 std::shared_ptr<PendingRequest> start_request(std::shared_ptr<const Snapshot> snapshot,
-                                              Request request, Respond respond) {
-  auto flight = std::make_shared<InFlight>(std::move(snapshot), std::move(request),
-                                           std::move(respond));
+                                              std::shared_ptr<Request> request, Respond respond) {
+  auto flight = std::allocate_shared<InFlight>(util::RecyclingAllocator<InFlight>(),
+                                               std::move(snapshot), std::move(request),
+                                               std::move(respond));
   flight->begin();
   return flight;
 }
@@ -251,15 +255,16 @@ Response Snapshot::handle(Request& request) const {
   auto answered = answer.get_future();
   // Not owned: this call waits until the request is answered.
   std::shared_ptr<const Snapshot> self(std::shared_ptr<const Snapshot>(), this);
+  auto owned = std::make_shared<Request>(std::move(request));
   auto flight = std::make_shared<InFlight>(
-      self, std::move(request), [&answer](Response&& response, std::string_view core_headers) {
+      self, owned, [&answer](Response&& response, std::string_view core_headers) {
         // The caller gets one Response: the gateway's lines become headers of it again.
         HeaderLines::append_to(response.headers, core_headers);
         answer.set_value(std::move(response));
       });
   flight->begin();
   Response response = answered.get();
-  request = std::move(flight->request());
+  request = std::move(*owned);
   return response;
 }
 

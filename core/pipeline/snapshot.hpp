@@ -70,8 +70,10 @@ struct Snapshot {
 // Runs the partner pipeline on `request` without ever blocking the calling thread. The snapshot
 // is kept until the request is answered: a reload waits for it exactly as for a synchronous one.
 // Always sets X-Request-Id; reports the outcome to `usage` and to `observer`.
+// The request is shared with the caller, which may fill it again for its next request once it
+// holds the only reference (its strings keep their memory: HttpServer's connections do).
 std::shared_ptr<PendingRequest> start_request(std::shared_ptr<const Snapshot> snapshot,
-                                              Request request, Respond respond);
+                                              std::shared_ptr<Request> request, Respond respond);
 
 // The [security] settings of the snapshot's config, or the defaults when it has none (tests).
 const config::SecurityConfig& security_settings(const Snapshot& snapshot);

@@ -17,7 +17,8 @@ class RouteStage final : public Stage {
  public:
   std::string_view name() const override { return "route"; }
   StageStatus run(Exchange& ex) const override {
-    RouteMatch match = ex.snapshot.router.match(ex.request.method, ex.request.path);
+    RouteMatch match =
+        ex.snapshot.router.match(ex.request.method, ex.request.path, ex.request.path_params);
     if (!match.entry) {
       if (!match.allowed_methods.empty()) {
         throw ProblemError(method_not_allowed(ex.request.method, match.allowed_methods));
@@ -25,7 +26,6 @@ class RouteStage final : public Stage {
       throw ProblemError(route_not_found(ex.request.method, ex.request.path));
     }
     ex.route = match.entry;
-    ex.request.path_params = std::move(match.params);
     return StageStatus::Continue;
   }
 };

@@ -33,11 +33,11 @@ class Server {
     options.listen = {"127.0.0.1", 0};
     server_ = std::make_unique<HttpServer>(
         std::vector<boost::asio::io_context*>{&io_}, std::move(options),
-        [this](Request&& request, pipeline::Respond respond) {
+        [this](std::shared_ptr<Request> request, pipeline::Respond respond) {
           Response response;
           response.status = 200;
           response.content_type = "text/plain";
-          response.body = body_for_(request.path);
+          response.body = body_for_(request->path);
           respond(std::move(response), "X-Core: yes\r\n");
           return std::shared_ptr<pipeline::PendingRequest>();
         });

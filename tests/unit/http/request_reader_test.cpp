@@ -27,7 +27,7 @@ Read read(const std::string& bytes) {
   out.step = reader.read_header(buffer);
   if (out.step == ReadStep::done) out.step = reader.read_body(buffer);
   out.problem = reader.problem();
-  if (out.step == ReadStep::done) out.request = reader.take_request("192.0.2.1", 64);
+  if (out.step == ReadStep::done) reader.take_request(out.request.emplace(), "192.0.2.1", 64);
   out.rest.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
   return out;
 }
@@ -159,7 +159,9 @@ TEST(RequestReader, ReadersOfOneConnectionShareAFieldArena) {
     RequestReader reader(16 << 10, 1 << 20, &scratch, &arena);
     EXPECT_EQ(reader.read_header(buffer), ReadStep::done);
     EXPECT_EQ(reader.read_body(buffer), ReadStep::done);
-    return reader.take_request("192.0.2.1", 64);
+    Request request;
+    reader.take_request(request, "192.0.2.1", 64);
+    return request;
   };
   for (int i = 0; i < 3; ++i) {
     Request r = read_with_arena("GET /v1/products/prod_00000" + std::to_string(i) +
@@ -176,6 +178,45 @@ TEST(RequestReader, ReadersOfOneConnectionShareAFieldArena) {
   ASSERT_TRUE(r.header("X-Two"));
   EXPECT_EQ(*r.header("X-Two"), big);
   EXPECT_EQ(r.path, "/big");
+}
+
+// A connection fills one Request again for each request: what the last one had and this one has
+// not (a query, headers, a body, the id and identity the pipeline set) is gone, and a request
+// like the last one reuses the memory of its strings.
+TEST(RequestReader, ARequestFilledAgainKeepsNothingOfTheLastOne) {
+  auto fill = [](Request& into, const std::string& bytes) {
+    boost::beast::flat_buffer buffer;
+    auto space = buffer.prepare(bytes.size());
+    std::memcpy(space.data(), bytes.data(), bytes.size());
+    buffer.commit(bytes.size());
+    RequestReader reader(16 << 10, 1 << 20);
+    ASSERT_EQ(reader.read_header(buffer), ReadStep::done);
+    ASSERT_EQ(reader.read_body(buffer), ReadStep::done);
+    reader.take_request(into, "192.0.2.1", 64);
+  };
+  Request r;
+  fill(r, "POST /v1/orders?dry_run=true HTTP/1.1\r\nHost: gw\r\nX-API-Key: pk_test_a_long_key_value\r\n"
+          "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(r.query, "dry_run=true");
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(r.headers.size(), 4u);
+  r.request_id = "req_from_the_pipeline";
+  r.identity = std::make_shared<Identity>();
+  const char* key_memory = r.headers[1].second.data();
+
+  fill(r, "GET /v1/products/p1 HTTP/1.1\r\nHost: gw\r\nX-API-Key: pk_test_another_long_key\r\n\r\n");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.target, "/v1/products/p1");
+  EXPECT_EQ(r.path, "/v1/products/p1");
+  EXPECT_EQ(r.query, "");
+  EXPECT_EQ(r.body, "");
+  ASSERT_EQ(r.headers.size(), 2u);
+  EXPECT_EQ(*r.header("X-API-Key"), "pk_test_another_long_key");
+  EXPECT_FALSE(r.header("Content-Type"));
+  EXPECT_EQ(r.headers[1].second.data(), key_memory);  // the value went where the last one was
+  EXPECT_EQ(r.request_id, "");
+  EXPECT_EQ(r.identity, nullptr);
+  EXPECT_EQ(r.client_ip, "192.0.2.1");
 }
 
 TEST(FieldArena, HandsOutItsBufferThenTheHeapAndStartsOverOnReset) {

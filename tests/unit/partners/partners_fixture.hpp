@@ -91,7 +91,7 @@ class AdminRoutesTest : public PartnersTest {
     request.query = q == std::string::npos ? "" : target.substr(q + 1);
     request.body = body;
     request.request_id = "req_test";
-    auto match = router.match(request.method, request.path);
+    auto match = router.match(request.method, request.path, request.path_params);
     if (!match.entry) {
       return pipeline::problem_response(
           match.allowed_methods.empty()
@@ -100,7 +100,6 @@ class AdminRoutesTest : public PartnersTest {
           request.request_id);
     }
     EXPECT_TRUE(match.entry->route.authenticated) << "admin routes are behind the admin token";
-    request.path_params = match.params;
     try {
       return match.entry->route.handler(request);
     } catch (const ProblemError& e) {

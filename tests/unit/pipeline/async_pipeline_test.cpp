@@ -199,7 +199,7 @@ struct ParkedRequest {
     Request request;
     request.method = "GET";
     request.path = "/slow";
-    pending = start_request(shared, std::move(request), answers.respond());
+    pending = start_request(shared, std::make_shared<Request>(std::move(request)), answers.respond());
     reply = parked.get_future().get();
   }
 };
@@ -245,7 +245,7 @@ TEST_F(AsyncPipeline, AnAnswerRacingTheTimeoutGivesExactlyOneResponse) {
     Request request;
     request.method = "GET";
     request.path = "/race";
-    auto pending = start_request(shared, std::move(request), answers.respond());
+    auto pending = start_request(shared, std::make_shared<Request>(std::move(request)), answers.respond());
     pending->timed_out();
     for (int wait = 0; wait < 1000 && answers.count() == 0; ++wait) std::this_thread::sleep_for(1ms);
     std::this_thread::sleep_for(std::chrono::microseconds(200));

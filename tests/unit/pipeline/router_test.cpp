@@ -15,52 +15,57 @@ Route make(std::string method, std::string path) {
 
 TEST(Router, MatchesLiteralAndCaptureSegments) {
   Router router;
+  std::map<std::string, std::string> params;
   router.add(make("GET", "/v1/products"), "products");
   router.add(make("GET", "/v1/products/{id}"), "products");
   router.add(make("GET", "/v1/products/{id}/inventory"), "products");
 
-  auto list = router.match("GET", "/v1/products");
+  auto list = router.match("GET", "/v1/products", params);
   ASSERT_NE(list.entry, nullptr);
   EXPECT_EQ(list.entry->route.path, "/v1/products");
 
-  auto one = router.match("GET", "/v1/products/prod_42/inventory");
+  auto one = router.match("GET", "/v1/products/prod_42/inventory", params);
   ASSERT_NE(one.entry, nullptr);
   EXPECT_EQ(one.entry->route.path, "/v1/products/{id}/inventory");
-  EXPECT_EQ(one.params.at("id"), "prod_42");
+  EXPECT_EQ(params.at("id"), "prod_42");
 }
 
 TEST(Router, LiteralSegmentWinsOverCapture) {
   Router router;
+  std::map<std::string, std::string> params;
   router.add(make("GET", "/v1/orders/{id}"), "orders");
   router.add(make("GET", "/v1/orders/export"), "orders");
-  EXPECT_EQ(router.match("GET", "/v1/orders/export").entry->route.path, "/v1/orders/export");
-  EXPECT_EQ(router.match("GET", "/v1/orders/ord_1").entry->route.path, "/v1/orders/{id}");
+  EXPECT_EQ(router.match("GET", "/v1/orders/export", params).entry->route.path, "/v1/orders/export");
+  EXPECT_EQ(router.match("GET", "/v1/orders/ord_1", params).entry->route.path, "/v1/orders/{id}");
 }
 
 TEST(Router, UnknownPathMatchesNothing) {
   Router router;
+  std::map<std::string, std::string> params;
   router.add(make("GET", "/v1/products/{id}"), "products");
-  auto m = router.match("GET", "/v1/nothing");
+  auto m = router.match("GET", "/v1/nothing", params);
   EXPECT_EQ(m.entry, nullptr);
   EXPECT_TRUE(m.allowed_methods.empty());
-  EXPECT_EQ(router.match("GET", "/v1/products/").entry, nullptr);  // empty capture
-  EXPECT_EQ(router.match("GET", "/v1/products/a/b").entry, nullptr);
-  EXPECT_EQ(router.match("GET", "no-slash").entry, nullptr);
+  EXPECT_EQ(router.match("GET", "/v1/products/", params).entry, nullptr);  // empty capture
+  EXPECT_EQ(router.match("GET", "/v1/products/a/b", params).entry, nullptr);
+  EXPECT_EQ(router.match("GET", "no-slash", params).entry, nullptr);
 }
 
 TEST(Router, KnownPathWrongMethodListsAllowedMethods) {
   Router router;
+  std::map<std::string, std::string> params;
   router.add(make("GET", "/v1/orders"), "orders");
   router.add(make("POST", "/v1/orders"), "orders");
-  auto m = router.match("DELETE", "/v1/orders");
+  auto m = router.match("DELETE", "/v1/orders", params);
   EXPECT_EQ(m.entry, nullptr);
   EXPECT_EQ(m.allowed_methods, (std::vector<std::string>{"GET", "POST"}));
 }
 
 TEST(Router, HeadFallsBackToGet) {
   Router router;
+  std::map<std::string, std::string> params;
   router.add(make("GET", "/healthz"), "core");
-  EXPECT_NE(router.match("HEAD", "/healthz").entry, nullptr);
+  EXPECT_NE(router.match("HEAD", "/healthz", params).entry, nullptr);
 }
 
 TEST(Router, DuplicateRouteNamesBothOwners) {
@@ -82,6 +87,27 @@ TEST(Router, MalformedRoutesAreRefused) {
   EXPECT_THROW(router.add(no_handler, "p"), std::invalid_argument);
   router.add(make("GET", "/v1/a/{id}"), "p");
   EXPECT_THROW(router.add(make("GET", "/v1/a/{other}/b"), "p"), std::invalid_argument);
+}
+
+TEST(Router, SetsTheCapturesInTheMapItIsGivenAndClearsItWhenNothingMatches) {
+  Router router;
+  router.add(make("GET", "/v1/warehouses/{wid}/products/{id}"), "products");
+  std::map<std::string, std::string> params;
+  ASSERT_NE(router.match("GET", "/v1/warehouses/w1/products/p1", params).entry, nullptr);
+  EXPECT_EQ(params, (std::map<std::string, std::string>{{"id", "p1"}, {"wid", "w1"}}));
+  // The same route again: the values change in the nodes the map already has.
+  const std::string* id_value = &params.at("id");
+  ASSERT_NE(router.match("GET", "/v1/warehouses/w2/products/a-much-longer-product-id", params).entry,
+            nullptr);
+  EXPECT_EQ(params, (std::map<std::string, std::string>{{"id", "a-much-longer-product-id"},
+                                                         {"wid", "w2"}}));
+  EXPECT_EQ(&params.at("id"), id_value);
+  // Other names replace the old ones; no match leaves none.
+  router.add(make("GET", "/v1/orders/{order}"), "orders");
+  ASSERT_NE(router.match("GET", "/v1/orders/o1", params).entry, nullptr);
+  EXPECT_EQ(params, (std::map<std::string, std::string>{{"order", "o1"}}));
+  EXPECT_EQ(router.match("GET", "/v1/nothing", params).entry, nullptr);
+  EXPECT_TRUE(params.empty());
 }
 
 }  // namespace

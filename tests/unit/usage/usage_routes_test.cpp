@@ -55,13 +55,12 @@ class UsageRoutesTest : public ::testing::Test {
   }
 
   Response admin_get(const std::string& path, const std::string& query = "") {
-    auto match = admin.match("GET", path);
-    EXPECT_TRUE(match.entry);
     Request r;
+    auto match = admin.match("GET", path, r.path_params);
+    EXPECT_TRUE(match.entry);
     r.method = "GET";
     r.path = path;
     r.query = query;
-    r.path_params = match.params;
     try {
       return match.entry->route.handler(r);
     } catch (const ProblemError& e) {
