@@ -76,15 +76,16 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 }  // namespace
 
-WireResponse to_wire_response(Response&& res, unsigned version, bool head_request,
+WireResponse to_wire_response(Answer&& answer, unsigned version, bool head_request,
                               bool keep_alive, std::string_view core_headers) {
   WireResponse out;
-  write_wire_response(std::move(res), core_headers, version, head_request, keep_alive, out);
+  write_wire_response(std::move(answer), core_headers, version, head_request, keep_alive, out);
   return out;
 }
 
-void write_wire_response(Response&& res, std::string_view core_headers, unsigned version,
+void write_wire_response(Answer&& answer, std::string_view core_headers, unsigned version,
                          bool head_request, bool keep_alive, WireResponse& out) {
+  const Response& res = answer.response();
   const bool bodyless =
       res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
   std::string& head = out.head;
@@ -103,7 +104,13 @@ void write_wire_response(Response&& res, std::string_view core_headers, unsigned
   if (version != 10 && !keep_alive) head.append("Connection: close\r\n");
   head.append("\r\n");
   out.body.clear();
-  if (!bodyless && !head_request) out.body = std::move(res.body);
+  out.shared.reset();
+  if (bodyless || head_request) return;
+  if (answer.shared()) {
+    out.shared = answer.shared();
+  } else {
+    out.body = std::move(answer.own().body);
+  }
 }
 
 }  // namespace portico::http

@@ -155,9 +155,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void reply_and_close(const Problem& problem) {
     std::string id = pipeline::new_request_id();
-    Response response = pipeline::problem_response(problem, id);
-    write_wire_response(std::move(response), "X-Request-Id: " + id + "\r\n", 11, false, false,
-                        response_);
+    write_wire_response(pipeline::problem_response(problem, id), "X-Request-Id: " + id + "\r\n", 11,
+                        false, false, response_);
     write(false);
   }
 
@@ -181,24 +180,24 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     dispatching_.store(true, std::memory_order_release);
     auto pending = server_->handler(
         request_,
-        [self, dispatching_thread](Response&& response, std::string_view core_headers) {
+        [self, dispatching_thread](Answer&& answer, std::string_view core_headers) {
           if (self->dispatching_.load(std::memory_order_acquire) &&
               std::this_thread::get_id() == dispatching_thread) {
-            self->answered_at_once_ = std::move(response);
+            self->answered_at_once_ = std::move(answer);
             self->core_headers_.assign(core_headers);  // keeps its capacity: no allocation
             return;
           }
           asio::post(tcp_layer(self->stream_).get_executor(),
-                     [self, response = std::move(response),
+                     [self, answer = std::move(answer),
                       core = std::string(core_headers)]() mutable {
-                       self->respond(std::move(response), core);
+                       self->respond(std::move(answer), core);
                      });
         });
     dispatching_.store(false, std::memory_order_release);
     if (answered_at_once_) {
-      Response response = std::move(*answered_at_once_);
+      Answer answer = std::move(*answered_at_once_);
       answered_at_once_.reset();
-      return respond(std::move(response), core_headers_);
+      return respond(std::move(answer), core_headers_);
     }
     if (!pending) return close();  // a handler that neither answered nor can be told anything
     pending_ = std::move(pending);
@@ -239,7 +238,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         });
   }
 
-  void respond(Response&& response, std::string_view core_headers) {
+  void respond(Answer&& answer, std::string_view core_headers) {
     pending_.reset();
     handler_timer_.cancel();
     if (closed_) return;
@@ -248,7 +247,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       tcp_layer(stream_).cancel(ignored);  // ends the watch; the write is not affected
     }
     const bool keep_alive = keep_alive_ && !server_->draining;
-    write_wire_response(std::move(response), core_headers, version_, head_, keep_alive, response_);
+    write_wire_response(std::move(answer), core_headers, version_, head_, keep_alive, response_);
     write(keep_alive);
   }
 
@@ -284,13 +283,13 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::size_t sent = 0;
     if (send_at_once_) {
       const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
-                                                      asio::buffer(response_.body)};
+                                                      asio::buffer(response_.body_bytes())};
       beast::error_code ec;
       sent = tcp_layer(stream_).write_some(buffers, ec);  // non-blocking: see start()
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
         return written(ec, keep_alive);
       }
-      if (sent == response_.head.size() + response_.body.size()) {
+      if (sent == response_.head.size() + response_.body_bytes().size()) {
         return written({}, keep_alive, /*at_once=*/true);
       }
     }
@@ -299,7 +298,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void write_rest(std::size_t sent, bool keep_alive) {
     const auto head = asio::buffer(response_.head);
-    const auto body = asio::buffer(response_.body);
+    const auto body = asio::buffer(response_.body_bytes());
     const std::array<asio::const_buffer, 2> buffers{
         head + std::min(sent, head.size()), body + (sent > head.size() ? sent - head.size() : 0)};
     expires_after(options().idle_timeout);
@@ -312,6 +311,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
     response_.body = std::string();  // the head keeps its capacity for the next one
+    response_.shared.reset();
     if (ec) return close();
     if (!keep_alive) return linger_then_close();
     // A pipelined request already buffered would be answered inside this call, and the next
@@ -377,7 +377,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::steady_timer handler_timer_;
   std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
   std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
-  std::optional<Response> answered_at_once_;
+  std::optional<Answer> answered_at_once_;
   std::string core_headers_;  // the lines that came with answered_at_once_
   bool keep_alive_ = true;
   bool head_ = false;

@@ -14,6 +14,18 @@
 
 namespace portico::pipeline {
 
+// The headers the gateway writes itself, from its HeaderLines: a handler's header of one of these
+// names is dropped from its answer, so none appears twice.
+inline bool is_gateway_header(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"X-Request-Id", "RateLimit-Policy", "RateLimit",
+                                                "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                                "X-RateLimit-Reset"};
+  for (auto gateway : kNames) {
+    if (name.size() == gateway.size() && iequals(name, gateway)) return true;
+  }
+  return false;
+}
+
 class HeaderLines {
  public:
   // CR and LF in either part become spaces, as in every header the connection writes: no value

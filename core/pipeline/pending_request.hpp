@@ -28,6 +28,6 @@ class PendingRequest {
 // write into the response head as they are. They are not in Response::headers (the handler's
 // headers of the same names are dropped): no answer allocates a string for them. The view is
 // valid for the call only. Move-only, its captures inline (no allocation per request).
-using Respond = util::InlineFunction<void(Response&&, std::string_view core_headers), 64>;
+using Respond = util::InlineFunction<void(Answer&&, std::string_view core_headers), 64>;
 
 }  // namespace portico::pipeline

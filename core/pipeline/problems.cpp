@@ -2,8 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <memory>
+#include <vector>
 
+#include "core/util/recycling_allocator.hpp"
 #include "portico/database.hpp"
 
 namespace portico::pipeline {
@@ -47,13 +51,29 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
   return true;
 }
 
-// The problem's body and status, with `headers` (the problem's own, copied or moved by the caller).
-Response render_problem(const Problem& problem, std::string_view request_id, HeaderList headers) {
-  Response response;
+// The problem's status, headers and body into `response`, written over what it held (its strings
+// keep their memory): the problem's headers, a later one of a name replacing an earlier one.
+void render_problem(const Problem& problem, std::string_view request_id, Response& response) {
   response.status = problem.status;
-  response.content_type = "application/problem+json";
-  for (auto& [name, value] : headers) response.set_header(std::move(name), std::move(value));
-  if (render_plain(problem, request_id, response.body)) return response;
+  response.content_type.assign("application/problem+json");
+  HeaderList& headers = response.headers;
+  std::size_t count = 0;
+  for (const auto& [name, value] : problem.headers) {
+    auto same = std::find_if(headers.begin(), headers.begin() + static_cast<std::ptrdiff_t>(count),
+                             [&](const auto& header) { return iequals(header.first, name); });
+    if (same != headers.begin() + static_cast<std::ptrdiff_t>(count)) {
+      same->second.assign(value);
+    } else if (count < headers.size()) {
+      headers[count].first.assign(name);
+      headers[count++].second.assign(value);
+    } else {
+      headers.emplace_back(name, value);
+      ++count;
+    }
+  }
+  headers.resize(count);
+  response.body.clear();
+  if (render_plain(problem, request_id, response.body)) return;
   nlohmann::json body = {
       {"type", "urn:portico:problem:" + problem.code},
       {"title", problem.title},
@@ -68,18 +88,59 @@ Response render_problem(const Problem& problem, std::string_view request_id, Hea
       errors.push_back({{"field", e.field}, {"message", e.message}});
   }
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return response;
 }
+
+// Responses kept by each thread for problem_answer: up to kKept, with their memory.
+class ResponsePool {
+ public:
+  static constexpr std::size_t kKept = 16;
+  ~ResponsePool() {
+    gone_ = true;
+    for (Response* response : kept_) delete response;
+  }
+  Response* take() {
+    if (kept_.empty()) return new Response;
+    Response* response = kept_.back();
+    kept_.pop_back();
+    return response;
+  }
+  void give_back(Response* response) noexcept {
+    if (gone_ || kept_.size() >= kKept) {
+      delete response;
+      return;
+    }
+    kept_.push_back(response);  // within the capacity reserved below: no allocation, no throw
+  }
+  static ResponsePool& this_thread() {
+    thread_local ResponsePool pool;
+    return pool;
+  }
+
+ private:
+  ResponsePool() { kept_.reserve(kKept); }
+  std::vector<Response*> kept_;
+  bool gone_ = false;  // the thread is ending: what is let go of from now on is deleted
+};
+
+struct GiveBack {
+  void operator()(Response* response) const noexcept {
+    ResponsePool::this_thread().give_back(response);
+  }
+};
 
 }  // namespace
 
 Response problem_response(const Problem& problem, std::string_view request_id) {
-  return render_problem(problem, request_id, problem.headers);
+  Response response;
+  render_problem(problem, request_id, response);
+  return response;
 }
 
-Response problem_response(Problem&& problem, std::string_view request_id) {
-  HeaderList headers = std::move(problem.headers);
-  return render_problem(problem, request_id, std::move(headers));
+Answer problem_answer(const Problem& problem, std::string_view request_id) {
+  std::shared_ptr<Response> response(ResponsePool::this_thread().take(), GiveBack{},
+                                     util::RecyclingAllocator<Response>());
+  render_problem(problem, request_id, *response);
+  return SharedResponse(std::move(response));
 }
 
 Problem route_not_found(std::string_view method, std::string_view path) {

@@ -14,8 +14,10 @@ namespace portico::pipeline {
 
 // Body members: type, title, status, detail, code, request_id (+ errors when present).
 Response problem_response(const Problem& problem, std::string_view request_id);
-// The same, taking the problem's headers instead of copying them.
-Response problem_response(Problem&& problem, std::string_view request_id);
+// The same answer, written into a response the thread reuses: a shared one that goes back to the
+// pool of the thread that lets go of it last (once the connection has sent it), keeping its
+// strings' memory, so that the next problem — the 401 of a flood of bad keys — allocates nothing.
+Answer problem_answer(const Problem& problem, std::string_view request_id);
 
 Problem route_not_found(std::string_view method, std::string_view path);
 Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed);

@@ -4,6 +4,7 @@
 // whichever comes first: the pipeline's answer, the client leaving, or the handler timeout.
 #include "core/pipeline/snapshot.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -26,19 +27,13 @@ void report_usage(const Snapshot& snapshot, const Exchange& exchange, const Resp
 }
 
 // The gateway's own headers are written from the exchange's lines: a handler's header of one of
-// those names is dropped (it used to be overwritten), so none appears twice.
-bool is_core_header(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"X-Request-Id", "RateLimit-Policy", "RateLimit",
-                                                "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                                                "X-RateLimit-Reset"};
-  for (auto core : kNames) {
-    if (name.size() == core.size() && iequals(name, core)) return true;
-  }
-  return false;
-}
-
-void drop_core_headers(HeaderList& headers) {
-  std::erase_if(headers, [](const auto& header) { return is_core_header(header.first); });
+// those names is dropped (it used to be overwritten), so none appears twice. A shared answer is
+// copied first — only when it has one (a cache's answer is made without them).
+void drop_gateway_headers(Answer& answer) {
+  const auto& headers = answer.response().headers;
+  const auto is_gateway = [](const auto& header) { return is_gateway_header(header.first); };
+  if (std::none_of(headers.begin(), headers.end(), is_gateway)) return;
+  std::erase_if(answer.own().headers, is_gateway);
 }
 
 class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
@@ -109,7 +104,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
         if (status == StageStatus::Respond || next_stage_ >= snapshot_->stages.size()) {
           return finish(exchange_.response
                             ? std::move(*exchange_.response)
-                            : problem_response(internal_error(), request_.request_id));
+                            : problem_answer(internal_error(), request_.request_id));
         }
         const Stage& stage = *snapshot_->stages[next_stage_++];
         phase_.store(running, std::memory_order_release);
@@ -125,13 +120,13 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     try {
       std::rethrow_exception(std::move(error));
     } catch (const ProblemError& e) {
-      finish(problem_response(e.problem(), request_.request_id));
+      finish(problem_answer(e.problem(), request_.request_id));
     } catch (const std::exception& e) {
       if (snapshot_->on_internal_error) snapshot_->on_internal_error(request_, e.what());
-      finish(problem_response(error_problem(e), request_.request_id));
+      finish(problem_answer(error_problem(e), request_.request_id));
     } catch (...) {
       if (snapshot_->on_internal_error) snapshot_->on_internal_error(request_, "unknown exception");
-      finish(problem_response(internal_error(), request_.request_id));
+      finish(problem_answer(internal_error(), request_.request_id));
     }
   }
 
@@ -177,15 +172,17 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     std::lock_guard lock(mutex_);
     if (finished_) return;
     exchange_.cancel->cancel();
-    finish(problem_response(why, request_.request_id));
+    finish(problem_answer(why, request_.request_id));
   }
 
   // Once per request, under mutex_: the headers every response carries, then usage, metrics and
   // the access line, then the answer to the connection.
-  void finish(Response response) {
+  void finish(Answer answer) {
     if (finished_) return;
     finished_ = true;
     const Snapshot& snapshot = *snapshot_;
+    drop_gateway_headers(answer);
+    const Response& response = answer.response();
     // The stages that ran, last first (the rate limit's header lines and its 304 refund).
     for (std::size_t i = std::min(next_stage_, snapshot.stages.size()); i-- > 0;) {
       try {
@@ -198,7 +195,6 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
       }
     }
     exchange_.core_headers.add("X-Request-Id", request_.request_id);
-    drop_core_headers(response.headers);
     try {
       report_usage(snapshot, exchange_, response);
     } catch (const std::exception& error) {
@@ -215,7 +211,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
       }
     }
     Respond respond = std::move(respond_);
-    respond(std::move(response), exchange_.core_headers.view());
+    respond(std::move(answer), exchange_.core_headers.view());
     exchange_.cancel.reset();  // see begin(); completions still out hold their own pointer
   }
 
@@ -257,8 +253,9 @@ Response Snapshot::handle(Request& request) const {
   std::shared_ptr<const Snapshot> self(std::shared_ptr<const Snapshot>(), this);
   auto owned = std::make_shared<Request>(std::move(request));
   auto flight = std::make_shared<InFlight>(
-      self, owned, [&answer](Response&& response, std::string_view core_headers) {
+      self, owned, [&answer](Answer&& answered, std::string_view core_headers) {
         // The caller gets one Response: the gateway's lines become headers of it again.
+        Response response = std::move(answered).take();
         HeaderLines::append_to(response.headers, core_headers);
         answer.set_value(std::move(response));
       });

@@ -28,7 +28,7 @@ struct Exchange {
   Request& request;
   const Snapshot& snapshot;
   const RouteEntry* route = nullptr;
-  std::optional<Response> response;  // set by the stage that finishes the request
+  std::optional<Answer> response;  // set by the stage that finishes the request
   // What the tier rate limit counted for this request; its after-response hook turns it into the
   // RateLimit-* headers (and gives a 304 back).
   struct Counted {

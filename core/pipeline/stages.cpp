@@ -89,14 +89,19 @@ class AuthenticateStage final : public Stage {
       case AuthResult::Outcome::authenticated:
         ex.request.identity = std::move(result.identity);
         return StageStatus::Continue;
-      case AuthResult::Outcome::rejected:
-        if (result.problem.status == 401) {
-          if (result.problem.headers.empty()) {
-            result.problem.headers.emplace_back("WWW-Authenticate", kChallenge);
-          }
+      case AuthResult::Outcome::rejected: {
+        if (!result.problem) {  // a result made without the factories
           failed(ex);
+          return refuse(ex, unauthenticated("The credentials were refused."));
         }
-        return refuse(ex, std::move(result.problem));
+        const Problem& problem = *result.problem;
+        if (problem.status != 401) return refuse(ex, problem);
+        failed(ex);
+        if (!problem.headers.empty()) return refuse(ex, problem);
+        Problem challenged = problem;  // a scheme that named no challenge gets the gateway's
+        challenged.headers.emplace_back("WWW-Authenticate", kChallenge);
+        return refuse(ex, challenged);
+      }
     }
     return ask(ex, index + 1);
   }
@@ -104,8 +109,8 @@ class AuthenticateStage final : public Stage {
   // The answer to a refused request, given rather than thrown: the 401 path is the one a flood of
   // bad keys takes, and an exception per request costs more than the rest of it. The same answer
   // the pipeline renders from a thrown ProblemError.
-  static StageStatus refuse(Exchange& ex, Problem&& problem) {
-    ex.response = problem_response(std::move(problem), ex.request.request_id);
+  static StageStatus refuse(Exchange& ex, const Problem& problem) {
+    ex.response = problem_answer(problem, ex.request.request_id);
     return StageStatus::Respond;
   }
 
@@ -146,11 +151,11 @@ class HandlerStage final : public Stage {
       return StageStatus::Respond;
     }
     Completion<Resumption> resume = ex.suspend();
-    Reply reply = ex.completion<Response>(
-        [resume](Response&& response, std::exception_ptr error) {
+    Reply reply = ex.completion<Answer>(
+        [resume](Answer&& answer, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
-          resume([response = std::move(response)](Exchange& ex) mutable {
-            ex.response = std::move(response);
+          resume([answer = std::move(answer)](Exchange& ex) mutable {
+            ex.response = std::move(answer);
             return StageStatus::Respond;
           });
         });
@@ -189,9 +194,9 @@ Response call_route_and_wait(const Route& route, const Request& request,
   auto answer = std::make_shared<std::promise<Response>>();
   auto answered = answer->get_future();
   route.async_handler(request, Reply(
-                                   [answer](Response&& response, std::exception_ptr error) {
+                                   [answer](Answer&& given, std::exception_ptr error) {
                                      if (error) return answer->set_exception(std::move(error));
-                                     answer->set_value(std::move(response));
+                                     answer->set_value(std::move(given).take());
                                    },
                                    cancel));
   if (answered.wait_for(timeout) != std::future_status::ready) {

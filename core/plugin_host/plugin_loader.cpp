@@ -135,6 +135,15 @@ std::string text_or(const char* text, const char* fallback) {
   return text ? text : fallback;
 }
 
+// What each major version asks of a plugin built for the one before (docs/plugins.md, "Moving to
+// API N.0"), for the refusal of an older plugin.
+constexpr std::pair<unsigned, const char*> kMajorChanges[] = {
+    {2, "route handlers run on the worker pool unless Route::run_on says io_thread; a Host must "
+        "offer workers()"},
+    {3, "a Reply takes an Answer, which a Response or a SharedResponse converts to; "
+        "AuthResult::problem is a shared pointer"},
+};
+
 // Checks the descriptor in the order its layout guarantees: the first three members are stable
 // across API versions, so name and version are only read once the major version matched.
 PluginDescriptor checked_descriptor(const std::filesystem::path& file,
@@ -145,15 +154,19 @@ PluginDescriptor checked_descriptor(const std::filesystem::path& file,
   const auto& abi = library.get<const portico_plugin_abi>(kDescriptorSymbol);
   const std::string theirs = std::to_string(abi.api_major) + "." + std::to_string(abi.api_minor);
   const std::string ours = std::to_string(kPluginApiMajor) + "." + std::to_string(kPluginApiMinor);
-  if (abi.api_major == 1 && kPluginApiMajor == 2) {
-    // The one major change so far: say what the author has to do.
-    throw PluginLoadError(
-        file, "plugin '" + text_or(abi.name, "?") + "' is built for plugin API " + theirs +
-                  "; this core speaks " + ours +
-                  ": rebuild it against the " + ours +
-                  " SDK (route handlers now run on the worker pool "
-                  "unless Route::run_on says io_thread; a Host must offer workers()) — see "
-                  "docs/plugins.md, \"Moving to API 2.0\"");
+  if (abi.api_major >= 1 && abi.api_major < kPluginApiMajor) {
+    // An older major: say what the author has to change, for every major since theirs.
+    std::string changes, sections;
+    for (const auto& [major, change] : kMajorChanges) {
+      if (major <= abi.api_major) continue;
+      changes += (changes.empty() ? "" : "; ") + std::to_string(major) + ".0: " + change;
+      sections += std::string(sections.empty() ? "" : " and ") + "\"Moving to API " +
+                  std::to_string(major) + ".0\"";
+    }
+    throw PluginLoadError(file, "plugin '" + text_or(abi.name, "?") +
+                                    "' is built for plugin API " + theirs + "; this core speaks " +
+                                    ours + ": rebuild it against the " + ours + " SDK (" + changes +
+                                    ") — see docs/plugins.md, " + sections);
   }
   if (abi.api_major != kPluginApiMajor) {
     throw PluginLoadError(

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#define PORTICO_PLUGIN_API_MAJOR 2
-#define PORTICO_PLUGIN_API_MINOR 1
+#define PORTICO_PLUGIN_API_MAJOR 3
+#define PORTICO_PLUGIN_API_MINOR 0
 
 #define PORTICO_DETAIL_STR2(x) #x
 #define PORTICO_DETAIL_STR(x) PORTICO_DETAIL_STR2(x)

@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "portico/identity.hpp"
@@ -131,6 +133,47 @@ struct Response {
     response.body = body.dump();
     return response;
   }
+};
+
+// Since API 3.0: a response made once and sent many times — a cache's rendered answer, with its
+// headers. Immutable and shared: answering with one copies nothing and allocates nothing.
+using SharedResponse = std::shared_ptr<const Response>;
+
+// Since API 3.0: what a route handler answers with through its Reply — a Response of its own, or
+// a SharedResponse. Either converts implicitly (`reply(std::move(response))`, `reply(cached)`);
+// the core reads both as a Response.
+class Answer {
+ public:
+  Answer() = default;                                         // an empty 200 (as Response{})
+  Answer(Response response) : value_(std::move(response)) {}  // NOLINT: implicit
+  // Throws std::invalid_argument for a null pointer.
+  Answer(SharedResponse shared) : value_(std::move(shared)) {  // NOLINT: implicit
+    if (!std::get<SharedResponse>(value_)) throw std::invalid_argument("Answer: null SharedResponse");
+  }
+
+  const Response& response() const {
+    if (const auto* shared = std::get_if<SharedResponse>(&value_)) return **shared;
+    return std::get<Response>(value_);
+  }
+  // Null for a Response of the handler's own.
+  const SharedResponse& shared() const {
+    static const SharedResponse none;
+    const auto* shared = std::get_if<SharedResponse>(&value_);
+    return shared ? *shared : none;
+  }
+  // The response to change: the handler's own, or a copy of the shared one taken now.
+  Response& own() {
+    if (const auto* shared = std::get_if<SharedResponse>(&value_)) {
+      Response copy = **shared;
+      value_ = std::move(copy);
+    }
+    return std::get<Response>(value_);
+  }
+  // The response as a value of the caller's: moved out, or copied from the shared one.
+  Response take() && { return std::move(own()); }
+
+ private:
+  std::variant<Response, SharedResponse> value_;
 };
 
 }  // namespace portico

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,13 +50,22 @@ struct AuthResult {
   enum class Outcome { not_mine, authenticated, rejected };
   Outcome outcome = Outcome::not_mine;
   std::shared_ptr<const Identity> identity;  // when authenticated
-  Problem problem;                           // when rejected (401 with WWW-Authenticate)
+  // When rejected (401 with WWW-Authenticate). Since API 3.0 shared: a scheme that refuses with
+  // the same problem every time makes it once and hands out the pointer (no copy per request).
+  std::shared_ptr<const Problem> problem;
 
   static AuthResult not_mine() { return {}; }
   static AuthResult authenticated(std::shared_ptr<const Identity> who) {
-    return {Outcome::authenticated, std::move(who), {}};
+    return {Outcome::authenticated, std::move(who), nullptr};
   }
-  static AuthResult rejected(Problem why) { return {Outcome::rejected, nullptr, std::move(why)}; }
+  static AuthResult rejected(Problem why) {
+    return {Outcome::rejected, nullptr, std::make_shared<const Problem>(std::move(why))};
+  }
+  // Since API 3.0. Throws std::invalid_argument for a null pointer.
+  static AuthResult rejected(std::shared_ptr<const Problem> why) {
+    if (!why) throw std::invalid_argument("AuthResult::rejected: null problem");
+    return {Outcome::rejected, nullptr, std::move(why)};
+  }
 };
 
 class AuthScheme {
@@ -147,8 +157,9 @@ using Handler = std::function<Response(const Request&)>;
 // called on the request's thread (an I/O thread) and must not block there: it answers at once
 // from memory, or hands blocking work to Host::workers() and answers from there, or starts a
 // non-blocking operation and answers from its callback. `request` stays valid until it answers.
-using AsyncHandler = std::function<void(const Request& request, Completion<Response> reply)>;
-using Reply = Completion<Response>;
+// Since API 3.0 the reply takes an Answer: a Response, or a SharedResponse (http_types.hpp).
+using Reply = Completion<Answer>;
+using AsyncHandler = std::function<void(const Request& request, Reply reply)>;
 
 // Where a Handler runs (API 2.0).
 enum class RunOn {

@@ -30,7 +30,8 @@ inline bool is_well_formed(std::string_view key) {
 
 class ApiKeyAuth final : public AuthScheme {
  public:
-  ApiKeyAuth(Host& host, std::string header) : host_(host), header_(std::move(header)) {}
+  ApiKeyAuth(Host& host, std::string header)
+      : host_(host), header_(std::move(header)), refusal_(refusal_for(header_)) {}
 
   AuthResult authenticate(const Request& request) override {
     auto presented = request.header(header_);
@@ -45,18 +46,22 @@ class ApiKeyAuth final : public AuthScheme {
   }
 
  private:
-  AuthResult reject() const {
+  // The one refusal, made with the scheme and shared by every rejected request (API 3.0): a flood
+  // of bad keys costs no copy of it.
+  static std::shared_ptr<const Problem> refusal_for(const std::string& header) {
     Problem problem;
     problem.status = 401;
     problem.code = "unauthorized";
     problem.title = "Unauthorized";
     problem.detail = "The API key is missing, invalid, expired or revoked.";
-    problem.headers.emplace_back("WWW-Authenticate", "ApiKey header=\"" + header_ + "\"");
-    return AuthResult::rejected(std::move(problem));
+    problem.headers.emplace_back("WWW-Authenticate", "ApiKey header=\"" + header + "\"");
+    return std::make_shared<const Problem>(std::move(problem));
   }
+  AuthResult reject() const { return AuthResult::rejected(refusal_); }
 
   Host& host_;
   std::string header_;
+  std::shared_ptr<const Problem> refusal_;
 };
 
 }  // namespace portico::auth_api_key

@@ -17,15 +17,13 @@
 #include <string_view>
 
 #include "list_query.hpp"
+#include "representation.hpp"
 #include "portico/sdk/key_shards.hpp"
 
 namespace portico::routes_products {
 
 // One answer of GET /v1/products, as sent.
-struct ListPage {
-  std::string body;
-  std::string etag;
-};
+using ListPage = Representation;
 
 class ListPageCache {
  public:

@@ -10,7 +10,6 @@
 #include "portico/sdk/routes.hpp"
 #include "catalog_context.hpp"
 #include "list_query.hpp"
-#include "portico/sdk/etag.hpp"
 #include "portico/sdk/problems.hpp"
 #include "product_input.hpp"
 
@@ -18,23 +17,6 @@ namespace portico::routes_products {
 namespace {
 
 constexpr const char* kScope = "products:read";
-
-// 200 with the body, or 304 when the caller already holds this representation.
-Response conditional(const Request& request, const std::string& body, const std::string& etag) {
-  Response response;
-  response.headers.reserve(8);  // and the core's: the rate limit's five, the request id
-  response.set_header("ETag", etag);
-  // Real-time stock: caches may keep the body but must revalidate it on every use.
-  response.set_header("Cache-Control", "private, no-cache");
-  auto if_none_match = request.header("If-None-Match");
-  if (if_none_match && sdk::if_none_match_hits(*if_none_match, etag)) {
-    response.status = 304;
-    return response;
-  }
-  response.status = 200;
-  response.body = body;
-  return response;
-}
 
 std::shared_ptr<const RenderedProduct> existing(CatalogContext& context, const Request& request) {
   const std::string& id = request.param("id");
@@ -52,10 +34,8 @@ std::shared_ptr<const ListPage> query_page(CatalogContext& context, const ListRe
   auto item = [](const ListedProduct& row) {
     return product_with_inventory_json(row.product, row.totals);
   };
-  auto page = std::make_shared<ListPage>();
-  page->body = list_page_json(std::move(rows), list.query, context.cursors, item).dump();
-  page->etag = sdk::strong_etag(page->body);
-  return page;
+  return std::make_shared<const ListPage>(
+      list_page_json(std::move(rows), list.query, context.cursors, item).dump());
 }
 
 }  // namespace
@@ -63,19 +43,15 @@ std::shared_ptr<const ListPage> query_page(CatalogContext& context, const ListRe
 // A product's detail or inventory: answered on the I/O thread when the cached rendering is current
 // (nothing written since it was cached — the common case, no query), otherwise on the worker
 // pool, which may ask the database.
-Route detail_route(std::string path, CatalogContext* c, std::string RenderedProduct::*body,
-                   std::string RenderedProduct::*etag) {
+Route detail_route(std::string path, CatalogContext* c, Representation RenderedProduct::*shown) {
   return sdk::async_route(
-      "GET", std::move(path), kScope, [c, body, etag](const Request& r, Reply reply) {
+      "GET", std::move(path), kScope, [c, shown](const Request& r, Reply reply) {
         const std::string& id = r.param("id");
         if (auto hit = is_valid_id(id) ? c->reads.cached(id) : nullptr) {
-          return reply.run([&] { return conditional(r, (*hit).*body, (*hit).*etag); });
+          return reply.run([&] { return ((*hit).*shown).answer(r); });
         }
-        c->workers.post([c, body, etag, &r, reply] {
-          reply.run([&] {
-            auto rendered = existing(*c, r);
-            return conditional(r, (*rendered).*body, (*rendered).*etag);
-          });
+        c->workers.post([c, shown, &r, reply] {
+          reply.run([&] { return ((*existing(*c, r)).*shown).answer(r); });
         });
       });
 }
@@ -93,7 +69,7 @@ Route list_route(CatalogContext* c) {
     }
     std::string key = ListPageCache::key_of(list);
     if (auto hit = c->list_pages.find(key, c->store.write_generation())) {
-      return reply.run([&] { return conditional(r, hit->body, hit->etag); });
+      return reply.run([&] { return hit->answer(r); });
     }
     // `r` stays valid in the task: the pipeline keeps the request until `reply` is answered.
     c->workers.post([c, &r, reply, list = std::move(list), key = std::move(key)] {
@@ -108,7 +84,7 @@ Route list_route(CatalogContext* c) {
           page = query_page(*c, list);
           c->list_pages.store(key, page, generation);
         }
-        return conditional(r, page->body, page->etag);
+        return page->answer(r);
       });
     });
   });
@@ -118,10 +94,8 @@ std::vector<Route> partner_routes(CatalogContext& context) {
   CatalogContext* c = &context;
   return {
       list_route(c),
-      detail_route("/v1/products/{id}", c, &RenderedProduct::detail_body,
-                   &RenderedProduct::detail_etag),
-      detail_route("/v1/products/{id}/inventory", c, &RenderedProduct::inventory_body,
-                   &RenderedProduct::inventory_etag),
+      detail_route("/v1/products/{id}", c, &RenderedProduct::detail),
+      detail_route("/v1/products/{id}/inventory", c, &RenderedProduct::inventory),
   };
 }
 

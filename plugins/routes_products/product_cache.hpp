@@ -15,16 +15,15 @@
 #include <string_view>
 
 #include "catalog_records.hpp"
+#include "representation.hpp"
 #include "portico/sdk/key_shards.hpp"
 
 namespace portico::routes_products {
 
 struct RenderedProduct {
   Stamp stamp;
-  std::string detail_body;  // GET /v1/products/{id}
-  std::string detail_etag;
-  std::string inventory_body;  // GET /v1/products/{id}/inventory
-  std::string inventory_etag;
+  Representation detail;     // GET /v1/products/{id}
+  Representation inventory;  // GET /v1/products/{id}/inventory
 };
 
 class ProductCache {

@@ -8,10 +8,9 @@ namespace portico::routes_products {
 std::shared_ptr<const RenderedProduct> render(const ProductView& view) {
   auto rendered = std::make_shared<RenderedProduct>();
   rendered->stamp = view.stamp;
-  rendered->detail_body = product_with_inventory_json(view.product, totals_of(view.stock)).dump();
-  rendered->detail_etag = sdk::strong_etag(rendered->detail_body);
-  rendered->inventory_body = inventory_json(view.product.id, view.stock).dump();
-  rendered->inventory_etag = sdk::strong_etag(rendered->inventory_body);
+  rendered->detail =
+      Representation(product_with_inventory_json(view.product, totals_of(view.stock)).dump());
+  rendered->inventory = Representation(inventory_json(view.product.id, view.stock).dump());
   return rendered;
 }
 

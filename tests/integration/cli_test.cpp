@@ -81,7 +81,7 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.1, core speaks 2.1 (major versions must match)"),
+                               ": plugin API 99.0, core speaks 3.0 (major versions must match)"),
             std::string::npos)
       << result.output;
 }
@@ -201,7 +201,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "2.1");
+  EXPECT_EQ(v["plugin_api"], "3.0");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

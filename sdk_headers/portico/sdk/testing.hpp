@@ -150,8 +150,8 @@ inline Response call(const Route& route, const Request& request, FakeHost& host)
   std::optional<Response> answer;
   std::exception_ptr failure;
   route.async_handler(request, Reply(
-                                   [&](Response&& response, std::exception_ptr error) {
-                                     answer = std::move(response);
+                                   [&](Answer&& given, std::exception_ptr error) {
+                                     answer = std::move(given).take();
                                      failure = std::move(error);
                                    },
                                    std::make_shared<CancelState>()));

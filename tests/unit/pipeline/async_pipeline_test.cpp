@@ -127,7 +127,7 @@ TEST_F(AsyncPipeline, ARateLimitPolicyAnsweringLaterSetsItsHeadersAndRefuses) {
 
 TEST_F(AsyncPipeline, AnAsyncHandlerAnswersFromAnotherThreadOrFails) {
   add_open(sdk::async_route("GET", "/later", "", [](const Request&, Reply reply) {
-    answer_later(reply, Response::json(202, {{"later", true}}), 10ms);
+    answer_later(reply, Answer(Response::json(202, {{"later", true}})), 10ms);
   }));
   add_open(sdk::async_route("GET", "/problem", "", [](const Request&, Reply reply) {
     Problem p;
@@ -172,8 +172,9 @@ struct Answers {
   std::mutex mutex;
   std::vector<Response> responses;
   Respond respond() {
-    return [this](Response&& r, std::string_view core_headers) {
+    return [this](Answer&& answer, std::string_view core_headers) {
       // The gateway's own lines (rate limit, X-Request-Id) as headers, for the assertions.
+      Response r = std::move(answer).take();
       HeaderLines::append_to(r.headers, core_headers);
       std::lock_guard lock(mutex);
       responses.push_back(std::move(r));

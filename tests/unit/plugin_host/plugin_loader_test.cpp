@@ -73,28 +73,40 @@ TEST(PluginLoader, RefusesALibraryWithoutDescriptor) {
   EXPECT_EQ(descriptor_refusal(fixture("no_descriptor.so")), reason);
 }
 
+const std::string kOurs =
+    std::to_string(PORTICO_PLUGIN_API_MAJOR) + "." + std::to_string(PORTICO_PLUGIN_API_MINOR);
+
 TEST(PluginLoader, RefusesAnotherMajorApiVersion) {
   const std::string minor = std::to_string(PORTICO_PLUGIN_API_MINOR);
   const std::string reason =
-      "plugin API 99." + minor + ", core speaks 2." + minor + " (major versions must match)";
+      "plugin API 99." + minor + ", core speaks " + kOurs + " (major versions must match)";
   EXPECT_EQ(load_refusal(fixture("wrong_api.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("wrong_api.so")), reason);
 }
 
-TEST(PluginLoader, RefusesAPluginOfApi1ByNameSayingWhatToChange) {
-  const std::string reason =
-      "plugin 'api_1_3' is built for plugin API 1.3; this core speaks 2." +
-      std::to_string(PORTICO_PLUGIN_API_MINOR) + ": rebuild it against the 2." +
-      std::to_string(PORTICO_PLUGIN_API_MINOR) +
-      " SDK (route handlers now run on the worker pool unless Route::run_on says io_thread; a "
-      "Host must offer workers()) — see docs/plugins.md, \"Moving to API 2.0\"";
-  EXPECT_EQ(load_refusal(fixture("api_1_3.so")), reason);
-  EXPECT_EQ(descriptor_refusal(fixture("api_1_3.so")), reason);
+// An older major is refused with what changed in every major since, and where the guide says it.
+TEST(PluginLoader, RefusesAnOlderPluginByNameSayingWhatToChange) {
+  const std::string since_2 =
+      "3.0: a Reply takes an Answer, which a Response or a SharedResponse converts to; "
+      "AuthResult::problem is a shared pointer";
+  const std::string reason_2 = "plugin 'api_2_1' is built for plugin API 2.1; this core speaks " +
+                               kOurs + ": rebuild it against the " + kOurs + " SDK (" + since_2 +
+                               ") — see docs/plugins.md, \"Moving to API 3.0\"";
+  EXPECT_EQ(load_refusal(fixture("api_2_1.so")), reason_2);
+  EXPECT_EQ(descriptor_refusal(fixture("api_2_1.so")), reason_2);
+  const std::string reason_1 =
+      "plugin 'api_1_3' is built for plugin API 1.3; this core speaks " + kOurs +
+      ": rebuild it against the " + kOurs +
+      " SDK (2.0: route handlers run on the worker pool unless Route::run_on says io_thread; a "
+      "Host must offer workers(); " + since_2 +
+      ") — see docs/plugins.md, \"Moving to API 2.0\" and \"Moving to API 3.0\"";
+  EXPECT_EQ(load_refusal(fixture("api_1_3.so")), reason_1);
+  EXPECT_EQ(descriptor_refusal(fixture("api_1_3.so")), reason_1);
 }
 
 TEST(PluginLoader, RefusesANewerMinorApiVersion) {
-  const std::string reason =
-      "plugin API 2.99 is newer than the core's 2." + std::to_string(PORTICO_PLUGIN_API_MINOR);
+  const std::string reason = "plugin API " + std::to_string(PORTICO_PLUGIN_API_MAJOR) +
+                             ".99 is newer than the core's " + kOurs;
   EXPECT_EQ(load_refusal(fixture("newer_minor.so")), reason);
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
@@ -135,7 +147,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "2.1");
+  EXPECT_EQ(loaded.api_version, "3.0");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);
@@ -169,7 +181,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   EXPECT_EQ(routes[1].path, "/v1/hello/later");
   ASSERT_TRUE(routes[1].async_handler);
   std::optional<Response> later;
-  routes[1].async_handler(request, Reply([&](Response&& r, std::exception_ptr) { later = r; },
+  routes[1].async_handler(request, Reply([&](Answer&& r, std::exception_ptr) { later = std::move(r).take(); },
                                          std::make_shared<CancelState>()));
   EXPECT_FALSE(later) << "answered on the calling thread";
   EXPECT_EQ(host.queued_workers().run_all(), 1u);
@@ -185,7 +197,7 @@ TEST(PluginLoader, HelloStopsItsWorkWhenTheRequestIsCancelled) {
   Request request;
   auto cancel = std::make_shared<CancelState>();
   bool answered = false;
-  later.async_handler(request, Reply([&](Response&&, std::exception_ptr error) {
+  later.async_handler(request, Reply([&](Answer&&, std::exception_ptr error) {
                         answered = error == nullptr;
                       },
                                      cancel));

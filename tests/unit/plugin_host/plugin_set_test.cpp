@@ -86,7 +86,8 @@ TEST(ResolvePluginFile, ALoneRefusedFileIsReportedAsItself) {
   fs::copy_file(fixture("wrong_api.so"), dir / "wrong_api.so");
   EXPECT_EQ(resolve_error(dir.path().string(), entry("wrong_api")),
             (dir / "wrong_api.so").string() +
-                ": plugin API 99." + std::to_string(PORTICO_PLUGIN_API_MINOR) + ", core speaks 2." +
+                ": plugin API 99." + std::to_string(PORTICO_PLUGIN_API_MINOR) + ", core speaks " +
+                    std::to_string(PORTICO_PLUGIN_API_MAJOR) + "." +
                     std::to_string(PORTICO_PLUGIN_API_MINOR) + " (major versions must match)");
 }
 
@@ -151,7 +152,8 @@ TEST(PreparePlugins, CollectsEveryRefusalAsOneLineAndKeepsTheRest) {
   EXPECT_EQ(result.errors,
             (std::vector<std::string>{
                 fixture("wrong_api.so").string() +
-                    ": plugin API 99." + std::to_string(PORTICO_PLUGIN_API_MINOR) + ", core speaks 2." +
+                    ": plugin API 99." + std::to_string(PORTICO_PLUGIN_API_MINOR) + ", core speaks " +
+                    std::to_string(PORTICO_PLUGIN_API_MAJOR) + "." +
                     std::to_string(PORTICO_PLUGIN_API_MINOR) + " (major versions must match)",
                 fixture("no_factory.so").string() + ": no portico_create_plugin symbol",
                 "portico.toml:30 plugins.ghost: no plugin file 'ghost.so' or "

@@ -44,12 +44,13 @@ class ApiKeyAuthTest : public ::testing::Test {
   void expect_uniform_401(const AuthResult& result) {
     ASSERT_EQ(result.outcome, Outcome::rejected);
     EXPECT_EQ(result.identity, nullptr);
-    EXPECT_EQ(result.problem.status, 401);
-    EXPECT_EQ(result.problem.code, "unauthorized");
-    EXPECT_EQ(result.problem.detail, "The API key is missing, invalid, expired or revoked.");
-    ASSERT_EQ(result.problem.headers.size(), 1u);
-    EXPECT_EQ(result.problem.headers[0].first, "WWW-Authenticate");
-    EXPECT_EQ(result.problem.headers[0].second, "ApiKey header=\"X-API-Key\"");
+    ASSERT_NE(result.problem, nullptr);
+    EXPECT_EQ(result.problem->status, 401);
+    EXPECT_EQ(result.problem->code, "unauthorized");
+    EXPECT_EQ(result.problem->detail, "The API key is missing, invalid, expired or revoked.");
+    ASSERT_EQ(result.problem->headers.size(), 1u);
+    EXPECT_EQ(result.problem->headers[0].first, "WWW-Authenticate");
+    EXPECT_EQ(result.problem->headers[0].second, "ApiKey header=\"X-API-Key\"");
     EXPECT_TRUE(host.fake_credentials().used.empty()) << "a refused key is not a use";
   }
 
@@ -130,7 +131,10 @@ TEST_F(ApiKeyAuthTest, AConfiguredHeaderIsReadAndNamedInTheChallenge) {
   EXPECT_EQ(custom.authenticate(with_key(kKey, "X-Partner-Key")).outcome, Outcome::authenticated);
   auto refused = custom.authenticate(with_key("nope", "X-Partner-Key"));
   ASSERT_EQ(refused.outcome, Outcome::rejected);
-  EXPECT_EQ(refused.problem.headers[0].second, "ApiKey header=\"X-Partner-Key\"");
+  ASSERT_NE(refused.problem, nullptr);
+  EXPECT_EQ(refused.problem->headers[0].second, "ApiKey header=\"X-Partner-Key\"");
+  // Every refusal hands out the one problem made with the scheme: nothing is copied per request.
+  EXPECT_EQ(custom.authenticate(with_key("other", "X-Partner-Key")).problem, refused.problem);
 }
 
 }  // namespace

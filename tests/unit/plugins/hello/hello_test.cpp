@@ -68,12 +68,12 @@ struct Answer {
 
 Reply reply_into(Answer& answer, std::shared_ptr<CancelState> cancel) {
   return Reply(
-      [&answer](Response&& response, std::exception_ptr error) {
+      [&answer](portico::Answer&& given, std::exception_ptr error) {
         answer.delivered = true;
         if (error) {
           answer.error = std::move(error);
         } else {
-          answer.response = std::move(response);
+          answer.response = std::move(given).take();
         }
       },
       std::move(cancel));

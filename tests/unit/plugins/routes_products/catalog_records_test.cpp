@@ -126,7 +126,7 @@ TEST(Timestamps, FixedWidthUtcWithMilliseconds) {
 std::shared_ptr<const rp::RenderedProduct> rendered(rp::Stamp stamp, std::string body) {
   auto r = std::make_shared<rp::RenderedProduct>();
   r->stamp = stamp;
-  r->detail_body = std::move(body);
+  r->detail = rp::Representation(std::move(body));
   return r;
 }
 
@@ -135,7 +135,7 @@ TEST(ProductCache, ServesAnEntryOnlyForTheStampItWasRenderedFrom) {
   EXPECT_EQ(cache.find("p", {1, 0}, 1), nullptr);
   cache.store("p", rendered({1, 0}, "v1"), 0);
   ASSERT_NE(cache.find("p", {1, 0}, 1), nullptr);
-  EXPECT_EQ(cache.find("p", {1, 0}, 1)->detail_body, "v1");
+  EXPECT_EQ(cache.find("p", {1, 0}, 1)->detail.body(), "v1");
   EXPECT_EQ(cache.find("p", {1, 1}, 1), nullptr);  // stock changed since: not served
   EXPECT_EQ(cache.find("p", {2, 0}, 1), nullptr);
 }
@@ -151,7 +151,7 @@ TEST(ProductCache, WithoutAWriteSinceItsCheckAnEntryNeedsNoStamp) {
   EXPECT_EQ(cache.find("p", {1, 1}, 8), nullptr);
   ASSERT_NE(cache.find_unchanged("p", 7), nullptr);  // a failed check confirms nothing new
   cache.store("p", rendered({1, 1}, "v2"), 8);
-  EXPECT_EQ(cache.find_unchanged("p", 8)->detail_body, "v2");
+  EXPECT_EQ(cache.find_unchanged("p", 8)->detail.body(), "v2");
   EXPECT_EQ(cache.find_unchanged("p", 7), nullptr);
   cache.find("p", {1, 1}, 5);  // an older check never moves the confirmation back
   EXPECT_NE(cache.find_unchanged("p", 8), nullptr);
@@ -161,9 +161,9 @@ TEST(ProductCache, ASlowReaderNeverReplacesANewerRendering) {
   rp::ProductCache cache(1000);
   cache.store("p", rendered({3, 4}, "new"), 1);
   cache.store("p", rendered({3, 3}, "old"), 2);
-  EXPECT_EQ(cache.find("p", {3, 4}, 2)->detail_body, "new");
+  EXPECT_EQ(cache.find("p", {3, 4}, 2)->detail.body(), "new");
   cache.store("p", rendered({3, 5}, "newer"), 3);
-  EXPECT_EQ(cache.find("p", {3, 5}, 3)->detail_body, "newer");
+  EXPECT_EQ(cache.find("p", {3, 5}, 3)->detail.body(), "newer");
   cache.forget("p");
   EXPECT_EQ(cache.find("p", {3, 5}, 3), nullptr);
   EXPECT_EQ(cache.find_unchanged("p", 3), nullptr);

@@ -30,7 +30,7 @@ namespace rp = portico::routes_products;
 namespace sdk = portico::sdk;
 
 std::shared_ptr<const rp::ListPage> page(std::string body) {
-  return std::make_shared<const rp::ListPage>(rp::ListPage{std::move(body), "\"etag\""});
+  return std::make_shared<const rp::ListPage>(std::move(body));
 }
 
 // --- the cache -------------------------------------------------------------------------------
@@ -40,12 +40,12 @@ TEST(ListPageCache, ServesAPageOnlyAtTheGenerationItWasQueriedAt) {
   EXPECT_EQ(cache.find("k", 7), nullptr);
   cache.store("k", page("p7"), 7);
   ASSERT_NE(cache.find("k", 7), nullptr);
-  EXPECT_EQ(cache.find("k", 7)->body, "p7");
-  EXPECT_EQ(cache.find("k", 7)->body, "p7") << "a hit leaves the page in place";
+  EXPECT_EQ(cache.find("k", 7)->body(), "p7");
+  EXPECT_EQ(cache.find("k", 7)->body(), "p7") << "a hit leaves the page in place";
   EXPECT_EQ(cache.find("k", 8), nullptr) << "something was written since";
   EXPECT_EQ(cache.find("k", 7), nullptr) << "an outdated page is dropped, not kept";
   cache.store("k", page("p8"), 8);
-  EXPECT_EQ(cache.find("k", 8)->body, "p8");
+  EXPECT_EQ(cache.find("k", 8)->body(), "p8");
 }
 
 TEST(ListPageCache, APageQueriedBeforeTheLatestWriteIsNeverServed) {
@@ -58,15 +58,15 @@ TEST(ListPageCache, APageQueriedBeforeTheLatestWriteIsNeverServed) {
   cache.store("k", page("fresh"), 5);
   cache.store("k", page("late"), 4);
   ASSERT_NE(cache.find("k", 5), nullptr);
-  EXPECT_EQ(cache.find("k", 5)->body, "fresh");
+  EXPECT_EQ(cache.find("k", 5)->body(), "fresh");
 }
 
 TEST(ListPageCache, DistinctKeysAreDistinctPages) {
   rp::ListPageCache cache;
   cache.store("a", page("A"), 1);
   cache.store("b", page("B"), 1);
-  EXPECT_EQ(cache.find("a", 1)->body, "A");
-  EXPECT_EQ(cache.find("b", 1)->body, "B");
+  EXPECT_EQ(cache.find("a", 1)->body(), "A");
+  EXPECT_EQ(cache.find("b", 1)->body(), "B");
   EXPECT_EQ(cache.find("c", 1), nullptr);
 }
 
@@ -225,11 +225,11 @@ class PartnerListRoute : public ::testing::Test,
   std::shared_ptr<Answer> at_once(const portico::Request& r) {
     auto answer = std::make_shared<Answer>();
     list.async_handler(r, portico::Reply(
-                              [answer](portico::Response&& response, std::exception_ptr error) {
+                              [answer](portico::Answer&& given, std::exception_ptr error) {
                                 if (error) {
                                   answer->error = std::move(error);
                                 } else {
-                                  answer->response = std::move(response);
+                                  answer->response = std::move(given).take();
                                 }
                               },
                               std::make_shared<portico::CancelState>()));
