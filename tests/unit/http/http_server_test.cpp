@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/http/http_server.hpp"
 
@@ -25,15 +27,18 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // The server on its own thread, answering every request at once with `body_for(path)` and one
-// header line of the gateway's own (X-Core).
+// header line of the gateway's own (X-Core). `seen`, when given, gets each request first.
 class Server {
  public:
-  explicit Server(HttpServerOptions options, std::function<std::string(const std::string&)> body_for)
-      : body_for_(std::move(body_for)) {
+  using Seen = std::function<void(const std::shared_ptr<Request>&)>;
+  explicit Server(HttpServerOptions options, std::function<std::string(const std::string&)> body_for,
+                  Seen seen = nullptr)
+      : body_for_(std::move(body_for)), seen_(std::move(seen)) {
     options.listen = {"127.0.0.1", 0};
     server_ = std::make_unique<HttpServer>(
         std::vector<boost::asio::io_context*>{&io_}, std::move(options),
         [this](std::shared_ptr<Request> request, pipeline::Respond respond) {
+          if (seen_) seen_(request);
           Response response;
           response.status = 200;
           response.content_type = "text/plain";
@@ -54,6 +59,7 @@ class Server {
  private:
   boost::asio::io_context io_{1};
   std::function<std::string(const std::string&)> body_for_;
+  Seen seen_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };
@@ -148,6 +154,33 @@ std::string pattern(std::size_t size) {
 
 std::string get(const std::string& path) {
   return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+}
+
+// A connection fills one Request for request after request (its memory kept), but never one that
+// something still holds — a handler that kept it past its answer — which stays as it was.
+TEST(HttpServerRequests, AConnectionReusesItsRequestUnlessSomethingStillHoldsIt) {
+  std::mutex mutex;
+  std::vector<const Request*> seen;
+  std::shared_ptr<Request> kept;
+  Server server({}, [](const std::string& path) { return path; },
+                [&](const std::shared_ptr<Request>& request) {
+                  std::lock_guard lock(mutex);
+                  seen.push_back(request.get());
+                  if (request->path == "/keep") kept = request;
+                });
+  Client client(server.port());
+  for (const char* path : {"/a", "/b", "/keep", "/c", "/d"}) {
+    client.send(get(path));
+    EXPECT_EQ(client.read_response().second, path);
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[1], seen[0]) << "the second request did not reuse the first one's Request";
+  EXPECT_EQ(seen[2], seen[0]);
+  EXPECT_NE(seen[3], seen[2]) << "a Request still held was filled again";
+  EXPECT_EQ(seen[4], seen[3]);
+  EXPECT_EQ(kept->path, "/keep");
+  EXPECT_EQ(kept->target, "/keep");
 }
 
 TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {

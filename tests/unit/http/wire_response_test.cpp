@@ -34,6 +34,22 @@ TEST(WireResponse, AKeptHttp11Answer) {
   EXPECT_EQ(wire.body, "{\"ok\":true}");
 }
 
+// A shared answer is written as it is: the same head, its body sent from the shared response,
+// which the wire response keeps until it is written — and not even kept for a HEAD.
+TEST(WireResponse, ASharedAnswerIsSentFromWhereItIs) {
+  auto shared = std::make_shared<const Response>(sample());
+  auto wire = to_wire_response(Answer(shared), 11, false, true);
+  EXPECT_EQ(without_date(wire.head), without_date(to_wire_response(sample(), 11, false, true).head));
+  EXPECT_TRUE(wire.body.empty());
+  EXPECT_EQ(wire.body_bytes(), "{\"ok\":true}");
+  EXPECT_EQ(wire.body_bytes().data(), shared->body.data());
+  EXPECT_EQ(wire.shared, shared);
+  auto head = to_wire_response(Answer(shared), 11, true, true);
+  EXPECT_EQ(head.shared, nullptr);
+  EXPECT_TRUE(head.body_bytes().empty());
+  EXPECT_EQ(shared->body, "{\"ok\":true}") << "the shared response is never changed";
+}
+
 TEST(WireResponse, ConnectionFollowsVersionAndKeepAlive) {
   EXPECT_NE(to_wire_response(sample(), 11, false, false).head.find("\r\nConnection: close\r\n"),
             std::string::npos);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <sstream>
@@ -145,6 +146,44 @@ TEST_F(AsyncPipeline, AnAsyncHandlerAnswersFromAnotherThreadOrFails) {
   Response forgotten = call("/forgotten");
   EXPECT_EQ(forgotten.status, 500);
   EXPECT_EQ(code_of(forgotten), "internal_error");
+}
+
+// A SharedResponse is answered as it is, every time, with the gateway's own headers added beside
+// it; one that carries a gateway header (X-Request-Id here) is copied to drop it, never changed.
+TEST_F(AsyncPipeline, ASharedResponseIsAnsweredAsItIsAndNeverChanged) {
+  auto cached = std::make_shared<Response>();
+  cached->status = 200;
+  cached->body = R"({"cached":true})";
+  cached->headers = {{"ETag", "\"v1\""}};
+  SharedResponse shared = cached;
+  auto tagged = std::make_shared<Response>(*cached);
+  tagged->headers.emplace_back("X-Request-Id", "req_from_the_cache");
+  SharedResponse shared_tagged = tagged;
+  add_open(sdk::async_route("GET", "/cached", "", [shared](const Request&, Reply reply) {
+    reply(shared);
+  }));
+  add_open(sdk::async_route("GET", "/tagged", "", [shared_tagged](const Request&, Reply reply) {
+    reply(shared_tagged);
+  }));
+  for (int i = 0; i < 2; ++i) {
+    Response got = call("/cached");
+    EXPECT_EQ(got.status, 200);
+    EXPECT_EQ(got.body, R"({"cached":true})");
+    EXPECT_EQ(*got.header("ETag"), "\"v1\"");
+    EXPECT_TRUE(got.header("X-Request-Id"));
+  }
+  Response got = call("/tagged", {{"X-Request-Id", "req_caller"}});
+  EXPECT_EQ(*got.header("X-Request-Id"), "req_caller");
+  EXPECT_EQ(std::count_if(got.headers.begin(), got.headers.end(),
+                          [](const auto& h) { return h.first == "X-Request-Id"; }),
+            1);
+  EXPECT_EQ(tagged->headers.back().second, "req_from_the_cache") << "the shared one changed";
+  EXPECT_EQ(cached->headers.size(), 1u);
+  // A null SharedResponse is the handler's bug: refused where it is made, a 500 here.
+  add_open(sdk::async_route("GET", "/null", "", [](const Request&, Reply reply) {
+    reply.run([] { return Answer(SharedResponse()); });
+  }));
+  EXPECT_EQ(call("/null").status, 500);
 }
 
 TEST_F(AsyncPipeline, BlockingHandlersRunOnTheWorkerPoolUnlessTheySayIoThread) {

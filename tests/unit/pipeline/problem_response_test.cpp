@@ -67,5 +67,33 @@ TEST(ProblemResponse, HeadersOfTheProblemAreKept) {
   EXPECT_EQ(*r.header("Retry-After"), "7");
 }
 
+// problem_answer: the same response, in one the thread takes back once it has been sent and
+// writes the next problem over — nothing of the last one shows through.
+TEST(ProblemAnswer, IsTheProblemResponseInARecycledResponse) {
+  Problem limited = problem(429, "rate_limited", "Too many requests", "Slow down.");
+  limited.headers.emplace_back("Retry-After", "7");
+  limited.headers.emplace_back("X-Extra", "a value longer than the short string buffer");
+  limited.headers.emplace_back("retry-after", "8");  // a later one of a name replaces the first
+  const Response expected = problem_response(limited, "req_1");
+  ASSERT_EQ(expected.headers.size(), 2u);
+  EXPECT_EQ(*expected.header("Retry-After"), "8");
+
+  Answer first = problem_answer(limited, "req_1");
+  ASSERT_TRUE(first.shared());
+  const Response* object = first.shared().get();
+  EXPECT_EQ(first.response().status, 429);
+  EXPECT_EQ(first.response().content_type, expected.content_type);
+  EXPECT_EQ(first.response().headers, expected.headers);
+  EXPECT_EQ(first.response().body, expected.body);
+  first = Answer();  // sent: back to this thread's pool
+
+  Problem refused = problem(401, "unauthorized", "Unauthorized", "No.");
+  Answer second = problem_answer(refused, "req_2");
+  EXPECT_EQ(second.shared().get(), object) << "the pool's response was not reused";
+  EXPECT_TRUE(second.response().headers.empty());
+  EXPECT_EQ(second.response().body, problem_response(refused, "req_2").body);
+  EXPECT_EQ(second.response().status, 401);
+}
+
 }  // namespace
 }  // namespace portico::pipeline
