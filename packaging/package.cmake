@@ -4,7 +4,7 @@
 #                portico.service; maintainer scripts make the portico user, its directories under
 #                /var/lib and /var/log, and the secrets in /etc/default/portico.
 #   portico-dev  the plugin SDK: /usr/include/portico (contract, helpers, fake host) and the CMake
-#                package Portico (find_package(Portico 2), portico_add_plugin()).
+#                package Portico (find_package(Portico 3), portico_add_plugin()).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -92,6 +92,6 @@ set(CPACK_DEBIAN_SDK_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_SDK_PACKAGE_DEPENDS "nlohmann-json3-dev (>= 3.10), libsodium-dev, pkg-config, cmake (>= 3.25)")
 set(CPACK_COMPONENT_SDK_DESCRIPTION "plugin SDK for the Portico API gateway
 Headers of the plugin contract and helpers (including a fake host for unit
-tests) and the CMake package Portico: find_package(Portico 2) and
+tests) and the CMake package Portico: find_package(Portico 3) and
 portico_add_plugin() build a plugin outside the gateway's source tree.")
 include(CPack)

@@ -80,7 +80,6 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
   void client_gone() override { abandon(client_closed_problem()); }
   void timed_out() override { abandon(handler_timeout_problem()); }
 
-
  private:
   // Whether the stage (or resumption step) running now has been answered already.
   enum Phase { running, suspended, resumed_early };

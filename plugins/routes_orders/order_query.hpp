@@ -12,6 +12,7 @@
 
 #include "order_records.hpp"
 #include "portico/problem.hpp"
+#include "portico/sdk/cursor.hpp"
 #include "portico/sdk/fields.hpp"
 #include "portico/sdk/query.hpp"
 
@@ -36,10 +37,7 @@ struct OrderListQuery {
   std::string filter_key() const {
     std::string key = "orders";
     key.push_back('\x1f');
-    for (const auto* part : {&status, &created_since, &external_id}) {
-      key += part->has_value() ? "=" + **part : "-";
-      key.push_back('\x1f');
-    }
+    for (const auto* part : {&status, &created_since, &external_id}) sdk::append_filter(key, *part);
     return key;
   }
 };

@@ -34,10 +34,7 @@ struct ListQuery {
   // The filters as one canonical text: a cursor is only valid with the filters it came from.
   std::string filter_key() const {
     std::string key;
-    for (const auto* part : {&category, &status, &q, &updated_since}) {
-      key += part->has_value() ? "=" + **part : "-";
-      key.push_back('\x1f');
-    }
+    for (const auto* part : {&category, &status, &q, &updated_since}) sdk::append_filter(key, *part);
     return key;
   }
 };

@@ -40,18 +40,18 @@ ctest --test-dir "$scratch/example/build" --output-on-failure >"$scratch/ctest.l
 plugin="$scratch/example/build/greeter.so"
 [ -f "$plugin" ] || fail "no greeter.so"
 
-echo "== find_package(Portico 3) is refused: the SDK is API 2"
+echo "== find_package(Portico 4) is refused: the SDK is API 3"
 mkdir -p "$scratch/wrong"
 cat >"$scratch/wrong/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
 project(wrong LANGUAGES CXX)
-find_package(Portico 3 REQUIRED)
+find_package(Portico 4 REQUIRED)
 CMAKE
 if cmake -S "$scratch/wrong" -B "$scratch/wrong/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" \
      >"$scratch/wrong.log" 2>&1; then
-  fail "find_package(Portico 3) succeeded against an API 2 SDK"
+  fail "find_package(Portico 4) succeeded against an API 3 SDK"
 fi
-grep -q "2.1.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
+grep -q "3.0.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
 
 echo "== load it into a running gateway with a reload"
 public=$(free_port)

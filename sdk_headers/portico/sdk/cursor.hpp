@@ -95,6 +95,24 @@ inline bool same_bytes(std::string_view a, std::string_view b) {
 
 }  // namespace detail
 
+// Appends one filter to the text a cursor is bound to (the `filter_key` of CursorCodec): "-" for
+// a filter not given, "=" and the value for one given, then 0x1f. Inside a value, 0x1f and 0x1b
+// are each preceded by 0x1b, so two different sets of filters never write the same text (a value
+// holding 0x1f could otherwise pass for the next filter). A value with neither character is
+// written as it is, as before the escape existed: cursors handed out earlier stay valid.
+inline void append_filter(std::string& key, const std::optional<std::string>& value) {
+  if (!value) {
+    key.append("-\x1f");
+    return;
+  }
+  key.push_back('=');
+  for (char c : *value) {
+    if (c == '\x1f' || c == '\x1b') key.push_back('\x1b');
+    key.push_back(c);
+  }
+  key.push_back('\x1f');
+}
+
 enum class CursorError {
   malformed,      // not a cursor this gateway issued (garbage, truncated, tampered, other key)
   other_filters,  // genuine, but issued for other filters

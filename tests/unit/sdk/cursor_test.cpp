@@ -112,4 +112,19 @@ TEST(CursorCodec, Base64UrlRoundTripsEveryLengthAndHasOneSpelling) {
   EXPECT_FALSE(detail::base64url_decode("A"));
 }
 
+// The filters' text is unambiguous: absent, empty and escaped values all differ, and a value
+// without 0x1f or 0x1b is written as it is (cursors issued before the escape stay valid).
+TEST(CursorFilters, EveryFilterSetWritesItsOwnText) {
+  auto text = [](std::initializer_list<std::optional<std::string>> filters) {
+    std::string key;
+    for (const auto& filter : filters) portico::sdk::append_filter(key, filter);
+    return key;
+  };
+  EXPECT_EQ(text({std::nullopt, std::string("b")}), "-\x1f=b\x1f");
+  EXPECT_NE(text({std::nullopt}), text({std::string("")}));
+  EXPECT_NE(text({std::string("a\x1f=b"), std::nullopt}), text({std::string("a"), std::string("b")}));
+  EXPECT_EQ(text({std::string("a\x1f")}), "=a\x1b\x1f\x1f");
+  EXPECT_NE(text({std::string("\x1b\x1f")}), text({std::string("\x1f")}));
+}
+
 }  // namespace

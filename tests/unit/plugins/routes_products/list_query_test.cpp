@@ -89,4 +89,15 @@ TEST(ListQuery, TheFilterKeyChangesWithEveryFilterButNotWithLimitOrCursor) {
   EXPECT_NE(key(""), key("updated_since=2026-01-01T00:00:00Z"));
 }
 
+// A filter value may hold the key's separator (%1F): it cannot pass for the next filter. These two
+// wrote the same key before values were escaped; a key without such characters is unchanged.
+TEST(ListQuery, AValueHoldingTheSeparatorCannotPassForTheNextFilter) {
+  std::vector<FieldError> errors;
+  auto key = [&](const std::string& query) { return parse_list_query(query, errors).filter_key(); };
+  EXPECT_NE(key("category=a&q=active%1F-"), key("category=a%1F-&status=active"));
+  EXPECT_NE(key("q=%1B%1F"), key("q=%1F"));
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(key("category=audio&status=active"), "=audio\x1f=active\x1f-\x1f-\x1f");
+}
+
 }  // namespace
