@@ -64,9 +64,17 @@ class HeaderLines {
   }
 
  private:
+  // Copied in one piece, then any CR or LF in it made a space.
   void append_text(std::string_view text) {
-    char* out = grow(text.size());
-    for (char c : text) *out++ = c == '\r' || c == '\n' ? ' ' : c;
+    char* const begin = grow(text.size());
+    char* const end = begin + text.size();
+    std::memcpy(begin, text.data(), text.size());
+    for (char line_break : {'\r', '\n'}) {
+      for (char* p = begin;
+           (p = static_cast<char*>(std::memchr(p, line_break, static_cast<std::size_t>(end - p))));) {
+        *p++ = ' ';
+      }
+    }
   }
   void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
   // Room for n more bytes at the end: inline while they fit, then in spill_ for good.
