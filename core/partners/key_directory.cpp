@@ -176,18 +176,26 @@ void KeyDirectory::record_use(std::string_view key_id) {
   std::lock_guard lock(shard.mutex);
   // A key already waiting for the flush (the common case) is found without a std::string.
   if (auto it = shard.last_used.find(key_id); it != shard.last_used.end()) {
-    if (it->second < now) it->second = now;
+    if (it->second.at < now) it->second.at = now;
+    it->second.pending = true;
     return;
   }
-  shard.last_used.emplace(std::string(key_id), now);
+  shard.last_used.emplace(std::string(key_id), LastUse{now});
 }
 
 std::size_t KeyDirectory::flush_last_used() {
   std::unordered_map<std::string, TimePoint> pending;
   for (auto& shard : use_shards_) {
     std::lock_guard lock(shard.mutex);
-    for (auto& [id, at] : shard.last_used) pending[id] = at;
-    shard.last_used.clear();
+    for (auto it = shard.last_used.begin(); it != shard.last_used.end();) {
+      if (!it->second.pending) {  // not used since the last flush
+        it = shard.last_used.erase(it);
+        continue;
+      }
+      pending[it->first] = it->second.at;
+      it->second.pending = false;
+      ++it;
+    }
   }
   if (pending.empty()) return 0;
   try {
@@ -206,8 +214,9 @@ std::size_t KeyDirectory::flush_last_used() {
     for (const auto& [id, at] : pending) {
       auto& shard = use_shard(id);
       std::lock_guard lock(shard.mutex);
-      auto [it, inserted] = shard.last_used.try_emplace(id, at);
-      if (!inserted && it->second < at) it->second = at;
+      auto [it, inserted] = shard.last_used.try_emplace(id, LastUse{at});
+      if (!inserted && it->second.at < at) it->second.at = at;
+      it->second.pending = true;
     }
     throw;
   }

@@ -82,9 +82,15 @@ class KeyDirectory final : public CredentialDirectory {
     mutable std::shared_mutex mutex;
     PartnersById by_id;
   };
+  // A key's last use; `pending` until a flush has written it. Written entries stay (a key used
+  // again finds its entry: no allocation per request) until an interval passes without a use.
+  struct LastUse {
+    TimePoint at;
+    bool pending = true;
+  };
   struct UseShard {
     std::mutex mutex;
-    TextMap<TimePoint> last_used;
+    TextMap<LastUse> last_used;
   };
 
   KeyShard& key_shard(std::string_view hash);

@@ -111,32 +111,36 @@ void UsageRecorder::record(const std::string& partner_id, std::string_view route
 
 std::size_t UsageRecorder::flush() {
   std::unique_lock flushing(flush_mutex_);
-  std::vector<CountMap> taken(kShards);
-  std::size_t rows = 0;
-  for (std::size_t i = 0; i < kShards; ++i) {
-    std::lock_guard lock(shards_[i].mutex);
-    taken[i].swap(shards_[i].counts);
-    rows += taken[i].size();
+  // The counts are copied out and zeroed in place: a key counted again before the next flush
+  // finds its entry (record() allocates nothing for it). A key with nothing counted since the
+  // last flush is dropped, so the maps hold the keys of the last two intervals at most.
+  std::vector<std::pair<Key, UsageCounts>> taken;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (auto it = shard.counts.begin(); it != shard.counts.end();) {
+      if (it->second == UsageCounts{}) {
+        it = shard.counts.erase(it);
+        continue;
+      }
+      taken.emplace_back(it->first, std::exchange(it->second, UsageCounts{}));
+      ++it;
+    }
   }
-  if (rows == 0) return 0;
+  if (taken.empty()) return 0;
   try {
     // Bookkeeping no plugin reads: plugins' caches stay confirmed across it.
     storage::bookkeeping_transaction(*db_, [&](Session& tx) {
-      for (const auto& map : taken) {
-        for (const auto& [key, c] : map) {
-          tx.execute(kUpsert, {key.partner_id, key.day, key.route, c.requests, c.errors_4xx,
-                               c.errors_5xx, c.rate_limited});
-        }
+      for (const auto& [key, c] : taken) {
+        tx.execute(kUpsert, {key.partner_id, key.day, key.route, c.requests, c.errors_4xx,
+                             c.errors_5xx, c.rate_limited});
       }
     });
   } catch (...) {
     // Nothing was committed: put the counts back, on top of what arrived meanwhile.
-    for (const auto& map : taken) {
-      for (const auto& [key, c] : map) add(view(key), c);
-    }
+    for (const auto& [key, c] : taken) add(view(key), c);
     throw;
   }
-  return rows;
+  return taken.size();
 }
 
 std::vector<UsageRow> UsageRecorder::query(const std::string& partner_id, std::string_view from_day,
@@ -156,6 +160,7 @@ std::vector<UsageRow> UsageRecorder::query(const std::string& partner_id, std::s
     std::lock_guard lock(shard.mutex);
     for (const auto& [key, c] : shard.counts) {
       if (key.partner_id != partner_id || key.day < from_day || key.day > to_day) continue;
+      if (c == UsageCounts{}) continue;  // flushed already: the stored row has it
       merged[{key.day, key.route}] += c;
     }
   }

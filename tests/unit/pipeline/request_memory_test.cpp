@@ -8,17 +8,12 @@
 #include <string>
 
 #include "core/pipeline/stage.hpp"
+#include "tests/support/counted.hpp"
 
 namespace portico::pipeline {
 namespace {
 
-struct Counted {
-  explicit Counted(int* alive) : alive(alive) { ++*alive; }
-  Counted(Counted&& other) noexcept : alive(other.alive) { ++*alive; }
-  Counted(const Counted&) = delete;
-  ~Counted() { --*alive; }
-  int* alive;
-};
+using test::Counted;
 
 TEST(Resumption, RunsItsStepAndDestroysEachCaptureOnce) {
   int alive = 0;

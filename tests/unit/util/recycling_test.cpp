@@ -10,17 +10,12 @@
 
 #include "core/util/inline_function.hpp"
 #include "core/util/recycling_allocator.hpp"
+#include "tests/support/counted.hpp"
 
 namespace portico::util {
 namespace {
 
-struct Counted {
-  explicit Counted(int* alive) : alive(alive) { ++*alive; }
-  Counted(Counted&& other) noexcept : alive(other.alive) { ++*alive; }
-  Counted(const Counted&) = delete;
-  ~Counted() { --*alive; }
-  int* alive;
-};
+using test::Counted;
 
 TEST(InlineFunction, CallsWithItsArgumentsAndDestroysItsCapturesOnce) {
   int alive = 0;
