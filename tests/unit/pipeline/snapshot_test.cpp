@@ -13,6 +13,8 @@ class FixedKeyAuth final : public AuthScheme {
   AuthResult authenticate(const Request& request) override {
     auto key = request.header("X-API-Key");
     if (!key) return AuthResult::not_mine();
+    // A result made without the factories: rejected, with no problem to show.
+    if (*key == "no-problem") return AuthResult{AuthResult::Outcome::rejected, nullptr, nullptr};
     if (*key != "good") {
       Problem p;
       p.status = 401;
@@ -102,6 +104,13 @@ TEST_F(Fixture, RejectedCredentialsKeepTheSchemeProblemAndGetAChallenge) {
   Response res = call("GET", "/v1/things/t1", {{"X-API-Key", "bad"}});
   EXPECT_EQ(res.status, 401);
   EXPECT_EQ(nlohmann::json::parse(res.body)["detail"], "bad key");
+  EXPECT_TRUE(res.header("WWW-Authenticate").has_value());
+}
+
+TEST_F(Fixture, ARejectionWithoutAProblemIsTheGatewaysOwn401) {
+  Response res = call("GET", "/v1/things/t1", {{"X-API-Key", "no-problem"}});
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["detail"], "The credentials were refused.");
   EXPECT_TRUE(res.header("WWW-Authenticate").has_value());
 }
 
