@@ -1,8 +1,9 @@
 #include "core/http/beast_conversion.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <ctime>
+
+#include "core/pipeline/header_lines.hpp"
 
 namespace portico::http {
 namespace http = boost::beast::http;
@@ -57,9 +58,8 @@ void to_plugin_request(BeastRequest&& req, std::string_view client_ip, Request& 
   out.body = std::move(req.body());
   out.client_ip.assign(client_ip);
   out.request_id.clear();
-  // Kept as they are: the router writes the values in place, or clears them (router.hpp).
-  // out.path_params
   out.identity.reset();
+  // out.path_params is left as it is: the router writes its values in place, or clears it.
 }
 
 namespace {
@@ -69,13 +69,7 @@ namespace {
 void append_field_text(std::string& out, std::string_view text) {
   const std::size_t at = out.size();
   out.append(text);
-  char* const end = out.data() + out.size();
-  for (char line_break : {'\r', '\n'}) {
-    for (char* p = out.data() + at;
-         (p = static_cast<char*>(std::memchr(p, line_break, static_cast<std::size_t>(end - p))));) {
-      *p++ = ' ';
-    }
-  }
+  pipeline::blank_line_breaks(out.data() + at, out.data() + out.size());
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {

@@ -26,6 +26,17 @@ inline bool is_gateway_header(std::string_view name) {
   return false;
 }
 
+// Makes every CR and LF in [begin, end) a space, in place: header text copied as it is into a
+// response head can then neither end its line early nor start a header of its own.
+inline void blank_line_breaks(char* begin, char* end) {
+  for (char line_break : {'\r', '\n'}) {
+    for (char* p = begin;
+         (p = static_cast<char*>(std::memchr(p, line_break, static_cast<std::size_t>(end - p))));) {
+      *p++ = ' ';
+    }
+  }
+}
+
 class HeaderLines {
  public:
   // CR and LF in either part become spaces, as in every header the connection writes: no value
@@ -67,14 +78,8 @@ class HeaderLines {
   // Copied in one piece, then any CR or LF in it made a space.
   void append_text(std::string_view text) {
     char* const begin = grow(text.size());
-    char* const end = begin + text.size();
     std::memcpy(begin, text.data(), text.size());
-    for (char line_break : {'\r', '\n'}) {
-      for (char* p = begin;
-           (p = static_cast<char*>(std::memchr(p, line_break, static_cast<std::size_t>(end - p))));) {
-        *p++ = ' ';
-      }
-    }
+    blank_line_breaks(begin, begin + text.size());
   }
   void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
   // Room for n more bytes at the end: inline while they fit, then in spill_ for good.
