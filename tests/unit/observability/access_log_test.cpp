@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -184,6 +187,58 @@ TEST(AccessLine, DurationHasThreeDecimalsAsBefore) {
     std::string expected =
         fmt::format("{:.3f}", static_cast<double>(ns.count()) / 1e6) + ",\"bytes\":";
     EXPECT_EQ(line.substr(at_field, expected.size()), expected) << ns.count();
+  }
+}
+
+// The digits are worked out in integers below 2^50 ns and by fmt past it: both read as fmt's
+// rounding of the double, ties (a remainder of 500 ns) and the edges included.
+TEST(AccessLine, DurationMatchesFmtAcrossTheRange) {
+  AccessRecord r;
+  r.time = at("2026-03-04T05:06:07Z");
+  r.method = "GET";
+  r.path = "/";
+  std::mt19937_64 random(20261203);
+  std::vector<std::int64_t> values = {(std::int64_t{1} << 50) - 1, std::int64_t{1} << 50,
+                                      (std::int64_t{1} << 50) + 500, -499, -500, -501,
+                                      std::numeric_limits<std::int64_t>::max(),
+                                      std::numeric_limits<std::int64_t>::min()};
+  for (int i = 0; i < 100000; ++i) {
+    const int bits = static_cast<int>(random() % 62) + 1;
+    auto value = static_cast<std::int64_t>(random() >> (64 - bits));
+    if (i % 4 == 0) value = value / 1000 * 1000 + 500;  // a tie
+    if (i % 7 == 0) value = -value;
+    values.push_back(value);
+  }
+  for (std::int64_t ns : values) {
+    r.duration = std::chrono::nanoseconds(ns);
+    std::string line = format_access_line(r);
+    auto at_field = line.find("\"duration_ms\":") + 14;
+    std::string expected = fmt::format("{:.3f}", static_cast<double>(ns) / 1e6) + ",\"bytes\":";
+    ASSERT_EQ(line.substr(at_field, expected.size()), expected) << ns;
+  }
+}
+
+// Plain text is taken eight bytes at a time: every character that needs escaping is still
+// escaped wherever it sits in a chunk, and a string's bytes read as the one-at-a-time rule.
+TEST(AccessLine, EscapesAnywhereInALongString) {
+  AccessRecord r;
+  r.time = at("2026-03-04T05:06:07Z");
+  r.method = "GET";
+  for (unsigned c = 0; c < 256; ++c) {
+    for (std::size_t at_index = 0; at_index < 19; ++at_index) {
+      std::string agent(19, 'a');
+      agent[at_index] = static_cast<char>(c);
+      r.path = "/";
+      r.user_agent = agent;
+      auto j = json::parse(format_access_line(r));
+      std::string got = j["user_agent"];
+      if (c < 0x80) {
+        EXPECT_EQ(got, agent) << c << " at " << at_index;
+      } else {  // a lone byte of 0x80 and up is not UTF-8
+        EXPECT_EQ(got, std::string(at_index, 'a') + "\xEF\xBF\xBD" + std::string(18 - at_index, 'a'))
+            << c << " at " << at_index;
+      }
+    }
   }
 }
 
