@@ -42,16 +42,15 @@ class HeaderLines {
   // CR and LF in either part become spaces, as in every header the connection writes: no value
   // can end the line early or start a header of its own.
   void add(std::string_view name, std::string_view value) {
-    append_text(name);
-    append(": ");
-    append_text(value);
-    append("\r\n");
+    char* const line = put_line(name, value);
+    blank_line_breaks(line, line + name.size() + 2 + value.size());  // ": " has neither
   }
   void add(std::string_view name, std::int64_t value) {
     char digits[24];
     auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
     (void)error;  // 24 characters hold any 64-bit number
-    add(name, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    char* const line = put_line(name, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    blank_line_breaks(line, line + name.size());  // digits have no line break to blank
   }
 
   std::string_view view() const {
@@ -75,13 +74,20 @@ class HeaderLines {
   }
 
  private:
-  // Copied in one piece, then any CR or LF in it made a space.
-  void append_text(std::string_view text) {
-    char* const begin = grow(text.size());
-    std::memcpy(begin, text.data(), text.size());
-    blank_line_breaks(begin, begin + text.size());
+  // "name: value\r\n" copied in one piece; returns where it starts.
+  char* put_line(std::string_view name, std::string_view value) {
+    char* const line = grow(name.size() + value.size() + 4);
+    char* p = line;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p = '\n';
+    return line;
   }
-  void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
   // Room for n more bytes at the end: inline while they fit, then in spill_ for good.
   char* grow(std::size_t n) {
     if (!spilled_ && size_ + n <= inline_.size()) {
