@@ -68,6 +68,7 @@ std::string utc_day(std::chrono::system_clock::time_point t) {
 }
 
 std::size_t UsageRecorder::KeyHash::operator()(const KeyView& key) const {
+  if (key.hash) return *key.hash;
   std::hash<std::string_view> h;
   std::size_t seed = h(key.partner_id);
   seed ^= h(key.day) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
@@ -81,11 +82,13 @@ UsageRecorder::UsageRecorder(std::shared_ptr<Database> db, Clock clock)
 }
 
 void UsageRecorder::add(const KeyView& key, const UsageCounts& counts) {
-  std::size_t hash = KeyHash{}(key);
-  // The map hashes the same key again; a different mix picks the shard so buckets stay spread.
+  const std::size_t hash = KeyHash{}(key);
+  // The map is handed the same hash (worked out once); a different mix picks the shard so
+  // buckets stay spread.
   Shard& shard = shards_[(hash >> 17) % kShards];
+  const KeyView hashed{key.partner_id, key.day, key.route, hash};
   std::lock_guard lock(shard.mutex);
-  auto it = shard.counts.find(key);
+  auto it = shard.counts.find(hashed);
   if (it == shard.counts.end()) {
     it =
         shard.counts
@@ -106,7 +109,7 @@ void UsageRecorder::record(const std::string& partner_id, std::string_view route
   thread_local DayText cached;
   const auto day = std::chrono::floor<std::chrono::days>(clock_());
   if (cached.text.empty() || cached.day != day) cached = {day, utc_day(day)};
-  add(KeyView{partner_id, cached.text, route}, counts_of(status, rate_limited));
+  add(KeyView{partner_id, cached.text, route, {}}, counts_of(status, rate_limited));
 }
 
 std::size_t UsageRecorder::flush() {

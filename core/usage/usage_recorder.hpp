@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -73,6 +74,7 @@ class UsageRecorder final : public pipeline::UsageSink {
   };
   struct KeyView {
     std::string_view partner_id, day, route;
+    std::optional<std::size_t> hash;  // KeyHash's, when already worked out (add())
   };
   struct KeyHash {
     using is_transparent = void;
@@ -94,7 +96,7 @@ class UsageRecorder final : public pipeline::UsageSink {
   };
   static constexpr std::size_t kShards = 16;
 
-  static KeyView view(const Key& key) { return {key.partner_id, key.day, key.route}; }
+  static KeyView view(const Key& key) { return {key.partner_id, key.day, key.route, {}}; }
   static KeyView view(const KeyView& key) { return key; }
   void add(const KeyView& key, const UsageCounts& counts);
 
