@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,12 +30,14 @@ class KeyHasher {
 
   // 64 hex characters: BLAKE2b-256 of the presented key, keyed with the secret.
   std::string hash(std::string_view presented) const;
-  // The same into `out`, without allocating; returns a view of it.
+  // The same into `out`, without allocating; returns a view of it. A key this thread hashed
+  // lately with this secret is answered from the thread's memo (see key_hasher.cpp).
   using Hex = std::array<char, 64>;
   std::string_view hash(std::string_view presented, Hex& out) const;
 
  private:
   std::array<unsigned char, 32> key_{};  // BLAKE2b-256 of the secret, so any length works
+  std::uint64_t id_ = 0;  // one per secret given to the constructor; copies share it (and key_)
 };
 
 // The configured secret when `configured` is not empty (refused below 32 characters), else the

@@ -1,10 +1,16 @@
 // Key format, randomness, the keyed hash and where its secret comes from.
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <array>
 
 #include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "core/partners/api_key_format.hpp"
 #include "core/partners/key_hasher.hpp"
@@ -71,6 +77,51 @@ TEST(KeyHasher, IsKeyedDeterministicAndHex) {
   EXPECT_NE(b.hash(key), hash) << "another secret gives another hash";
   EXPECT_NE(a.hash(generate_api_key("live")), hash);
   EXPECT_EQ(hash.find(key.substr(8)), std::string::npos);
+}
+
+// BLAKE2b-256 of the key, keyed with BLAKE2b-256 of the secret, straight from libsodium.
+std::string reference_hash(const std::string& secret, const std::string& key) {
+  std::array<unsigned char, 32> keyed{}, digest{};
+  crypto_generichash(keyed.data(), keyed.size(),
+                     reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(key.data()), key.size(), keyed.data(),
+                     keyed.size());
+  std::string hex(digest.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  hex.pop_back();
+  return hex;
+}
+
+// The thread's memo of recent digests answers only for the same key and the same secret: keys
+// that share their last bytes (one slot), two hashers, a copy, the length edges and far more keys
+// than slots all read as libsodium computes them, first time and again.
+TEST(KeyHasher, MemoizedDigestsAreTheKeyedHash) {
+  const std::string secret_a(32, 'a'), secret_b(40, 'b');
+  KeyHasher a(secret_a);
+  KeyHasher b(secret_b);
+  KeyHasher copy = a;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(generate_api_key(i % 2 ? "live" : "test"));
+  for (int i = 0; i < 20; ++i) keys.push_back("pk_live_" + std::to_string(i) + "SameTail12345678");
+  keys.push_back("");
+  keys.push_back(std::string(95, 'k'));
+  keys.push_back(std::string(96, 'k'));
+  keys.push_back(std::string(97, 'k'));
+  keys.push_back(std::string(96, 'k') + "x");
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& key : keys) {
+      KeyHasher::Hex out;
+      ASSERT_EQ(a.hash(key, out), reference_hash(secret_a, key)) << key;
+      ASSERT_EQ(b.hash(key, out), reference_hash(secret_b, key)) << key;
+      ASSERT_EQ(copy.hash(key), reference_hash(secret_a, key)) << key;
+      ASSERT_EQ(a.hash(key, out), reference_hash(secret_a, key)) << key;
+    }
+  }
+  // The same key through another thread's memo reads the same.
+  std::string other;
+  std::thread([&] { other = a.hash(keys.front()); }).join();
+  EXPECT_EQ(other, reference_hash(secret_a, keys.front()));
 }
 
 TEST(KeyHasher, RefusesAShortSecretNamingTheConfigKey) {
