@@ -3,6 +3,7 @@
 // authenticated / rejected. Every failure gets the same 401, so callers cannot probe keys.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,13 +20,18 @@ inline constexpr std::size_t kRandomChars = 32;
 
 // "pk_live_"/"pk_test_" + 32 base62 characters; anything else is refused without a lookup.
 inline bool is_well_formed(std::string_view key) {
+  static constexpr auto kBase62 = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+      table[c] = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+    return table;
+  }();
   if (key.size() != kLivePrefix.size() + kRandomChars) return false;
   if (!key.starts_with(kLivePrefix) && !key.starts_with(kTestPrefix)) return false;
-  for (char c : key.substr(kLivePrefix.size())) {
-    bool base62 = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-    if (!base62) return false;
-  }
-  return true;
+  bool base62 = true;  // every character looked at: one table read each, no early branch
+  for (char c : key.substr(kLivePrefix.size())) base62 &= kBase62[static_cast<unsigned char>(c)];
+  return base62;
 }
 
 class ApiKeyAuth final : public AuthScheme {

@@ -100,6 +100,21 @@ TEST_F(ApiKeyAuthTest, MalformedKeysAreRefusedWithoutALookup) {
   }
 }
 
+// The shape check reads every character of the random part through one table: each byte value,
+// at each place, is accepted exactly when it is a base62 character.
+TEST(ApiKeyShape, EveryByteAtEveryPlaceIsJudgedByBase62) {
+  const std::string good = "pk_test_" + std::string(32, 'a');
+  ASSERT_TRUE(is_well_formed(good));
+  for (int c = 0; c < 256; ++c) {
+    const bool base62 = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    for (std::size_t at = 8; at < good.size(); ++at) {
+      std::string key = good;
+      key[at] = static_cast<char>(c);
+      EXPECT_EQ(is_well_formed(key), base62) << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST_F(ApiKeyAuthTest, RevokedKeyIsRefused) {
   auto r = record("key_live1");
   r.revoked = true;
