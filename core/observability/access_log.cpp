@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "core/observability/daily_file_sink.hpp"
+#include "core/util/json_text.hpp"
 #include "core/util/thread_name.hpp"
 
 namespace portico::observability {
@@ -39,27 +40,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return len;
 }
 
-// Printable ASCII that a JSON string takes as it is.
-bool plain(unsigned char c) {
-  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
-}
-
-// Whether all 8 bytes at p are plain, tested together: a byte below 0x20, from 0x7F up, or a
-// quote or backslash sets a high bit in the result. (has_zero(v) is set for a chunk with a zero
-// byte in it; it may flag more bytes than that one, never none.)
-bool all_plain8(const char* p) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101u;
-  constexpr std::uint64_t kHighs = 0x8080808080808080u;
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  const std::uint64_t special = ((x - kOnes * 0x20) & ~x & kHighs)  // below 0x20
-                                | (x & kHighs)                      // 0x80 and up
-                                | has_zero(x ^ (kOnes * 0x7F)) | has_zero(x ^ (kOnes * '"')) |
-                                has_zero(x ^ (kOnes * '\\'));
-  return special == 0;
-}
-
 // A JSON string: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
 void append_json_string(std::string& out, std::string_view s, std::size_t max_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -67,11 +47,9 @@ void append_json_string(std::string& out, std::string_view s, std::size_t max_by
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     // Runs of plain characters (nearly every byte of a real request) go in with one append.
-    std::size_t run = i;
-    while (run + 8 <= s.size() && all_plain8(s.data() + run)) run += 8;
-    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
-    out.append(s.data() + i, run - i);
-    i = run;
+    const std::size_t run = util::plain_json_run(s, i);
+    out.append(s.data() + i, run);
+    i += run;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {

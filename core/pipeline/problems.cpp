@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/util/json_text.hpp"
 #include "core/util/recycling_allocator.hpp"
 #include "portico/database.hpp"
 
@@ -22,17 +23,11 @@ Problem make(int status, std::string code, std::string title, std::string detail
   return p;
 }
 
-// Text a JSON string takes as it is: printable ASCII without '"' and '\\'.
-bool plain_json_text(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
 // The common problem — every field plain text, no field errors — written straight into its body
 // (one allocation) in the bytes nlohmann::json would write: its keys in order, no spaces.
 bool render_plain(const Problem& problem, std::string_view request_id, std::string& body) {
+  using namespace std::string_view_literals;  // the constant pieces' lengths known, no strlen
+  using util::plain_json_text;
   if (!problem.errors.empty() || !plain_json_text(problem.code) ||
       !plain_json_text(problem.title) || !plain_json_text(problem.detail) ||
       !plain_json_text(request_id)) {
@@ -42,12 +37,12 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
   const auto status_end = std::to_chars(status, status + sizeof status, problem.status).ptr;
   body.reserve(120 + 2 * problem.code.size() + problem.title.size() + problem.detail.size() +
                request_id.size());
-  body.append("{\"code\":\"").append(problem.code);
-  body.append("\",\"detail\":\"").append(problem.detail);
-  body.append("\",\"request_id\":\"").append(request_id);
-  body.append("\",\"status\":").append(status, static_cast<std::size_t>(status_end - status));
-  body.append(",\"title\":\"").append(problem.title);
-  body.append("\",\"type\":\"urn:portico:problem:").append(problem.code).append("\"}");
+  body.append("{\"code\":\""sv).append(problem.code);
+  body.append("\",\"detail\":\""sv).append(problem.detail);
+  body.append("\",\"request_id\":\""sv).append(request_id);
+  body.append("\",\"status\":"sv).append(status, static_cast<std::size_t>(status_end - status));
+  body.append(",\"title\":\""sv).append(problem.title);
+  body.append("\",\"type\":\"urn:portico:problem:"sv).append(problem.code).append("\"}"sv);
   return true;
 }
 
@@ -55,7 +50,7 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
 // keep their memory): the problem's headers, a later one of a name replacing an earlier one.
 void render_problem(const Problem& problem, std::string_view request_id, Response& response) {
   response.status = problem.status;
-  response.content_type.assign("application/problem+json");
+  response.content_type.assign(std::string_view("application/problem+json"));
   HeaderList& headers = response.headers;
   std::size_t count = 0;
   for (const auto& [name, value] : problem.headers) {

@@ -1,0 +1,46 @@
+// util::plain_json_run tests eight bytes at a time: it must give what a byte-at-a-time reading
+// gives, wherever the first byte to escape sits in a chunk.
+#include "core/util/json_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace portico::util {
+namespace {
+
+std::size_t reference_run(std::string_view text, std::size_t from) {
+  std::size_t at = from;
+  while (at < text.size() && plain_json_byte(static_cast<unsigned char>(text[at]))) ++at;
+  return at - from;
+}
+
+TEST(JsonText, EveryByteAtEveryPlaceOfTwoChunks) {
+  for (int c = 0; c < 256; ++c) {
+    const bool plain = c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    for (std::size_t at = 0; at < 17; ++at) {
+      std::string text(17, 'x');
+      text[at] = static_cast<char>(c);
+      EXPECT_EQ(plain_json_run(text), plain ? text.size() : at) << c << " at " << at;
+      EXPECT_EQ(plain_json_text(text), plain) << c << " at " << at;
+    }
+  }
+}
+
+TEST(JsonText, RandomTextReadsAsByteAtATime) {
+  std::mt19937 random(42);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(random() % 40, 'a');
+    for (char& c : text) {
+      c = static_cast<char>(random() % 8 == 0 ? random() % 256 : 0x20 + random() % 0x5F);
+    }
+    const std::size_t from = text.empty() ? 0 : random() % text.size();
+    ASSERT_EQ(plain_json_run(text, from), reference_run(text, from)) << text;
+  }
+  EXPECT_EQ(plain_json_run(""), 0u);
+  EXPECT_TRUE(plain_json_text(""));
+}
+
+}  // namespace
+}  // namespace portico::util
