@@ -87,6 +87,53 @@ TEST(ListPageCache, StaysWithinItsBoundAndEvictsTheLeastRecentlyRead) {
   EXPECT_NE(cache.find("hot", 1), nullptr);
 }
 
+// Every kept page is charged its size: the pages never take more than the budget, whatever keys
+// a caller makes up; a page that does not fit is refused (and answered uncached by the route);
+// bytes come back when a page is replaced, outdated, evicted or swept.
+TEST(ListPageCache, KeptPagesStayWithinTheirByteBudget) {
+  const std::size_t each = rp::ListPageCache::charge_of(*page(std::string(1000, 'x')));
+  rp::ListPageCache cache(1024, 40 * each);
+  EXPECT_EQ(cache.bytes(), 0u);
+  int kept = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (cache.store("q" + std::to_string(i), page(std::string(1000, 'x')), 1)) ++kept;
+    ASSERT_LE(cache.bytes(), cache.max_bytes());
+  }
+  EXPECT_EQ(kept, 40);
+  EXPECT_EQ(cache.bytes(), 40 * each);
+  EXPECT_NE(cache.find("q0", 1), nullptr);
+  EXPECT_EQ(cache.find("q99", 1), nullptr) << "refused: no room left";
+
+  // Replacing a page gives its bytes back before charging the new one.
+  EXPECT_TRUE(cache.store("q0", page(std::string(1000, 'y')), 1));
+  EXPECT_EQ(cache.bytes(), 40 * each);
+  // An outdated page found is dropped, with its bytes.
+  EXPECT_EQ(cache.find("q0", 2), nullptr);
+  EXPECT_EQ(cache.bytes(), 39 * each);
+  // The rest can never be served again (generation 2 was seen): the shards' sweeps drop them as
+  // the cache goes on being used, and the budget is free for new pages.
+  for (int i = 0; i < 20000; ++i) cache.find("other" + std::to_string(i), 2);
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_TRUE(cache.store("new", page(std::string(1000, 'z')), 2));
+  EXPECT_EQ(cache.bytes(), each);
+}
+
+TEST(ListPageCache, APageOverAnEighthOfTheBudgetIsNeverKept) {
+  rp::ListPageCache cache(1024, 80000);
+  EXPECT_FALSE(cache.store("big", page(std::string(10001, 'x')), 1));
+  EXPECT_EQ(cache.find("big", 1), nullptr);
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_TRUE(cache.store("small", page(std::string(100, 'x')), 1));
+}
+
+TEST(ListPageCache, EvictedPagesGiveTheirBytesBack) {
+  rp::ListPageCache cache(64 * 16);
+  const std::size_t each = rp::ListPageCache::charge_of(*page("x"));
+  for (int i = 0; i < 20000; ++i) cache.store("q" + std::to_string(i), page("x"), 1);
+  EXPECT_EQ(cache.bytes(), cache.size() * each);
+  EXPECT_LE(cache.size(), cache.capacity());
+}
+
 // --- the key: the request as checked, not its text --------------------------------------------
 
 sdk::MacFunction keyed(std::string key) {
