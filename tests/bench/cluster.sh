@@ -51,6 +51,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/bench"
 config="$root/configs/bench.toml"
 
+# common.sh: common_option, check_whole_numbers, say, note, fail, stop_pid, keep_or_remove_scratch,
+# free_port, http_status, json_field
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
+
 quick=0
 build="$root/build"
 out=""
@@ -59,14 +64,13 @@ rounds=""
 profile=1
 keep=0
 while [ $# -gt 0 ]; do
+  common_option "$@"
+  if [ "$taken" -gt 0 ]; then
+    shift "$taken"
+    continue
+  fi
   case "$1" in
-    --quick) quick=1 ;;
-    --build) build=${2:?--build needs a directory}; shift ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    --duration) duration=${2:?--duration needs seconds}; shift ;;
-    --rounds) rounds=${2:?--rounds needs a number}; shift ;;
     --no-profile) profile=0 ;;
-    --keep) keep=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "cluster.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -78,18 +82,16 @@ if [ "$quick" = 1 ]; then
 else
   mode=full; duration=${duration:-8}; rounds=${rounds:-3}; warmup=2; results_name=cluster
 fi
-case "$duration$rounds" in *[!0-9]*) echo "cluster.sh: --duration and --rounds take whole numbers" >&2; exit 2 ;; esac
+check_whole_numbers cluster.sh
 connections=64
 catalog=1000
 profile_seconds=5               # perf record's window
 profile_round=$((profile_seconds + 2))  # the profiled wrk round: 1 s before perf, 1 s after
 setups=(sqlite-1 postgres-1 postgres-3)
 
-# say, note, fail, stop_pid, keep_or_remove_scratch, free_port, http_status, json_field
+# What common.sh's functions read from this script:
 # shellcheck disable=SC2034  # common.sh's fail prints it
 fail_prefix="cluster bench"
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$here/common.sh"
 skip() { echo "SKIPPED: $*" >&2; exit 77; }
 
 for tool in wrk curl python3 haproxy; do

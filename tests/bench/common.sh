@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # python, fail_prefix: the sourcing script's
+# shellcheck shell=bash disable=SC2154,SC2034  # python, fail_prefix: the sourcing script's; the options' variables are the sourcing script's
 # Shared by tests/bench/run.sh and tests/bench/cluster.sh (sourced): messages, stopping a process,
 # the end of cleanup(), free ports, HTTP status codes and JSON fields. Only functions: the sourcing
 # script sets, before it calls them,
@@ -6,6 +6,28 @@
 #   fail_prefix    what fail() prints before ": FAILED:" ("bench", "cluster bench")
 #   stop_pid_cont  1: stop_pid sends SIGCONT first (run.sh: a paused receiver must see the signal);
 #                  unset: it does not (cluster.sh)
+
+# The options both scripts take. common_option ARG [VALUE]: sets quick, build, out, duration,
+# rounds or keep from it, and `taken` to how many arguments it used (0: not one of these).
+common_option() {
+  taken=1
+  case "$1" in
+    --quick) quick=1 ;;
+    --build) build=${2:?--build needs a directory}; taken=2 ;;
+    --out) out=${2:?--out needs a directory}; taken=2 ;;
+    --duration) duration=${2:?--duration needs seconds}; taken=2 ;;
+    --rounds) rounds=${2:?--rounds needs a number}; taken=2 ;;
+    --keep) keep=1 ;;
+    *) taken=0 ;;
+  esac
+}
+
+# After the defaults are applied: --duration and --rounds must be whole numbers (exit 2).
+check_whole_numbers() {  # SCRIPT_NAME
+  case "$duration$rounds" in
+    *[!0-9]*) echo "$1: --duration and --rounds take whole numbers" >&2; exit 2 ;;
+  esac
+}
 
 say() { printf '\033[1m==> [%3ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }

@@ -52,6 +52,11 @@ peer_url="http://127.0.0.1:18080"
 peer_key="pk_test_demo_0123456789abcdef"
 bad_key="pk_test_bench0bad0key0000000000000000"
 
+# common.sh: common_option, check_whole_numbers, say, note, fail, stop_pid, keep_or_remove_scratch,
+# free_port, http_status, json_field
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$here/common.sh"
+
 quick=0
 build="$root/build"
 out=""
@@ -60,15 +65,14 @@ rounds=""
 use_peer=1
 keep=0
 while [ $# -gt 0 ]; do
+  common_option "$@"
+  if [ "$taken" -gt 0 ]; then
+    shift "$taken"
+    continue
+  fi
   case "$1" in
-    --quick) quick=1 ;;
-    --build) build=${2:?--build needs a directory}; shift ;;
-    --out) out=${2:?--out needs a directory}; shift ;;
-    --duration) duration=${2:?--duration needs seconds}; shift ;;
-    --rounds) rounds=${2:?--rounds needs a number}; shift ;;
     --peer-conf) peer_conf=${2:?--peer-conf needs a file}; shift ;;
     --no-peer) use_peer=0 ;;
-    --keep) keep=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -86,15 +90,13 @@ else
 fi
 alloc_requests=10000  # (h): requests per path, in both modes
 connections=64  # for every scenario but (a)'s connection sweep
-case "$duration$rounds" in *[!0-9]*) echo "run.sh: --duration and --rounds take whole numbers" >&2; exit 2 ;; esac
+check_whole_numbers run.sh
 
-# say, note, fail, stop_pid, keep_or_remove_scratch, free_port, http_status, json_field
+# What common.sh's functions read from this script:
 # shellcheck disable=SC2034  # common.sh's fail prints it
 fail_prefix="bench"
 # shellcheck disable=SC2034  # common.sh's stop_pid sends SIGCONT first: a paused receiver must see the signal
 stop_pid_cont=1
-# shellcheck source-path=SCRIPTDIR source=common.sh
-. "$here/common.sh"
 
 for tool in wrk curl python3; do
   if ! command -v "$tool" >/dev/null; then
