@@ -141,9 +141,9 @@ class RateLimitStage final : public Stage {
     bool unknown_tier = false;
     ex.quota_asked = quota_for(ex.snapshot, *identity, unknown_tier);
     if (unknown_tier) warn_unknown_tier(ex.snapshot, *identity);
-    Completion<Resumption> resume = ex.suspend();
+    Resumer resume = ex.suspend();
     Completion<RateLimitDecision> answered = ex.completion<RateLimitDecision>(
-        [resume](RateLimitDecision&& decision, std::exception_ptr error) {
+        [resume = std::move(resume)](RateLimitDecision&& decision, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
           resume([decision](Exchange& ex) {
             ex.rate_limit = Exchange::Counted{ex.quota_asked, decision};

@@ -36,7 +36,9 @@ void drop_gateway_headers(Answer& answer) {
   std::erase_if(answer.own().headers, is_gateway);
 }
 
-class InFlight final : public PendingRequest, public std::enable_shared_from_this<InFlight> {
+class InFlight final : public PendingRequest,
+                       public Resumer::Target,
+                       public std::enable_shared_from_this<InFlight> {
  public:
   InFlight(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<Request> request,
            Respond respond)
@@ -52,7 +54,7 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
                   .quota_asked = {},
                   .cancel = nullptr,
                   .workers = snapshot_->workers,
-                  .suspend = nullptr,
+                  .resume_target = this,
                   .arena = {},
                   .core_headers = {},
                   .shown_quota = std::nullopt} {
@@ -66,13 +68,6 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     if (request_.request_id.empty()) {
       assign_request_id(request_.request_id, request_.header("X-Request-Id"));
     }
-    exchange_.suspend = [this] {
-      auto self = shared_from_this();  // alive: a stage of ours is running
-      return exchange_.completion<Resumption>(
-          [self = std::move(self)](Resumption&& step, std::exception_ptr error) {
-            self->resume(std::move(step), std::move(error));
-          });
-    };
     std::lock_guard lock(mutex_);
     proceed(StageStatus::Continue);
   }
@@ -136,8 +131,8 @@ class InFlight final : public PendingRequest, public std::enable_shared_from_thi
     return step(exchange_);
   }
 
-  // Called through the completion a paused stage got, on the thread its answer came from.
-  void resume(Resumption&& step, std::exception_ptr error) {
+  // Called through the Resumer a paused stage got, on the thread its answer came from.
+  void resume(Resumption&& step, std::exception_ptr error) override {
     for (;;) {
       Phase phase = phase_.load(std::memory_order_acquire);
       if (phase == running) {

@@ -4,7 +4,7 @@
 // throw ProblemError; the pipeline renders it in one place.
 #pragma once
 
-#include <functional>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -24,6 +24,31 @@ struct Snapshot;
 // StageStatus and Resumption (how an asynchronous stage resumes the request, see
 // Exchange::suspend) are in request_memory.hpp.
 
+// How a stage that paused (returned Pending) resumes its request, from any thread: called once
+// with a step, or failed once with what the stage would have thrown. A stage calls it from inside
+// the completion it gave the plugin, which is answered exactly once — and, dropped unanswered,
+// answers with an error — so the request is resumed exactly once. Copies keep the request alive.
+class Resumer {
+ public:
+  // The request in flight (snapshot.cpp).
+  class Target {
+   public:
+    virtual void resume(Resumption&& step, std::exception_ptr error) = 0;
+
+   protected:
+    ~Target() = default;
+  };
+
+  Resumer() = default;
+  explicit Resumer(std::shared_ptr<Target> target) : target_(std::move(target)) {}
+
+  void operator()(Resumption step) const { target_->resume(std::move(step), nullptr); }
+  void fail(std::exception_ptr error) const { target_->resume(Resumption(), std::move(error)); }
+
+ private:
+  std::shared_ptr<Target> target_;
+};
+
 struct Exchange {
   Request& request;
   const Snapshot& snapshot;
@@ -42,12 +67,8 @@ struct Exchange {
   std::shared_ptr<CancelState> cancel = std::make_shared<CancelState>();
   // Where blocking handlers run; null runs them on the request's thread (unit tests).
   Executor* workers = nullptr;
-  // For a stage about to return Pending: the completion that resumes the request, from any
-  // thread. Answer it with a step that records the outcome in the exchange and returns Continue
-  // (the next stage runs) or Respond (after setting `response`), or fail it with what the stage
-  // would have thrown. The step runs under the pipeline's lock: a timeout answering the client
-  // meanwhile never sees half of it. Set by the pipeline.
-  std::function<Completion<Resumption>()> suspend;
+  // What suspend() resumes: the request in flight. Set by the pipeline.
+  Resumer::Target* resume_target = nullptr;
   // Where the request's completions live (request_memory.hpp).
   RequestArena arena;
   // The header lines the gateway adds to the answer (after-response hooks, then X-Request-Id),
@@ -55,6 +76,15 @@ struct Exchange {
   // those lines show them, for the observer.
   HeaderLines core_headers;
   std::optional<ObservedQuota> shown_quota;
+
+  // For a stage about to return Pending: what resumes the request, from any thread. Call it with
+  // a step that records the outcome in the exchange and returns Continue (the next stage runs) or
+  // Respond (after setting `response`), or fail it with what the stage would have thrown. The
+  // step runs under the pipeline's lock: a timeout answering the client meanwhile never sees half
+  // of it. It shares the request's ownership through `cancel` (no allocation).
+  Resumer suspend() const {
+    return Resumer(std::shared_ptr<Resumer::Target>(cancel, resume_target));
+  }
 
   // A completion for an asynchronous call a stage makes, its state in the request's arena; the
   // arena is owned through `cancel` (set by the pipeline: the request itself). Under the

@@ -61,9 +61,9 @@ class AuthenticateStage final : public Stage {
                                 : "Send your API key in the X-API-Key header, or an OAuth access "
                                   "token as Authorization: Bearer <token>."));
     }
-    Completion<Resumption> resume = ex.suspend();
+    Resumer resume = ex.suspend();
     Completion<AuthResult> answered = ex.completion<AuthResult>(
-        [this, resume, index](AuthResult&& result, std::exception_ptr error) {
+        [this, resume = std::move(resume), index](AuthResult&& result, std::exception_ptr error) {
           if (error) {
             resume([error](Exchange& ex) -> StageStatus {
               try {
@@ -150,9 +150,9 @@ class HandlerStage final : public Stage {
       ex.response = route.handler(ex.request);
       return StageStatus::Respond;
     }
-    Completion<Resumption> resume = ex.suspend();
+    Resumer resume = ex.suspend();
     Reply reply = ex.completion<Answer>(
-        [resume](Answer&& answer, std::exception_ptr error) {
+        [resume = std::move(resume)](Answer&& answer, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
           resume([answer = std::move(answer)](Exchange& ex) mutable {
             ex.response = std::move(answer);
