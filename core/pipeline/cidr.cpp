@@ -51,6 +51,25 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
   return ip;
 }
 
+bool is_canonical_ipv4(std::string_view text) {
+  std::size_t at = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (at >= text.size() || text[at] != '.') return false;
+      ++at;
+    }
+    const std::size_t start = at;
+    unsigned value = 0;
+    while (at < text.size() && at - start < 3 && text[at] >= '0' && text[at] <= '9') {
+      value = value * 10 + static_cast<unsigned>(text[at] - '0');
+      ++at;
+    }
+    const std::size_t digits = at - start;
+    if (digits == 0 || value > 255 || (digits > 1 && text[start] == '0')) return false;
+  }
+  return at == text.size();
+}
+
 std::optional<IpAddress> parse_forwarded_ip(std::string_view text) {
   text = trim(text);
   if (!text.empty() && text.front() == '[') {

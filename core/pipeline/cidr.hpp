@@ -24,6 +24,11 @@ struct IpAddress {
 // "::ffff:10.0.0.1" (→ IPv4). nullopt for anything else (leading zeros in IPv4 included).
 std::optional<IpAddress> parse_ip(std::string_view text);
 
+// Whether `text` is an IPv4 address exactly as IpAddress::to_string writes it: four decimal
+// numbers 0-255 without leading zeros, three dots, nothing else. Such text parses to itself,
+// so a client address of this form needs no parsing to be known canonical (the client IP stage).
+bool is_canonical_ipv4(std::string_view text);
+
 // Like parse_ip, and also "10.0.0.1:51234" and "[2001:db8::1]:443" as proxies write them into
 // X-Forwarded-For. Surrounding blanks are ignored.
 std::optional<IpAddress> parse_forwarded_ip(std::string_view text);

@@ -28,6 +28,9 @@ class ClientIpStage final : public Stage {
   explicit ClientIpStage(std::vector<Cidr> trusted) : trusted_(std::move(trusted)) {}
   std::string_view name() const override { return "client_ip"; }
   StageStatus run(Exchange& ex) const override {
+    // Without trusted proxies the client is the peer, written canonically: an address already in
+    // that form (every IPv4 peer the connection reports) is left as it is, unparsed.
+    if (trusted_.empty() && is_canonical_ipv4(ex.request.client_ip)) return StageStatus::Continue;
     ex.request.client_ip = resolve_client_ip(ex.request.client_ip, ex.request.headers, trusted_);
     return StageStatus::Continue;
   }

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <stdexcept>
+#include <string>
 
+#include "core/pipeline/cidr.hpp"
 #include "core/pipeline/snapshot.hpp"
 #include "core/pipeline/stages.hpp"
 
@@ -70,6 +73,41 @@ TEST(ResolveClientIp, MappedPeerMatchesIpv4ProxiesAndIsReportedAsIpv4) {
   auto trusted = proxies({"10.0.0.0/8"});
   EXPECT_EQ(resolve_client_ip("::ffff:10.0.0.5", xff("203.0.113.9"), trusted), "203.0.113.9");
   EXPECT_EQ(resolve_client_ip("::ffff:198.51.100.7", {}, {}), "198.51.100.7");
+}
+
+// The client IP stage leaves an address is_canonical_ipv4 accepts as it is: that must be exactly
+// the text resolve_client_ip would write for it — every octet value in each place, random
+// addresses, and near misses that must go through the parse.
+TEST(CanonicalIpv4, IsExactlyTheTextThatParsesToItself) {
+  auto resolves_to_itself = [](const std::string& text) {
+    return resolve_client_ip(text, {}, {}) == text && parse_ip(text) && parse_ip(text)->v4;
+  };
+  for (int octet = 0; octet < 256; ++octet) {
+    for (int place = 0; place < 4; ++place) {
+      std::string parts[4] = {"1", "2", "3", "4"};
+      parts[place] = std::to_string(octet);
+      const std::string text = parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[3];
+      EXPECT_TRUE(is_canonical_ipv4(text)) << text;
+      EXPECT_TRUE(resolves_to_itself(text)) << text;
+    }
+  }
+  std::mt19937 random(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const std::string alphabet = "0123456789.:x ";
+    const std::size_t length = random() % 17;
+    for (std::size_t k = 0; k < length; ++k) {
+      text.push_back(alphabet[random() % (i % 2 ? 11 : alphabet.size())]);
+    }
+    if (is_canonical_ipv4(text)) {
+      EXPECT_TRUE(resolves_to_itself(text)) << text;
+    }
+  }
+  for (const char* near : {"01.2.3.4", "1.2.3", "1.2.3.4.", ".1.2.3.4", "256.1.1.1", "1.2.3.4 ",
+                           " 1.2.3.4", "1..2.3", "1.2.3.0004", "::ffff:1.2.3.4", "1.2.3.4:80", "",
+                           "1000.1.1.1", "1.2.3.-4"}) {
+    EXPECT_FALSE(is_canonical_ipv4(near)) << near;
+  }
 }
 
 TEST(ParseTrustedProxies, NamesTheBadEntry) {
