@@ -42,7 +42,7 @@ std::atomic<std::uint64_t> next_hasher_id{1};
 // constant time, so a guess that lands on another partner's slot learns nothing from the time it
 // takes; what a hit or a miss tells is only whether this very key was presented here lately.
 // Keys are held in the clear only here, in this thread's memory, which is zeroed when the thread
-// ends. Keys longer than a slot are hashed every time.
+// ends. Keys longer than a slot (and the empty one) are hashed every time.
 struct DigestMemo {
   static constexpr std::size_t kSlots = 64;
   static constexpr std::size_t kMaxKey = 96;
@@ -59,7 +59,7 @@ struct DigestMemo {
   DigestMemo& operator=(const DigestMemo&) = delete;
   ~DigestMemo() { sodium_memzero(slots.data(), sizeof slots); }
 
-  Slot& slot_for(std::string_view presented) {
+  Slot& slot_for(std::string_view presented) {  // not empty
     std::uint64_t tail = 0;
     const std::size_t n = std::min(presented.size(), sizeof tail);
     std::memcpy(&tail, presented.data() + presented.size() - n, n);
@@ -91,7 +91,7 @@ std::string KeyHasher::hash(std::string_view presented) const {
 
 std::string_view KeyHasher::hash(std::string_view presented, Hex& out) const {
   static_assert(crypto_generichash_BYTES * 2 == std::tuple_size_v<Hex>);
-  const bool memoizable = presented.size() <= DigestMemo::kMaxKey;
+  const bool memoizable = !presented.empty() && presented.size() <= DigestMemo::kMaxKey;
   DigestMemo::Slot* slot = memoizable ? &memo.slot_for(presented) : nullptr;
   if (slot && slot->hasher == id_ && slot->size == presented.size() &&
       sodium_memcmp(slot->key.data(), presented.data(), presented.size()) == 0) {
