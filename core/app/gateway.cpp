@@ -24,7 +24,7 @@
 #include "core/observability/process_stats.hpp"
 #include "core/pipeline/request_id.hpp"
 #include "core/storage/outbox.hpp"
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::app {
 namespace asio = boost::asio;
@@ -331,13 +331,13 @@ int serve(const ServeOptions& options) {
 
   std::vector<std::thread> workers;
   workers.emplace_back([&admin_io] {
-    util::name_this_thread("admin-io");
+    sdk::name_this_thread("admin-io");
     admin_io.run();
   });
   // The main thread runs the first partner loop and keeps the process's name (pidof portico).
   for (int i = 1; i < threads; ++i) {
     workers.emplace_back([i, loop = partner_loops[static_cast<std::size_t>(i)]] {
-      util::name_this_thread("io-" + std::to_string(i));
+      sdk::name_this_thread("io-" + std::to_string(i));
       loop->run();
     });
   }

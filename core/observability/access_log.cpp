@@ -13,7 +13,7 @@
 
 #include "core/observability/daily_file_sink.hpp"
 #include "core/util/json_text.hpp"
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::observability {
 namespace {
@@ -260,7 +260,7 @@ AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_b
     : file_(std::make_unique<DailyFile>(dir, "access", ".jsonl")),
       max_pending_bytes_(std::max<std::size_t>(max_pending_bytes, 1)) {
   writer_ = std::thread([this] {
-    util::name_this_thread("access-log");
+    sdk::name_this_thread("access-log");
     run();
   });
 }

@@ -11,7 +11,7 @@
 #include "core/observability/prometheus_text.hpp"
 #include "core/pipeline/client_guard.hpp"
 #include "core/pipeline/snapshot.hpp"
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::observability {
 namespace {
@@ -273,7 +273,7 @@ void Observability::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    util::name_this_thread("housekeeping");
+    sdk::name_this_thread("housekeeping");
     std::unique_lock lock(thread_mutex_);
     while (!stopping_) {
       lock.unlock();

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "core/util/random_id.hpp"
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 #include "core/util/time.hpp"
 #include "lib/webhook_signing/signing.hpp"
 
@@ -87,7 +87,7 @@ OpsWebhook::OpsWebhook(std::string url, std::string secret, Warn warn,
   options.max_idle_per_pool = 0;  // one connection per event, closed after the answer
   client_ = std::make_unique<http_client::HttpClient>(std::move(options));
   sender_ = std::thread([this] {
-    util::name_this_thread("ops-webhook");
+    sdk::name_this_thread("ops-webhook");
     run();
   });
 }

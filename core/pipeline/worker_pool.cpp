@@ -4,7 +4,7 @@
 #include <exception>
 #include <string>
 
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::pipeline {
 
@@ -14,7 +14,7 @@ WorkerPool::WorkerPool(std::size_t threads, std::function<void(std::string_view)
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this, i] {
-      util::name_this_thread("worker-" + std::to_string(i));
+      sdk::name_this_thread("worker-" + std::to_string(i));
       work();
     });
   }

@@ -13,7 +13,7 @@
 #include "core/storage/group_commit.hpp"
 #include "core/storage/sqlite_connection.hpp"
 #include "core/storage/sqlite_database.hpp"
-#include "core/util/thread_name.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::storage {
 
@@ -60,7 +60,7 @@ class SqliteDatabase final : public Database {
     checkpointer_ = std::make_unique<SqliteConnection>(
         options.path, SqliteConnection::Mode::read_write, options.busy_timeout);
     checkpoint_thread_ = std::thread([this] {
-      util::name_this_thread("sqlite-wal");
+      sdk::name_this_thread("sqlite-wal");
       checkpoint_while_open();
     });
   }

@@ -1,11 +1,10 @@
 // HttpClient::Impl: the io_context and its threads, the TLS context, the per-pool idle lists and
 // concurrency queues (take_idle_locked, launch, release), the idle sweep, the list of attempts not
 // yet completed (add_live, remove_live) and shutdown, which completes every one of them.
-#include <pthread.h>
-
 #include <stdexcept>
 
 #include "lib/http_client/internals.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::http_client {
 using namespace detail;
@@ -36,7 +35,7 @@ void HttpClient::Impl::start_threads() {
   threads.reserve(static_cast<std::size_t>(options.threads));
   for (int i = 0; i < options.threads; ++i) {
     threads.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "http-client");  // as top -H and perf show it
+      sdk::name_this_thread("http-client");
       for (;;) {
         try {
           io.run();

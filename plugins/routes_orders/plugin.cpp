@@ -1,8 +1,6 @@
 // routes_orders: order creation with idempotency and all-or-nothing stock reservation, tracking,
 // status updates and shipments. Metadata, schema, migrations, the idempotency pruner and the
 // factory; the logic lives in create_route / partner_routes / admin_routes / order_store.
-#include <pthread.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -17,6 +15,7 @@
 #include "portico/sdk/routes.hpp"
 #include "portico/sdk/schema.hpp"
 #include "portico/sdk/sodium.hpp"
+#include "portico/sdk/thread_name.hpp"
 
 namespace {
 
@@ -33,7 +32,7 @@ class IdempotencyPruner final : public portico::Service {
     if (thread_.joinable()) return;
     stopping_ = false;
     thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "orders-prune");  // as top -H and perf show it
+      portico::sdk::name_this_thread("orders-prune");
       run();
     });
   }

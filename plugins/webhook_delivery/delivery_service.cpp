@@ -1,6 +1,6 @@
 #include "plugins/webhook_delivery/delivery_service.hpp"
 
-#include <pthread.h>
+#include "portico/sdk/thread_name.hpp"
 
 namespace portico::webhook_delivery {
 
@@ -17,7 +17,7 @@ void DeliveryService::start() {
   engine_ = std::make_unique<DeliveryEngine>(host_, settings_);
   stopping_ = false;
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "webhook-deliver");  // as top -H and perf show it
+    sdk::name_this_thread("webhook-deliver");
     run();
   });
 }
