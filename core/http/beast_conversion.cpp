@@ -28,40 +28,6 @@ const std::string& http_date() {
 
 }  // namespace
 
-void to_plugin_request(BeastRequest&& req, std::string_view client_ip, Request& out,
-                       std::size_t header_fields) {
-  out.method.assign(req.method_string());
-  out.target.assign(req.target());
-  const std::string_view target = out.target;
-  const auto question = target.find('?');
-  out.path.assign(target.substr(0, question));
-  if (question == std::string_view::npos) {
-    out.query.clear();
-  } else {
-    out.query.assign(target.substr(question + 1));
-  }
-  // Pairs already there are written over; the rest are added, or dropped when this request has
-  // fewer fields than the last.
-  std::size_t count = 0;
-  for (const auto& field : req) {
-    if (count == header_fields) break;
-    if (count < out.headers.size()) {
-      out.headers[count].first.assign(field.name_string());
-      out.headers[count].second.assign(field.value());
-    } else {
-      if (out.headers.empty()) out.headers.reserve(16);
-      out.headers.emplace_back(field.name_string(), field.value());
-    }
-    ++count;
-  }
-  out.headers.resize(count);
-  out.body = std::move(req.body());
-  out.client_ip.assign(client_ip);
-  out.request_id.clear();
-  out.identity.reset();
-  // out.path_params is left as it is: the router writes its values in place, or clears it.
-}
-
 namespace {
 
 // Appended in one piece, then any CR or LF in it (rare: never in the gateway's own values) made a

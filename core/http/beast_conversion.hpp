@@ -1,4 +1,4 @@
-// Conversions between Beast messages and the plugin API's plain Request/Response.
+// Responses from the plugin API's plain Response to bytes on the wire.
 // Internal to core/http.
 #pragma once
 
@@ -6,24 +6,11 @@
 
 #include <string>
 
-#include "core/http/field_arena.hpp"
-
 #include "portico/http_types.hpp"
 
 namespace portico::http {
 
-// As the parser makes it: its fields in the connection's FieldArena.
-using BeastRequest = boost::beast::http::request<boost::beast::http::string_body,
-                                                 boost::beast::http::basic_fields<FieldAllocator<char>>>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
-
-// Makes `out` the request plugins see, in its own memory: a Request filled again for the next
-// request on the connection keeps its strings, header pairs and path parameters, so one like the
-// last allocates nothing. Everything the pipeline sets later (request id, identity, path
-// parameters' values) is reset. `header_fields`: how many of the message's fields came in the
-// header section; the rest (chunked trailers, which Beast appends) are left out.
-void to_plugin_request(BeastRequest&& req, std::string_view client_ip, Request& out,
-                       std::size_t header_fields = static_cast<std::size_t>(-1));
 
 // A response as bytes on the wire: the status line and header block in `head`, the body apart so
 // it is sent from where it is, not copied — moved out of an answer of the handler's own, or left

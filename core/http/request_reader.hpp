@@ -5,38 +5,78 @@
 //   * no Host on HTTP/1.1, two Host fields, or a malformed one → 400 (§3.2);
 //   * a field value folded over lines (obs-fold) → 400 (§5.2);
 //   * chunked trailer fields are read and dropped: they never become request headers (§7.1.2).
+// The request is written straight into the Request plugins see: Beast's grammar (basic_parser)
+// hands over each part as a view of the bytes read, and it is copied once, into strings that a
+// connection's Request keeps from one request to the next — no field container in between.
 // The session feeds it from the socket; the fuzzer feeds it bytes.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
-#include "core/http/field_arena.hpp"
 #include "portico/http_types.hpp"
 #include "portico/problem.hpp"
 
 namespace portico::http {
 
-using RequestParser =
-    boost::beast::http::request_parser<boost::beast::http::string_body, FieldAllocator<char>>;
+// Beast's request grammar writing into a Request: method, target, path, query, the header
+// section's fields in order (names as received) and the body. Fields after the header section
+// (chunked trailers) are parsed and dropped. Notes what the framing checks need as it goes.
+class RequestParser final : public boost::beast::http::basic_parser<true> {
+ public:
+  explicit RequestParser(Request& into) : out_(into) {}
+
+  bool head() const { return head_; }
+  unsigned version() const { return version_; }
+  std::size_t hosts() const { return hosts_; }
+  std::size_t codings() const { return codings_; }
+  const std::string& coding() const { return coding_; }  // the last Transfer-Encoding value
+  // The Host value, quoted for a message, when the last one is not a valid host; else empty.
+  const std::string& bad_host() const { return bad_host_; }
+
+ private:
+  using string_view = boost::beast::string_view;
+  using error_code = boost::beast::error_code;
+  void on_request_impl(boost::beast::http::verb method, string_view method_str,
+                       string_view target, int version, error_code& ec) override;
+  void on_response_impl(int, string_view, int, error_code&) override {}
+  void on_field_impl(boost::beast::http::field name, string_view name_string, string_view value,
+                     error_code& ec) override;
+  void on_header_impl(error_code& ec) override;
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         error_code& ec) override;
+  std::size_t on_body_impl(string_view body, error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body,
+                                 error_code& ec) override;
+  void on_finish_impl(error_code&) override {}
+
+  Request& out_;
+  std::size_t fields_ = 0;
+  bool header_done_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+  std::size_t hosts_ = 0;
+  std::size_t codings_ = 0;
+  std::string coding_;
+  std::string bad_host_;
+};
 
 enum class ReadStep { need_more, done, failed };
 
 class RequestReader {
  public:
-  // `header_scratch`: where the header section's bytes are kept while it is read — a connection
-  // passes the same string for each of its requests, so it is allocated once, not per request
-  // (its capacity stays up to max_header). Null: a string of the reader's own.
-  // `fields`: where the parser keeps the header fields (the caller resets it between readers,
-  // once the previous one is gone). Null: the heap.
-  RequestReader(std::size_t max_header, std::size_t max_body,
-                std::string* header_scratch = nullptr, FieldArena* fields = nullptr);
+  // Reads into `into`: a connection passes the same Request for each of its requests (unless
+  // something still holds the last one), so its strings keep their memory and a request like the
+  // last allocates nothing. What the last request had and this one has not is gone once the
+  // header is read.
+  RequestReader(std::size_t max_header, std::size_t max_body, Request& into);
 
   // Parses the header section from the front of `buffer`, consuming it (the body or a pipelined
   // request stays). need_more: read more bytes into `buffer` and call again; failed: problem()
@@ -52,26 +92,26 @@ class RequestReader {
   RequestParser& parser() { return parser_; }
   // As the header said (trailers cannot change it).
   bool keep_alive() const { return keep_alive_; }
-  bool head() const { return head_; }
-  unsigned version() const { return version_; }
+  bool head() const { return parser_.head(); }
+  unsigned version() const { return parser_.version(); }
 
-  // The complete request as plugins see it, into `out` (see to_plugin_request): the header's
-  // fields only, never trailers.
-  void take_request(Request& out, std::string_view client_ip, int max_json_depth);
+  // The request complete: what the connection adds (the client's address, the JSON depth
+  // allowed) written in, and what the pipeline sets later (request id, identity) cleared.
+  // Path parameters are left as they are: the router writes its values in place, or clears them.
+  void finish_request(std::string_view client_ip, int max_json_depth);
 
  private:
   ReadStep fail(Problem problem);
-  std::optional<std::string> framing_problem(std::string_view raw_header) const;
+  std::optional<std::string> framing_problem() const;
 
   RequestParser parser_;
+  Request& out_;
   std::size_t max_header_;
   std::size_t max_body_;
-  std::string own_header_;
-  std::string& raw_header_;  // the header section's bytes consumed so far
-  std::size_t header_fields_ = 0;
+  std::size_t header_bytes_ = 0;  // of the header section, consumed so far
+  bool folded_ = false;       // a line of the header section starts with SP or HTAB
+  bool crlf_before_ = false;  // the bytes taken last ended with CR LF
   bool keep_alive_ = false;
-  bool head_ = false;
-  unsigned version_ = 11;
   std::optional<Problem> problem_;
 };
 

@@ -109,9 +109,15 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_header() {
     idle_ = false;
-    reader_.reset();  // its fields live in field_arena_: gone before the arena starts over
-    field_arena_.reset();
-    reader_.emplace(options().max_header, options().max_body, &header_scratch_, &field_arena_);
+    reader_.reset();
+    // The last request's object, with its memory, unless something still holds it (a handler
+    // that outlived its answer's deadline): then a new one.
+    if (request_.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
+    } else {
+      request_ = std::make_shared<Request>();
+    }
+    reader_.emplace(options().max_header, options().max_body, *request_);
     expires_after(options().header_timeout);  // for the whole header section
     continue_header();
   }
@@ -167,14 +173,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     keep_alive_ = reader_->keep_alive() && !server_->draining;
     head_ = reader_->head();
     version_ = reader_->version();
-    // The last request's object, with its memory, unless something still holds it (a handler
-    // that outlived its answer's deadline): then a new one.
-    if (request_.use_count() == 1) {
-      std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
-    } else {
-      request_ = std::make_shared<Request>();
-    }
-    reader_->take_request(*request_, client_ip_, options().max_json_depth);
+    reader_->finish_request(client_ip_, options().max_json_depth);
     auto self = this->shared_from_this();
     const auto dispatching_thread = std::this_thread::get_id();
     dispatching_.store(true, std::memory_order_release);
@@ -365,10 +364,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::string client_ip_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::string header_scratch_;  // the readers' header bytes, reused request after request
-  FieldArena field_arena_;      // the readers' header fields, likewise
-  std::optional<RequestReader> reader_;
-  std::shared_ptr<Request> request_;  // see dispatch(): filled again request after request
+  std::shared_ptr<Request> request_;  // see read_header(): filled again request after request
+  std::optional<RequestReader> reader_;  // reads into *request_
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer deadline_timer_;  // see expires_after()
   Clock::time_point deadline_ = Clock::time_point::max();
