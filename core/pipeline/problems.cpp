@@ -53,9 +53,12 @@ void render_problem(const Problem& problem, std::string_view request_id, Respons
   response.content_type.assign(std::string_view("application/problem+json"));
   HeaderList& headers = response.headers;
   std::size_t count = 0;
-  for (const auto& [name, value] : problem.headers) {
+  for (const auto& header : problem.headers) {
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = header.first;
+    const std::string& value = header.second;
     auto same = std::find_if(headers.begin(), headers.begin() + static_cast<std::ptrdiff_t>(count),
-                             [&](const auto& header) { return iequals(header.first, name); });
+                             [&](const auto& kept) { return iequals(kept.first, name); });
     if (same != headers.begin() + static_cast<std::ptrdiff_t>(count)) {
       same->second.assign(value);
     } else if (count < headers.size()) {
