@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 
 #include "core/pipeline/snapshot.hpp"
 #include "core/pipeline/stages.hpp"
@@ -29,7 +30,7 @@ std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
   return ms.count() <= 0 ? 0 : (ms.count() + 999) / 1000;
 }
 
-// A structured-field string: the tier name in quotes, with " and \ escaped.
+// A structured-field string: the tier name in quotes, with " and \\ escaped.
 void append_sf_string(std::string& out, std::string_view text) {
   out.push_back('"');
   for (char c : text) {
@@ -39,37 +40,60 @@ void append_sf_string(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-void append_number(std::string& out, std::int64_t value) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out.append(digits, static_cast<std::size_t>(end - digits));
-}
+// What the rate limit's lines take from the quota alone, made for the last quota this thread
+// wrote (a partner's requests come with the same one): the whole RateLimit-Policy line and the
+// start of the RateLimit line, the tier quoted, both blanked of CR and LF once here.
+struct QuotaLines {
+  std::string tier;
+  std::int64_t limit = -1;
+  std::int64_t window = -1;
+  std::string policy_line;  // RateLimit-Policy: "<tier>";q=<limit>;w=<window>\r\n
+  std::string rate_start;   // RateLimit: "<tier>";r=
 
-// The five headers as lines for the response head (HeaderLines): the two structured values are
-// built in the thread's scratch string, which keeps its capacity, so no answer allocates for them.
+  void make(const RateLimitQuota& quota, std::int64_t window_seconds) {
+    tier = quota.tier;
+    limit = quota.limit;
+    window = window_seconds;
+    policy_line.assign("RateLimit-Policy: ");
+    append_sf_string(policy_line, quota.tier);
+    policy_line.append(";q=").append(std::to_string(quota.limit));
+    policy_line.append(";w=").append(std::to_string(window_seconds));
+    blank_line_breaks(policy_line.data(), policy_line.data() + policy_line.size());
+    policy_line.append("\r\n");
+    rate_start.assign("RateLimit: ");
+    append_sf_string(rate_start, quota.tier);
+    blank_line_breaks(rate_start.data(), rate_start.data() + rate_start.size());
+    rate_start.append(";r=");
+  }
+};
+
+// Room for any 64-bit number's digits.
+struct Digits {
+  explicit Digits(std::int64_t value)
+      : size(static_cast<std::size_t>(std::to_chars(text, text + sizeof text, value).ptr - text)) {}
+  std::string_view view() const { return {text, size}; }
+  char text[24];
+  std::size_t size;
+};
+
+// The five headers as lines for the response head (HeaderLines); only their four numbers are
+// formatted per answer.
 ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
                           const RateLimitDecision& decision) {
   const std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
   const std::int64_t remaining = std::max<std::int64_t>(decision.remaining, 0);
   const std::int64_t reset = ceil_seconds(decision.reset_after);
-  thread_local std::string value;
-  value.clear();
-  append_sf_string(value, quota.tier);
-  value.append(";q=");
-  append_number(value, quota.limit);
-  value.append(";w=");
-  append_number(value, ceil_seconds(quota.window));
-  lines.add("RateLimit-Policy", value);
-  value.clear();
-  append_sf_string(value, quota.tier);
-  value.append(";r=");
-  append_number(value, remaining);
-  value.append(";t=");
-  append_number(value, reset);
-  lines.add("RateLimit", value);
-  lines.add("X-RateLimit-Limit", limit);
-  lines.add("X-RateLimit-Remaining", remaining);
-  lines.add("X-RateLimit-Reset", reset);
+  const std::int64_t window = ceil_seconds(quota.window);
+  thread_local QuotaLines made;
+  if (made.limit != quota.limit || made.window != window || made.tier != quota.tier) {
+    made.make(quota, window);
+  }
+  const Digits remaining_digits(remaining), reset_digits(reset);
+  lines.add_trusted({made.policy_line});
+  lines.add_trusted({made.rate_start, remaining_digits.view(), ";t=", reset_digits.view(), "\r\n"});
+  lines.add_trusted({"X-RateLimit-Limit: ", Digits(limit).view(), "\r\n"});
+  lines.add_trusted({"X-RateLimit-Remaining: ", remaining_digits.view(), "\r\n"});
+  lines.add_trusted({"X-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
   return {limit, remaining, reset};
 }
 

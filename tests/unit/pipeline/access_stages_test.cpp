@@ -12,6 +12,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A tier name no operator should write, to show how the rate limit's lines carry it.
+const std::string kOddTier = "o\"d\\\r\nX-Evil: 1";
+
 class TableAuth final : public AuthScheme {
  public:
   AuthResult authenticate(const Request& request) override {
@@ -23,6 +26,7 @@ class TableAuth final : public AuthScheme {
     who->scopes = {"products:read"};
     if (*key == "premium") who->tier = "premium";
     if (*key == "gold") who->tier = "gold";
+    if (*key == "odd") who->tier = kOddTier;
     if (*key == "override") who->rate_limit_override = 5;
     if (*key == "listed") who->allowed_cidrs = {"10.0.0.0/8", "2001:db8::/32"};
     if (*key == "broken_list") who->allowed_cidrs = {"not-a-cidr"};
@@ -84,6 +88,7 @@ struct AccessPipeline : ::testing::Test {
     auto config = std::make_shared<config::Config>();
     config->tiers["basic"] = {"basic", 100, 60s, 0};
     config->tiers["premium"] = {"premium", 1000, 60s, 50};
+    config->tiers[kOddTier] = {kOddTier, 7, 90s, 0};
     snapshot.config = config;
     snapshot.stages = standard_stages(*config);
     snapshot.auth_schemes.push_back(&auth);
@@ -233,6 +238,34 @@ TEST_F(AccessPipeline, PremiumTierAndOverride) {
   EXPECT_EQ(policy.calls.back().quota.limit, 5);
   EXPECT_EQ(res.header("RateLimit-Policy"), "\"basic\";q=5;w=60");
   EXPECT_EQ(res.header("X-RateLimit-Limit"), "5");
+}
+
+// The lines that depend only on the quota are made once per quota and thread: each change of
+// tier, of limit (a partner's override) or back shows the quota of the request at hand, and a
+// tier's quote, backslash and line break are escaped or blanked as when they were made each time.
+TEST_F(AccessPipeline, TheQuotaLinesFollowEveryChangeOfTierOrLimit) {
+  struct Step {
+    std::string key;
+    std::int64_t limit;
+    std::string policy;
+    std::string rate;
+  };
+  const Step steps[] = {
+      {"premium", 1000, "\"premium\";q=1000;w=60", "\"premium\";r=9;t=60"},
+      {"override", 5, "\"basic\";q=5;w=60", "\"basic\";r=9;t=60"},
+      {"acme", 100, "\"basic\";q=100;w=60", "\"basic\";r=9;t=60"},
+      {"acme", 100, "\"basic\";q=100;w=60", "\"basic\";r=9;t=60"},
+      {"odd", 7, "\"o\\\"d\\\\  X-Evil: 1\";q=7;w=90", "\"o\\\"d\\\\  X-Evil: 1\";r=9;t=60"},
+      {"premium", 1000, "\"premium\";q=1000;w=60", "\"premium\";r=9;t=60"},
+  };
+  for (const Step& step : steps) {
+    policy.next = {true, step.limit, 9, 60s, 0ms};
+    const Response res = call(step.key);
+    EXPECT_EQ(res.header("RateLimit-Policy"), step.policy) << step.key;
+    EXPECT_EQ(res.header("RateLimit"), step.rate) << step.key;
+    EXPECT_EQ(res.header("X-RateLimit-Limit"), std::to_string(step.limit)) << step.key;
+    EXPECT_FALSE(res.header("X-Evil")) << step.key;
+  }
 }
 
 TEST_F(AccessPipeline, UnknownTierIsLimitedAsBasicAndWarnedOnce) {
