@@ -9,9 +9,6 @@
 namespace portico::partners {
 namespace {
 
-std::size_t shard_of(std::string_view text, std::size_t shards) {
-  return std::hash<std::string_view>{}(text) % shards;
-}
 
 // What key `key` of `partner` stands for: built when either is put, not per request.
 std::shared_ptr<const Identity> identity_of(std::string_view key_id, std::string_view partner_id,
@@ -40,19 +37,19 @@ KeyDirectory::KeyDirectory(std::shared_ptr<Database> db, KeyHasher hasher, Clock
     : db_(std::move(db)), hasher_(std::move(hasher)), clock_(std::move(clock)) {}
 
 KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) {
-  return key_shards_[shard_of(hash, kShards)];
+  return key_shards_[DigestHash{}(hash) % kShards];
 }
 const KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) const {
-  return key_shards_[shard_of(hash, kShards)];
+  return key_shards_[DigestHash{}(hash) % kShards];
 }
-KeyDirectory::PartnerShard& KeyDirectory::partner_shard(std::string_view partner_id) {
-  return partner_shards_[shard_of(partner_id, kShards)];
+KeyDirectory::PartnerShard& KeyDirectory::partner_shard(const Hashed& partner_id) {
+  return partner_shards_[partner_id.hash % kShards];
 }
-const KeyDirectory::PartnerShard& KeyDirectory::partner_shard(std::string_view partner_id) const {
-  return partner_shards_[shard_of(partner_id, kShards)];
+const KeyDirectory::PartnerShard& KeyDirectory::partner_shard(const Hashed& partner_id) const {
+  return partner_shards_[partner_id.hash % kShards];
 }
-KeyDirectory::UseShard& KeyDirectory::use_shard(std::string_view key_id) {
-  return use_shards_[shard_of(key_id, kShards)];
+KeyDirectory::UseShard& KeyDirectory::use_shard(const Hashed& key_id) {
+  return use_shards_[key_id.hash % kShards];
 }
 
 std::optional<std::int64_t> KeyDirectory::directory_version() const {
@@ -77,17 +74,17 @@ void KeyDirectory::load() {
   for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {
     auto state = partner_state_from_row(row);
     std::string id = state.id;
-    partners[shard_of(id, kShards)][id] = std::make_shared<const PartnerState>(std::move(state));
+    partners[hashed(id).hash % kShards][id] = std::make_shared<const PartnerState>(std::move(state));
   }
   for (const auto& row : db_->query(std::string("SELECT ") + kKeyColumns +
                                     " FROM api_keys WHERE revoked_at IS NULL")) {
     auto state = key_state_from_row(row);
-    const auto& owners = partners[shard_of(state.partner_id, kShards)];
+    const auto& owners = partners[hashed(state.partner_id).hash % kShards];
     if (auto owner = owners.find(state.partner_id); owner != owners.end()) {
       attach_identity(state, owner->second);
     }
     std::string hash = state.hash;
-    keys[shard_of(hash, kShards)][hash] = std::move(state);
+    keys[DigestHash{}(hash) % kShards][hash] = std::move(state);
   }
   for (std::size_t i = 0; i < kShards; ++i) {
     {
@@ -118,9 +115,10 @@ std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presente
   }
   std::shared_ptr<const PartnerState> partner;
   {
-    const auto& shard = partner_shard(record.partner_id);
+    const Hashed id = hashed(record.partner_id);
+    const auto& shard = partner_shard(id);
     std::shared_lock lock(shard.mutex);
-    auto it = shard.by_id.find(record.partner_id);
+    auto it = shard.by_id.find(id);
     if (it == shard.by_id.end()) return std::nullopt;
     partner = it->second;
   }
@@ -132,9 +130,10 @@ std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presente
 }
 
 std::shared_ptr<const PartnerState> KeyDirectory::partner(std::string_view id) const {
-  const auto& shard = partner_shard(id);
+  const Hashed key = hashed(id);
+  const auto& shard = partner_shard(key);
   std::shared_lock lock(shard.mutex);
-  auto it = shard.by_id.find(id);
+  auto it = shard.by_id.find(key);
   return it == shard.by_id.end() ? nullptr : it->second;
 }
 
@@ -172,10 +171,11 @@ ApiKeyIdentity KeyDirectory::find_api_key_identity(std::string_view presented) c
 
 void KeyDirectory::record_use(std::string_view key_id) {
   TimePoint now = clock_();
-  auto& shard = use_shard(key_id);
+  const Hashed key = hashed(key_id);
+  auto& shard = use_shard(key);
   std::lock_guard lock(shard.mutex);
   // A key already waiting for the flush (the common case) is found without a std::string.
-  if (auto it = shard.last_used.find(key_id); it != shard.last_used.end()) {
+  if (auto it = shard.last_used.find(key); it != shard.last_used.end()) {
     if (it->second.at < now) it->second.at = now;
     it->second.pending = true;
     return;
@@ -212,7 +212,7 @@ std::size_t KeyDirectory::flush_last_used() {
   } catch (...) {
     // Put the uses back (keeping any later one recorded meanwhile) so the next flush retries.
     for (const auto& [id, at] : pending) {
-      auto& shard = use_shard(id);
+      auto& shard = use_shard(hashed(id));
       std::lock_guard lock(shard.mutex);
       auto [it, inserted] = shard.last_used.try_emplace(id, LastUse{at});
       if (!inserted && it->second.at < at) it->second.at = at;
@@ -224,7 +224,7 @@ std::size_t KeyDirectory::flush_last_used() {
 }
 
 void KeyDirectory::put_partner(PartnerState partner) {
-  auto& shard = partner_shard(partner.id);
+  auto& shard = partner_shard(hashed(partner.id));
   auto state = std::make_shared<const PartnerState>(std::move(partner));
   {
     std::unique_lock lock(shard.mutex);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,18 +59,51 @@ class KeyDirectory final : public CredentialDirectory {
 
  private:
   static constexpr std::size_t kShards = 16;
-  // Looked up by string_view (the hash in a stack buffer, a key id), without a std::string.
+  // A text with its hash, worked out once: a shard is chosen by it and the shard's map finds by
+  // it, without hashing the text a second time.
+  struct Hashed {
+    std::string_view text;
+    std::size_t hash;
+  };
+  static Hashed hashed(std::string_view text) noexcept {
+    return {text, std::hash<std::string_view>{}(text)};
+  }
+  // Looked up by string_view (the hash in a stack buffer, a key id) or Hashed, without a
+  // std::string.
   struct TextHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept {
       return std::hash<std::string_view>{}(text);
     }
+    std::size_t operator()(const Hashed& hashed) const noexcept { return hashed.hash; }
+  };
+  struct TextEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    bool operator()(const Hashed& a, std::string_view b) const noexcept { return a.text == b; }
+    bool operator()(std::string_view a, const Hashed& b) const noexcept { return a == b.text; }
+  };
+  // A key's keyed digest (hex) is already uniformly spread, and no client can choose it without
+  // the secret: its first eight bytes, mixed, are its hash — not a pass over all 64 (a shorter
+  // text, which no digest is, is hashed whole).
+  struct DigestHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view digest) const noexcept {
+      if (digest.size() < sizeof(std::uint64_t)) return std::hash<std::string_view>{}(digest);
+      std::uint64_t x;
+      std::memcpy(&x, digest.data(), sizeof x);
+      x ^= x >> 31;  // the SplitMix64 finalizer
+      x *= 0xbf58476d1ce4e5b9ULL;
+      x ^= x >> 27;
+      x *= 0x94d049bb133111ebULL;
+      return static_cast<std::size_t>(x ^ (x >> 31));
+    }
   };
   template <class V>
-  using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
+  using TextMap = std::unordered_map<std::string, V, TextHash, TextEqual>;
 
  public:
-  using KeysByHash = TextMap<KeyState>;
+  using KeysByHash = std::unordered_map<std::string, KeyState, DigestHash, std::equal_to<>>;
 
  private:
 
@@ -95,9 +129,9 @@ class KeyDirectory final : public CredentialDirectory {
 
   KeyShard& key_shard(std::string_view hash);
   const KeyShard& key_shard(std::string_view hash) const;
-  PartnerShard& partner_shard(std::string_view partner_id);
-  const PartnerShard& partner_shard(std::string_view partner_id) const;
-  UseShard& use_shard(std::string_view key_id);
+  PartnerShard& partner_shard(const Hashed& partner_id);
+  const PartnerShard& partner_shard(const Hashed& partner_id) const;
+  UseShard& use_shard(const Hashed& key_id);
 
   std::optional<std::int64_t> directory_version() const;
   std::shared_ptr<const PartnerState> partner(std::string_view id) const;

@@ -51,6 +51,33 @@ TEST_F(PartnersTest, KeysSurviveARestart) {
   EXPECT_EQ(fresh->find_api_key(key)->partner_id, partner["id"]);
 }
 
+// Keys and partners spread over the directory's shards, each found by the same hash it was put
+// under — issued one by one (put_key, put_partner) or read back whole (load) — and the last use
+// of each recorded where a flush finds it.
+TEST_F(PartnersTest, ManyKeysOfManyPartnersAreEachFoundWhereTheyWerePut) {
+  std::vector<std::pair<std::string, std::string>> issued;  // key, partner id
+  for (int p = 0; p < 40; ++p) {
+    const std::string id = create_partner("Partner " + std::to_string(p))["id"];
+    for (int k = 0; k < 5; ++k) issued.emplace_back(issue_key(id)["key"], id);
+  }
+  auto fresh = reloaded_directory();
+  EXPECT_EQ(keys->key_count(), issued.size());
+  EXPECT_EQ(fresh->key_count(), issued.size());
+  for (const auto& [key, partner_id] : issued) {
+    for (const auto* directory : {keys.get(), fresh.get()}) {
+      const ApiKeyIdentity found = directory->find_api_key_identity(key);
+      ASSERT_TRUE(found.identity) << key;
+      EXPECT_EQ(found.identity->partner_id, partner_id);
+      EXPECT_TRUE(found.partner_active);
+      std::string altered = key;
+      altered.back() = altered.back() == 'a' ? 'b' : 'a';
+      EXPECT_FALSE(directory->find_api_key_identity(altered).identity);
+    }
+    keys->record_use(keys->find_api_key(key)->key_id);
+  }
+  EXPECT_EQ(keys->flush_last_used(), issued.size());
+}
+
 TEST_F(PartnersTest, RevocationHoldsFromTheNextLookup) {
   auto partner = create_partner();
   auto issued = issue_key(partner["id"]);
