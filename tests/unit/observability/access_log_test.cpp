@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -96,6 +97,49 @@ TEST(AccessLine, KeyShapedTextIsRedacted) {
   EXPECT_EQ(redact_secrets("curl whsec_abc+/= pk_test_AbC"),
             "curl whsec_[redacted] pk_test_[redacted]");
   EXPECT_EQ(redact_secrets("nothing here"), "nothing here");
+}
+
+// What redaction means, written plainly: the earliest of the three prefixes, then its key's body
+// replaced, and on from there.
+std::string redacted_plainly(std::string_view text) {
+  struct Kind {
+    std::string_view prefix;
+    bool base64;
+  };
+  const Kind kinds[] = {{"pk_live_", false}, {"pk_test_", false}, {"whsec_", true}};
+  auto body = [](char c, bool base64) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           (base64 && (c == '+' || c == '/' || c == '='));
+  };
+  std::string out;
+  std::size_t i = 0;
+  for (;;) {
+    std::size_t at = std::string_view::npos;
+    const Kind* kind = nullptr;
+    for (const Kind& k : kinds) {
+      const std::size_t found = text.find(k.prefix, i);
+      if (found < at) at = found, kind = &k;
+    }
+    if (!kind) break;
+    out.append(text.substr(i, at - i)).append(kind->prefix).append("[redacted]");
+    i = at + kind->prefix.size();
+    while (i < text.size() && body(text[i], kind->base64)) ++i;
+  }
+  return out.append(text.substr(i));
+}
+
+// Whatever the text, redaction finds each prefix where it starts: near misses, prefixes inside
+// one another's bodies, back to back, at the ends.
+TEST(AccessLine, RedactionFindsEveryKeyShapedTextWhereverItStarts) {
+  const char* pieces[] = {"p", "w", "pk", "pk_", "pk_live", "pk_live_", "pk_test_", "whsec",
+                          "whsec_", "ab9", "+/=", "_", " ", "/", "pp", "ww", "\xff"};
+  std::mt19937 random(7);
+  for (int n = 0; n < 20000; ++n) {
+    std::string text;
+    const int count = static_cast<int>(random() % 12);
+    for (int k = 0; k < count; ++k) text += pieces[random() % std::size(pieces)];
+    ASSERT_EQ(redact_secrets(text), redacted_plainly(text)) << text;
+  }
 }
 
 // The request thread's path appends to a buffer it keeps; the bytes are format_access_line's.
