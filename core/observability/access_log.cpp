@@ -40,45 +40,50 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return len;
 }
 
+// The line is written through a pointer into a buffer that holds the longest line there can be
+// (kMaxLine below): every field is cut to a bound, and a JSON string takes at most six bytes per
+// byte of text (\u00XX, \ufffd) plus its quotes. No capacity is checked along the way.
+char* put(char* p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
 // A JSON string: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
-void append_json_string(std::string& out, std::string_view s, std::size_t max_bytes) {
+// At most 6 * max_bytes + 2 bytes.
+char* put_json_string(char* p, std::string_view s, std::size_t max_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   if (s.size() > max_bytes) s = s.substr(0, max_bytes);
-  out.push_back('"');
+  *p++ = '"';
   for (std::size_t i = 0; i < s.size();) {
-    // Runs of plain characters (nearly every byte of a real request) go in with one append.
+    // Runs of plain characters (nearly every byte of a real request) go in with one copy.
     const std::size_t run = util::plain_json_run(s, i);
-    out.append(s.data() + i, run);
+    p = put(p, s.substr(i, run));
     i += run;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
       ++i;
     } else if (c < 0x80) {  // a control character or DEL
-      out.append("\\u00", 4);
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
+      p = put(p, "\\u00");
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 0xF];
       ++i;
     } else if (std::size_t len = utf8_sequence(s, i); len > 0) {
-      out.append(s.substr(i, len));
+      p = put(p, s.substr(i, len));
       i += len;
     } else {
-      out.append("\\ufffd", 6);
+      p = put(p, "\\ufffd");
       ++i;
     }
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
 }
 
-void append_optional(std::string& out, const std::optional<std::string_view>& value,
-                     std::size_t max_bytes) {
-  if (value) {
-    append_json_string(out, *value, max_bytes);
-  } else {
-    out.append("null", 4);
-  }
+char* put_optional(char* p, const std::optional<std::string_view>& value, std::size_t max_bytes) {
+  return value ? put_json_string(p, *value, max_bytes) : put(p, "null");
 }
 
 bool alnum(char c) {
@@ -136,53 +141,50 @@ void append_redacted(std::string& out, std::string_view text, SecretAt first, st
 // redact_secrets(text) as a JSON string of at most `max_bytes` of it. Text without a secret (nearly
 // all) is escaped straight from the request; the rare one is redacted into a buffer of this
 // thread's that keeps its capacity.
-void append_redacted_json_string(std::string& out, std::string_view text, std::size_t max_bytes) {
+char* put_redacted_json_string(char* p, std::string_view text, std::size_t max_bytes) {
   SecretAt first = find_secret(text, 0);
-  if (!first.secret) {
-    append_json_string(out, text, max_bytes);
-    return;
-  }
+  if (!first.secret) return put_json_string(p, text, max_bytes);
   thread_local std::string redacted;
   redacted.clear();
   append_redacted(redacted, text, first, max_bytes);
-  append_json_string(out, redacted, max_bytes);
+  return put_json_string(p, redacted, max_bytes);
 }
 
 template <typename Integer>
-void append_integer(std::string& out, Integer value) {
-  char digits[std::numeric_limits<Integer>::digits10 + 3];
-  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out.append(digits, end);
+char* put_integer(char* p, Integer value) {
+  return std::to_chars(p, p + std::numeric_limits<Integer>::digits10 + 3, value).ptr;
 }
+
+// Bytes a duration takes at most: fmt's "{:.3f}" of the largest, -9223372036854.775, is 18.
+constexpr std::size_t kMaxDuration = 64;
 
 // The duration in milliseconds with three decimals, the digits fmt's "{:.3f}" writes for
 // ns / 1e6 (and their rounding: half to even on the exact double). Below 2^50 ns (13 days) that
 // double is within 2^-53 of its value, ~1.3e-7 ms, and a whole number of nanoseconds is at least
 // 1e-6 ms from a tie unless it is one (a remainder of exactly 500 ns): so the nearest microsecond
 // is the double's rounding, worked out in integers. A tie, a negative or a huge duration is left
-// to fmt, into a buffer on the stack.
-void append_duration_ms(std::string& out, std::chrono::nanoseconds duration) {
+// to fmt, which writes at most kMaxDuration bytes of it.
+char* put_duration_ms(char* p, std::chrono::nanoseconds duration) {
   const std::int64_t ns = duration.count();
   const std::int64_t rest = ns % 1000;
   if (ns >= 0 && ns < (std::int64_t{1} << 50) && rest != 500) {
     const std::int64_t micros = ns / 1000 + (rest > 500 ? 1 : 0);
-    append_integer(out, micros / 1000);
+    p = put_integer(p, micros / 1000);
     const auto fraction = static_cast<int>(micros % 1000);
-    const char digits[] = {'.', static_cast<char>('0' + fraction / 100),
-                           static_cast<char>('0' + fraction / 10 % 10),
-                           static_cast<char>('0' + fraction % 10)};
-    out.append(digits, sizeof digits);
-    return;
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + fraction / 100);
+    *p++ = static_cast<char>('0' + fraction / 10 % 10);
+    *p++ = static_cast<char>('0' + fraction % 10);
+    return p;
   }
   const double ms = static_cast<double>(ns) / 1e6;
-  char number[64];
-  auto written = fmt::format_to_n(number, sizeof number, FMT_STRING("{:.3f}"), ms);
-  out.append(number, std::min(written.size, sizeof number));
+  auto written = fmt::format_to_n(p, kMaxDuration, FMT_STRING("{:.3f}"), ms);
+  return p + std::min(written.size, kMaxDuration);
 }
 
 // RFC 3339 in UTC with milliseconds, as util::format_rfc3339(t, true) writes it. The date and time
 // of day are converted once per second per thread; the milliseconds are written each time.
-void append_time(std::string& out, std::chrono::system_clock::time_point t) {
+char* put_time(char* p, std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   // "YYYY-MM-DDTHH:MM:SS" of the second this thread wrote last (since_epoch: none yet).
   struct Second {
@@ -205,9 +207,57 @@ void append_time(std::string& out, std::chrono::system_clock::time_point t) {
     cached.since_epoch = second.time_since_epoch().count();
   }
   auto ms = static_cast<int>(duration_cast<milliseconds>(t - second).count());  // 0-999
-  char millis[] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                   static_cast<char>('0' + ms % 10), 'Z'};
-  out.append(cached.text, cached.size).append(millis, sizeof millis);
+  p = put(p, std::string_view(cached.text, cached.size));
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + ms / 100);
+  *p++ = static_cast<char>('0' + ms / 10 % 10);
+  *p++ = static_cast<char>('0' + ms % 10);
+  *p++ = 'Z';
+  return p;
+}
+
+// The longest line: each field at its bound, each string escaped six bytes for one, the newline.
+constexpr std::size_t kMaxId = 256, kMaxMethod = 32, kMaxClientIp = 64;
+constexpr std::size_t kMaxLine = 512 /* names, time, numbers */ + kMaxDuration +
+                                 6 * (3 * kMaxId + kMaxMethod + 2 * kMaxPath + kMaxClientIp +
+                                      kMaxUserAgent) +
+                                 2 * 8 /* quotes */ + 1;
+
+// The line (no newline) from `p`, which has room for kMaxLine bytes; returns its end.
+char* put_access_line(char* p, const AccessRecord& r) {
+  using namespace std::string_view_literals;
+  p = put(p, "{\"time\":\""sv);
+  p = put_time(p, r.time);
+  p = put(p, "\",\"request_id\":"sv);
+  p = put_json_string(p, r.request_id, kMaxId);
+  p = put(p, ",\"partner_id\":"sv);
+  p = put_optional(p, r.partner_id, kMaxId);
+  p = put(p, ",\"key_id\":"sv);
+  p = put_optional(p, r.key_id, kMaxId);
+  p = put(p, ",\"method\":"sv);
+  p = put_json_string(p, r.method, kMaxMethod);
+  p = put(p, ",\"route\":"sv);
+  p = put_optional(p, r.route, kMaxPath);
+  p = put(p, ",\"path\":"sv);
+  p = put_redacted_json_string(p, r.path, kMaxPath);
+  p = put(p, ",\"status\":"sv);
+  p = put_integer(p, r.status);
+  p = put(p, ",\"duration_ms\":"sv);
+  p = put_duration_ms(p, r.duration);
+  p = put(p, ",\"bytes\":"sv);
+  p = put_integer(p, r.bytes);
+  p = put(p, ",\"client_ip\":"sv);
+  p = put_json_string(p, r.client_ip, kMaxClientIp);
+  p = put(p, ",\"user_agent\":"sv);
+  p = put_redacted_json_string(p, r.user_agent, kMaxUserAgent);
+  *p++ = '}';
+  return p;
+}
+
+// This thread's buffer for one line, made at its first line (kMaxLine bytes, ~33 KiB) and kept.
+char* line_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kMaxLine]);
+  return buffer.get();
 }
 
 }  // namespace
@@ -221,37 +271,12 @@ std::string redact_secrets(std::string_view text) {
 }
 
 void append_access_line(std::string& out, const AccessRecord& r) {
-  using namespace std::string_view_literals;  // the constant pieces' lengths known, no strlen
-  out.append("{\"time\":\""sv);
-  append_time(out, r.time);
-  out.append("\",\"request_id\":"sv);
-  append_json_string(out, r.request_id, 256);
-  out.append(",\"partner_id\":"sv);
-  append_optional(out, r.partner_id, 256);
-  out.append(",\"key_id\":"sv);
-  append_optional(out, r.key_id, 256);
-  out.append(",\"method\":"sv);
-  append_json_string(out, r.method, 32);
-  out.append(",\"route\":"sv);
-  append_optional(out, r.route, kMaxPath);
-  out.append(",\"path\":"sv);
-  append_redacted_json_string(out, r.path, kMaxPath);
-  out.append(",\"status\":"sv);
-  append_integer(out, r.status);
-  out.append(",\"duration_ms\":"sv);
-  append_duration_ms(out, r.duration);
-  out.append(",\"bytes\":"sv);
-  append_integer(out, r.bytes);
-  out.append(",\"client_ip\":"sv);
-  append_json_string(out, r.client_ip, 64);
-  out.append(",\"user_agent\":"sv);
-  append_redacted_json_string(out, r.user_agent, kMaxUserAgent);
-  out.push_back('}');
+  char* const line = line_buffer();
+  out.append(line, static_cast<std::size_t>(put_access_line(line, r) - line));
 }
 
 std::string format_access_line(const AccessRecord& r) {
   std::string out;
-  out.reserve(320 + r.user_agent.size() + r.path.size());
   append_access_line(out, r);
   return out;
 }
@@ -276,12 +301,12 @@ AccessLog::~AccessLog() {
 }
 
 void AccessLog::write(const AccessRecord& record) {
-  // Formatted before taking the lock, into this thread's buffer: it keeps its capacity, so a line
-  // costs no allocation once the buffer has held the longest one.
-  thread_local std::string line;
-  line.clear();
-  append_access_line(line, record);
-  line.push_back('\n');
+  // Formatted before taking the lock, into this thread's buffer, made at its first line for the
+  // longest line there can be: no line allocates after that.
+  char* const start = line_buffer();
+  char* end = put_access_line(start, record);
+  *end++ = '\n';
+  const std::string_view line(start, static_cast<std::size_t>(end - start));
   auto day = std::chrono::floor<std::chrono::days>(record.time);
   std::unique_lock lock(mutex_);
   if (pending_.size >= max_pending_bytes_) {

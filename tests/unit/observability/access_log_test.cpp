@@ -183,6 +183,42 @@ TEST(AccessLine, AppendMatchesFormatAndKeepsWhatIsThere) {
             R"("duration_ms":-1.500,"bytes":0,"client_ip":"","user_agent":""})");
 }
 
+// The line is written into a buffer made for the longest line there can be: every field at its
+// bound, every byte escaped to six, keys that redaction makes longer, the longest duration.
+TEST(AccessLine, TheLongestLineThereCanBeIsWrittenWhole) {
+  const std::string control(4096, '\x01');                  // \u0001 each
+  const std::string invalid(4096, '\xff');                  // \ufffd each
+  std::string keys;
+  while (keys.size() < 4096) keys += "pk_live_";            // each "pk_live_[redacted]"
+  AccessRecord r;
+  r.time = at("2026-03-04T05:06:07.089Z");
+  r.request_id = control;
+  r.partner_id = invalid;
+  r.key_id = control;
+  r.method = control;
+  r.route = invalid;
+  r.path = keys;
+  r.status = std::numeric_limits<int>::min();
+  r.duration = std::chrono::nanoseconds(std::numeric_limits<std::int64_t>::min());
+  r.bytes = std::numeric_limits<std::size_t>::max();
+  r.client_ip = control;
+  r.user_agent = keys;
+  for (int round = 0; round < 2; ++round) {  // the thread's buffer, made and then reused
+    const std::string line = format_access_line(r);
+    const auto j = json::parse(line);
+    EXPECT_EQ(j["request_id"], std::string(256, '\x01'));
+    EXPECT_EQ(j["partner_id"].get<std::string>().size(), 256u * 3);  // U+FFFD is 3 bytes
+    EXPECT_EQ(j["method"], std::string(32, '\x01'));
+    EXPECT_EQ(j["client_ip"], std::string(64, '\x01'));
+    EXPECT_EQ(j["path"], redact_secrets(keys).substr(0, 2048));
+    EXPECT_EQ(j["user_agent"], redact_secrets(keys).substr(0, 512));
+    EXPECT_EQ(j["status"], std::numeric_limits<int>::min());
+    EXPECT_EQ(j["bytes"], std::numeric_limits<std::size_t>::max());
+    EXPECT_EQ(line.find("\"duration_ms\":-9223372036854.775,"), line.find("\"duration_ms\""));
+    EXPECT_GT(line.size(), 6u * (256 * 3 + 32 + 2048 + 64));
+  }
+}
+
 // The time is converted once per second per thread; whatever the order of the seconds, it reads
 // as util::format_rfc3339 writes it.
 TEST(AccessLine, TimeIsRfc3339WithMillisecondsInUtc) {
