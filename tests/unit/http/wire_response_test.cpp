@@ -78,6 +78,31 @@ TEST(WireResponse, BodylessStatusesHaveNoBodyNorLength) {
   EXPECT_EQ(to_wire_response(Response{}, 11, false, true).head.rfind("HTTP/1.1 200 OK", 0), 0u);
 }
 
+// The head is written into room made for it up front: a head far longer than the last one (many
+// headers, long values, an unknown status, the gateway's lines), then a short one, each whole.
+TEST(WireResponse, HeadsOfEverySizeAreWrittenWhole) {
+  WireResponse wire;
+  for (int round = 0; round < 3; ++round) {
+    Response r;
+    r.status = round == 1 ? 999 : 200;
+    r.content_type = std::string(300 * round, 't');
+    // No Content-Type line for an empty type (round 0).
+    std::string expected_fields = round == 0 ? "" : "Content-Type: " + r.content_type + "\r\n";
+    for (int i = 0; i < 50 * round; ++i) {
+      r.headers.emplace_back("X-" + std::to_string(i), std::string(i, 'v'));
+      expected_fields += "X-" + std::to_string(i) + ": " + std::string(i, 'v') + "\r\n";
+    }
+    r.body = std::string(12345, 'b');
+    const std::string core = std::string("X-Core: ") + std::string(500 * round, 'c') + "\r\n";
+    write_wire_response(Answer(std::move(r)), core, 11, false, false, wire);
+    const std::string status = round == 1 ? "HTTP/1.1 999 <unknown-status>\r\n" : "HTTP/1.1 200 OK\r\n";
+    EXPECT_EQ(without_date(wire.head), status + "Server: portico\r\n" + expected_fields + core +
+                                           "Content-Length: 12345\r\nConnection: close\r\n\r\n")
+        << round;
+    EXPECT_EQ(wire.body.size(), 12345u);
+  }
+}
+
 TEST(WireResponse, NoHeaderCanSplitTheResponse) {
   Response r = sample();
   r.headers = {{"X-Evil", "a\r\nSet-Cookie: stolen=1"}, {"X-Name\r\nInjected", "v"}};

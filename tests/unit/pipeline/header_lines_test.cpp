@@ -40,6 +40,27 @@ TEST(HeaderLines, NoValueOrNameCanEndTheLineOrStartAHeader) {
   EXPECT_EQ(read_back(lines.view()).size(), 2u);
 }
 
+// Eight bytes at a time or one: each CR and LF becomes a space wherever it is — at every place of
+// texts of every length up to four words, next to bytes that differ from them by one bit — and
+// every other byte stays.
+TEST(BlankLineBreaks, EveryCrAndLfAndNothingElseWhereverTheyAre) {
+  const char others[] = {'\x0c', '\x0e', '\x0b', '\x8d', '\x8a', '\x2d', 'a', ' ', '\0', '\xff'};
+  for (std::size_t size = 0; size <= 32; ++size) {
+    for (std::size_t at = 0; at < size; ++at) {
+      for (const char line_break : {'\r', '\n'}) {
+        std::string text(size, others[(size + at) % std::size(others)]);
+        for (std::size_t i = 0; i < size; ++i) text[i] = others[(i * 7 + size) % std::size(others)];
+        text[at] = line_break;
+        if (at + 3 < size) text[at + 3] = line_break == '\r' ? '\n' : '\r';
+        std::string expected = text;
+        for (char& c : expected) c = (c == '\r' || c == '\n') ? ' ' : c;
+        blank_line_breaks(text.data(), text.data() + text.size());
+        ASSERT_EQ(text, expected) << "size " << size << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(HeaderLines, SpillsToTheHeapPastItsRoomAndKeepsEveryByte) {
   HeaderLines lines;
   std::string expected;
