@@ -34,12 +34,13 @@ class KeyShards {
   // Runs `use(State&)` under the lock of the key's shard, creating the state on first sight.
   template <class Use>
   decltype(auto) with(std::string_view key, std::int64_t now, Use&& use) {
-    Shard& shard = shard_of(key);
+    const Hashed hashed{key, TransparentHash{}(key)};  // for the shard and its map: once
+    Shard& shard = shard_of(hashed.hash);
     std::lock_guard lock(shard.mutex);
     if (++shard.uses_since_sweep >= std::max(kMinSweepInterval, shard.states.size())) {
       sweep(shard, now);
     }
-    auto it = shard.states.find(key);
+    auto it = shard.states.find(hashed);
     if (it == shard.states.end()) {
       if (shard.states.size() >= per_shard_capacity_) make_room(shard, now);
       it = shard.states.try_emplace(std::string(key)).first;
@@ -77,13 +78,25 @@ class KeyShards {
   std::size_t capacity() const { return per_shard_capacity_ * kShards; }
 
  private:
+  // A key with its hash, worked out once for both the shard and the shard's map.
+  struct Hashed {
+    std::string_view key;
+    std::size_t hash;
+  };
   struct TransparentHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept {
       return std::hash<std::string_view>{}(text);
     }
+    std::size_t operator()(const Hashed& hashed) const noexcept { return hashed.hash; }
   };
-  using StateMap = std::unordered_map<std::string, State, TransparentHash, std::equal_to<>>;
+  struct TransparentEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    bool operator()(const Hashed& a, std::string_view b) const noexcept { return a.key == b; }
+    bool operator()(std::string_view a, const Hashed& b) const noexcept { return a == b.key; }
+  };
+  using StateMap = std::unordered_map<std::string, State, TransparentHash, TransparentEqual>;
 
   // Cache-line aligned so two busy shards never share a line.
   struct alignas(64) Shard {
@@ -93,10 +106,9 @@ class KeyShards {
     std::uint64_t evicted = 0;
   };
 
-  Shard& shard_of(std::string_view key) {
+  Shard& shard_of(std::size_t hash) {
     // The top bits of a multiplicative mix: independent of the low bits the map buckets use.
-    const std::uint64_t mixed =
-        static_cast<std::uint64_t>(TransparentHash{}(key)) * 0x9E3779B97F4A7C15ULL;
+    const std::uint64_t mixed = static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ULL;
     return shards_[static_cast<std::size_t>(mixed >> 58)];
   }
 
