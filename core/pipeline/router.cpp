@@ -1,5 +1,6 @@
 #include "core/pipeline/router.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace portico::pipeline {
@@ -59,6 +60,23 @@ void Router::add(Route route, const std::string& owner) {
   }
 }
 
+namespace {
+
+// A node's segments and methods are a handful: walked in order with the length compared first,
+// they are found without the tree's string comparisons; a larger map is searched as a tree.
+template <class Map>
+auto find_key(const Map& map, std::string_view key) {
+  if (map.size() > 8) return map.find(key);
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.size() == key.size() && std::memcmp(it->first.data(), key.data(), key.size()) == 0) {
+      return it;
+    }
+  }
+  return map.end();
+}
+
+}  // namespace
+
 RouteMatch Router::match(std::string_view method, std::string_view path,
                          std::map<std::string, std::string>& params) const {
   RouteMatch result;
@@ -79,7 +97,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(pos, end - pos);
     pos = end + 1;
-    if (auto it = node->literals.find(segment); it != node->literals.end()) {
+    if (auto it = find_key(node->literals, segment); it != node->literals.end()) {
       node = it->second.get();
     } else if (node->capture && !segment.empty()) {
       if (captures < kInline) {
@@ -94,8 +112,8 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     }
   }
   if (node->by_method.empty()) return none();
-  auto found = node->by_method.find(method);
-  if (found == node->by_method.end() && method == "HEAD") found = node->by_method.find("GET");
+  auto found = find_key(node->by_method, method);
+  if (found == node->by_method.end() && method == "HEAD") found = find_key(node->by_method, "GET");
   if (found == node->by_method.end()) {
     for (const auto& [allowed, entry] : node->by_method) result.allowed_methods.push_back(allowed);
     return none();

@@ -30,6 +30,38 @@ TEST(Router, MatchesLiteralAndCaptureSegments) {
   EXPECT_EQ(params.at("id"), "prod_42");
 }
 
+// A node with a few segments or methods is walked in order, one with many searched as a tree:
+// either way every route is found, near misses (a prefix, one letter more, another case) are not,
+// and HEAD finds GET.
+TEST(Router, EveryRouteIsFoundAmongFewOrManySiblings) {
+  for (const int siblings : {1, 3, 8, 9, 40}) {
+    Router router;
+    std::map<std::string, std::string> params;
+    const char* methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "LOCK",
+                             "COPY", "MOVE"};
+    for (int i = 0; i < siblings; ++i) {
+      const std::string name = "/v1/s" + std::to_string(i);
+      for (int m = 0; m < (i % 10) + 1; ++m) router.add(make(methods[m], name + "/{id}"), "test");
+    }
+    for (int i = 0; i < siblings; ++i) {
+      const std::string name = "/v1/s" + std::to_string(i);
+      for (int m = 0; m < (i % 10) + 1; ++m) {
+        const auto found = router.match(methods[m], name + "/x" + std::to_string(i), params);
+        ASSERT_NE(found.entry, nullptr) << siblings << " " << methods[m] << " " << name;
+        EXPECT_EQ(found.entry->route.method, methods[m]);
+        EXPECT_EQ(found.entry->route.path, name + "/{id}");
+        EXPECT_EQ(params.at("id"), "x" + std::to_string(i));
+      }
+      EXPECT_NE(router.match("HEAD", name + "/x", params).entry, nullptr) << siblings;
+      EXPECT_EQ(router.match("GE", name + "/x", params).entry, nullptr);
+      EXPECT_EQ(router.match("get", name + "/x", params).entry, nullptr);
+      EXPECT_EQ(router.match("GET", name + "z/x", params).entry, nullptr) << siblings;
+      EXPECT_EQ(router.match("GET", "/v1/S" + std::to_string(i) + "/x", params).entry, nullptr);
+    }
+    EXPECT_EQ(router.match("GET", "/v1/s/x", params).entry, nullptr);
+  }
+}
+
 TEST(Router, LiteralSegmentWinsOverCapture) {
   Router router;
   std::map<std::string, std::string> params;
