@@ -1,6 +1,6 @@
 // The listener's own writing and timing, on a real loopback socket with a handler that answers
 // at once: a response bigger than the socket takes in one send, a client that stops reading, a
-// long run of pipelined requests, and a header deadline that comes sooner than the idle one the
+// long run of pipelined requests, many connections asking at once, and a header deadline that comes sooner than the idle one the
 // connection's timer was armed for.
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -231,6 +232,27 @@ TEST(HttpServerWrite, ThousandsOfPipelinedRequestsAreAnsweredInOrder) {
     ASSERT_EQ(body, std::to_string(i)) << "response " << i;
   }
   sender.join();
+}
+
+// Many connections on one loop asking at once — their requests read in one turn of it — each get
+// their own answer, in every round, and one that leaves meanwhile takes nothing of the others'.
+TEST(HttpServerWrite, ManyConnectionsAskingAtOnceEachGetTheirOwn) {
+  Server server({}, [](const std::string& path) { return path.substr(1); });
+  constexpr int kClients = 40;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int c = 0; c < kClients; ++c) clients.push_back(std::make_unique<Client>(server.port()));
+  for (int round = 0; round < 50; ++round) {
+    for (int c = 0; c < kClients; ++c) {
+      if (clients[c]) clients[c]->send(get("/c" + std::to_string(c) + "-r" + std::to_string(round)));
+    }
+    if (round == 25) clients[7].reset();  // gone with its answer unread
+    for (int c = 0; c < kClients; ++c) {
+      if (!clients[c]) continue;
+      auto [head, body] = clients[c]->read_response();
+      ASSERT_EQ(body, "c" + std::to_string(c) + "-r" + std::to_string(round));
+      ASSERT_NE(head.find("X-Core: yes\r\n"), std::string::npos);
+    }
+  }
 }
 
 TEST(HttpServerDeadline, AHeaderDeadlineSoonerThanTheArmedIdleOneStillCutsOff) {
