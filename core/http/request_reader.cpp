@@ -53,8 +53,8 @@ std::string for_message(std::string_view value) {
 
 // RequestParser: Beast's views copied once, into the Request.
 
-void RequestParser::on_request_impl(bhttp::verb method, string_view method_str,
-                                    string_view target, int version, error_code&) {
+void RequestParser::on_request_impl(bhttp::verb method, string_view method_str, string_view target,
+                                    int version, error_code&) {
   head_ = method == bhttp::verb::head;
   version_ = static_cast<unsigned>(version);
   out_.method.assign(method_str.data(), method_str.size());

@@ -43,8 +43,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
  private:
   using string_view = boost::beast::string_view;
   using error_code = boost::beast::error_code;
-  void on_request_impl(boost::beast::http::verb method, string_view method_str,
-                       string_view target, int version, error_code& ec) override;
+  void on_request_impl(boost::beast::http::verb method, string_view method_str, string_view target,
+                       int version, error_code& ec) override;
   void on_response_impl(int, string_view, int, error_code&) override {}
   void on_field_impl(boost::beast::http::field name, string_view name_string, string_view value,
                      error_code& ec) override;
@@ -53,8 +53,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
                          error_code& ec) override;
   std::size_t on_body_impl(string_view body, error_code& ec) override;
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body,
-                                 error_code& ec) override;
+  std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body, error_code& ec) override;
   void on_finish_impl(error_code&) override {}
 
   Request& out_;
@@ -109,8 +108,8 @@ class RequestReader {
   std::size_t max_header_;
   std::size_t max_body_;
   std::size_t header_bytes_ = 0;  // of the header section, consumed so far
-  bool folded_ = false;       // a line of the header section starts with SP or HTAB
-  bool crlf_before_ = false;  // the bytes taken last ended with CR LF
+  bool folded_ = false;           // a line of the header section starts with SP or HTAB
+  bool crlf_before_ = false;      // the bytes taken last ended with CR LF
   bool keep_alive_ = false;
   std::optional<Problem> problem_;
 };

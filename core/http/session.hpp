@@ -364,7 +364,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::string client_ip_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::shared_ptr<Request> request_;  // see read_header(): filled again request after request
+  std::shared_ptr<Request> request_;     // see read_header(): filled again request after request
   std::optional<RequestReader> reader_;  // reads into *request_
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer deadline_timer_;  // see expires_after()

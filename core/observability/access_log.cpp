@@ -218,10 +218,10 @@ char* put_time(char* p, std::chrono::system_clock::time_point t) {
 
 // The longest line: each field at its bound, each string escaped six bytes for one, the newline.
 constexpr std::size_t kMaxId = 256, kMaxMethod = 32, kMaxClientIp = 64;
-constexpr std::size_t kMaxLine = 512 /* names, time, numbers */ + kMaxDuration +
-                                 6 * (3 * kMaxId + kMaxMethod + 2 * kMaxPath + kMaxClientIp +
-                                      kMaxUserAgent) +
-                                 2 * 8 /* quotes */ + 1;
+constexpr std::size_t kMaxLine =
+    512 /* names, time, numbers */ + kMaxDuration +
+    6 * (3 * kMaxId + kMaxMethod + 2 * kMaxPath + kMaxClientIp + kMaxUserAgent) +
+    2 * 8 /* quotes */ + 1;
 
 // The line (no newline) from `p`, which has room for kMaxLine bytes; returns its end.
 char* put_access_line(char* p, const AccessRecord& r) {

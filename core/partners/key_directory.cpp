@@ -9,7 +9,6 @@
 namespace portico::partners {
 namespace {
 
-
 // What key `key` of `partner` stands for: built when either is put, not per request.
 std::shared_ptr<const Identity> identity_of(std::string_view key_id, std::string_view partner_id,
                                             const std::vector<std::string>& scopes,
@@ -74,7 +73,8 @@ void KeyDirectory::load() {
   for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {
     auto state = partner_state_from_row(row);
     std::string id = state.id;
-    partners[hashed(id).hash % kShards][id] = std::make_shared<const PartnerState>(std::move(state));
+    partners[hashed(id).hash % kShards][id] =
+        std::make_shared<const PartnerState>(std::move(state));
   }
   for (const auto& row : db_->query(std::string("SELECT ") + kKeyColumns +
                                     " FROM api_keys WHERE revoked_at IS NULL")) {

@@ -30,7 +30,7 @@ std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
   return ms.count() <= 0 ? 0 : (ms.count() + 999) / 1000;
 }
 
-// A structured-field string: the tier name in quotes, with " and \\ escaped.
+// A structured-field string: the tier name in quotes, with " and \ escaped.
 void append_sf_string(std::string& out, std::string_view text) {
   out.push_back('"');
   for (char c : text) {

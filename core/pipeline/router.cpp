@@ -1,6 +1,5 @@
 #include "core/pipeline/router.hpp"
 
-#include <cstring>
 #include <stdexcept>
 
 namespace portico::pipeline {
@@ -68,9 +67,7 @@ template <class Map>
 auto find_key(const Map& map, std::string_view key) {
   if (map.size() > 8) return map.find(key);
   for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first.size() == key.size() && std::memcmp(it->first.data(), key.data(), key.size()) == 0) {
-      return it;
-    }
+    if (it->first == key) return it;  // sizes first, then the bytes
   }
   return map.end();
 }

@@ -4,7 +4,8 @@
 // request from the bytes (pipelined, as long as keep-alive holds) straight into the plugins'
 // Request (filled again input after input, as a connection fills its own), each one is answered by
 // a pipeline::Snapshot with a few routes (open, authenticated with a scope and a path capture, a
-// JSON echo, one that throws), and every answer — the pipeline's or the reader's refusal — is rendered to wire bytes.
+// JSON echo, one that throws), and every answer — the pipeline's or the reader's refusal — is
+// rendered to wire bytes.
 //
 // The first byte sets how many bytes arrive per read (1–64, 0 = everything at once), so headers
 // and bodies split at every place. Snapshot::handle must never throw; a response header must

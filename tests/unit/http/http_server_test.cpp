@@ -1,7 +1,7 @@
 // The listener's own writing and timing, on a real loopback socket with a handler that answers
 // at once: a response bigger than the socket takes in one send, a client that stops reading, a
-// long run of pipelined requests, many connections asking at once, and a header deadline that comes sooner than the idle one the
-// connection's timer was armed for.
+// long run of pipelined requests, many connections asking at once, and a header deadline that comes
+// sooner than the idle one the connection's timer was armed for.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -243,7 +243,8 @@ TEST(HttpServerWrite, ManyConnectionsAskingAtOnceEachGetTheirOwn) {
   for (int c = 0; c < kClients; ++c) clients.push_back(std::make_unique<Client>(server.port()));
   for (int round = 0; round < 50; ++round) {
     for (int c = 0; c < kClients; ++c) {
-      if (clients[c]) clients[c]->send(get("/c" + std::to_string(c) + "-r" + std::to_string(round)));
+      if (clients[c])
+        clients[c]->send(get("/c" + std::to_string(c) + "-r" + std::to_string(round)));
     }
     if (round == 25) clients[7].reset();  // gone with its answer unread
     for (int c = 0; c < kClients; ++c) {

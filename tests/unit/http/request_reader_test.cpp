@@ -208,8 +208,8 @@ TEST(RequestReader, ARequestCutIntoSingleBytesReadsAsWhole) {
 // A fold is refused wherever the bytes are cut, including between the CR LF that ends a field
 // (taken by Beast with the field) and the space that folds it.
 TEST(RequestReader, AFoldIsRefusedWhateverTheCut) {
-  for (const std::string fold : {"X-A: one\r\n two\r\n", "X-A: one\r\n\ttwo\r\n",
-                                 "X-A:\r\n two\r\n", "X-A: \r\n\r\n"}) {
+  for (const std::string fold :
+       {"X-A: one\r\n two\r\n", "X-A: one\r\n\ttwo\r\n", "X-A:\r\n two\r\n", "X-A: \r\n\r\n"}) {
     const std::string bytes = "GET / HTTP/1.1\r\nHost: gw\r\n" + fold + "\r\n";
     const bool is_fold = fold != "X-A: \r\n\r\n";
     for (const Read& r : {read(bytes), read_byte_by_byte(bytes)}) {

@@ -95,7 +95,8 @@ TEST(WireResponse, HeadsOfEverySizeAreWrittenWhole) {
     r.body = std::string(12345, 'b');
     const std::string core = std::string("X-Core: ") + std::string(500 * round, 'c') + "\r\n";
     write_wire_response(Answer(std::move(r)), core, 11, false, false, wire);
-    const std::string status = round == 1 ? "HTTP/1.1 999 <unknown-status>\r\n" : "HTTP/1.1 200 OK\r\n";
+    const std::string status =
+        round == 1 ? "HTTP/1.1 999 <unknown-status>\r\n" : "HTTP/1.1 200 OK\r\n";
     EXPECT_EQ(without_date(wire.head), status + "Server: portico\r\n" + expected_fields + core +
                                            "Content-Length: 12345\r\nConnection: close\r\n\r\n")
         << round;

@@ -131,8 +131,9 @@ std::string redacted_plainly(std::string_view text) {
 // Whatever the text, redaction finds each prefix where it starts: near misses, prefixes inside
 // one another's bodies, back to back, at the ends.
 TEST(AccessLine, RedactionFindsEveryKeyShapedTextWhereverItStarts) {
-  const char* pieces[] = {"p", "w", "pk", "pk_", "pk_live", "pk_live_", "pk_test_", "whsec",
-                          "whsec_", "ab9", "+/=", "_", " ", "/", "pp", "ww", "\xff"};
+  const char* pieces[] = {"p",        "w",     "pk",     "pk_", "pk_live", "pk_live_",
+                          "pk_test_", "whsec", "whsec_", "ab9", "+/=",     "_",
+                          " ",        "/",     "pp",     "ww",  "\xff"};
   std::mt19937 random(7);
   for (int n = 0; n < 20000; ++n) {
     std::string text;
@@ -186,10 +187,10 @@ TEST(AccessLine, AppendMatchesFormatAndKeepsWhatIsThere) {
 // The line is written into a buffer made for the longest line there can be: every field at its
 // bound, every byte escaped to six, keys that redaction makes longer, the longest duration.
 TEST(AccessLine, TheLongestLineThereCanBeIsWrittenWhole) {
-  const std::string control(4096, '\x01');                  // \u0001 each
-  const std::string invalid(4096, '\xff');                  // \ufffd each
+  const std::string control(4096, '\x01');  // \u0001 each
+  const std::string invalid(4096, '\xff');  // \ufffd each
   std::string keys;
-  while (keys.size() < 4096) keys += "pk_live_";            // each "pk_live_[redacted]"
+  while (keys.size() < 4096) keys += "pk_live_";  // each "pk_live_[redacted]"
   AccessRecord r;
   r.time = at("2026-03-04T05:06:07.089Z");
   r.request_id = control;

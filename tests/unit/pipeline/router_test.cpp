@@ -37,8 +37,8 @@ TEST(Router, EveryRouteIsFoundAmongFewOrManySiblings) {
   for (const int siblings : {1, 3, 8, 9, 40}) {
     Router router;
     std::map<std::string, std::string> params;
-    const char* methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "LOCK",
-                             "COPY", "MOVE"};
+    const char* methods[] = {"GET",     "POST",  "PUT",  "PATCH", "DELETE",
+                             "OPTIONS", "TRACE", "LOCK", "COPY",  "MOVE"};
     for (int i = 0; i < siblings; ++i) {
       const std::string name = "/v1/s" + std::to_string(i);
       for (int m = 0; m < (i % 10) + 1; ++m) router.add(make(methods[m], name + "/{id}"), "test");

@@ -71,7 +71,8 @@ TEST(KeyShards, IdleEntriesAreSweptAsTheShardIsUsed) {
     shards.with("new_" + std::to_string(k % 64), 5000, [](Count& count) { count.last = 5000; });
   }
   std::size_t old_left = 0;
-  shards.for_each([&](const std::string& key, const Count&) { old_left += key.starts_with("old_"); });
+  shards.for_each(
+      [&](const std::string& key, const Count&) { old_left += key.starts_with("old_"); });
   EXPECT_LT(old_left, 500u);
 }
 
