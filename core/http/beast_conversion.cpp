@@ -33,7 +33,7 @@ const std::string& http_date() {
 namespace {
 
 char* put(char* p, std::string_view text) {
-  std::memcpy(p, text.data(), text.size());
+  if (!text.empty()) std::memcpy(p, text.data(), text.size());  // an empty view's data may be null
   return p + text.size();
 }
 

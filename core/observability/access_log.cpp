@@ -44,7 +44,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 // (kMaxLine below): every field is cut to a bound, and a JSON string takes at most six bytes per
 // byte of text (\u00XX, \ufffd) plus its quotes. No capacity is checked along the way.
 char* put(char* p, std::string_view text) {
-  std::memcpy(p, text.data(), text.size());
+  if (!text.empty()) std::memcpy(p, text.data(), text.size());  // an empty view's data may be null
   return p + text.size();
 }
 

@@ -73,7 +73,7 @@ class HeaderLines {
     for (const std::string_view piece : pieces) n += piece.size();
     char* p = grow(n);
     for (const std::string_view piece : pieces) {
-      std::memcpy(p, piece.data(), piece.size());
+      if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());  // an empty view may be null
       p += piece.size();
     }
   }
@@ -103,11 +103,11 @@ class HeaderLines {
   char* put_line(std::string_view name, std::string_view value) {
     char* const line = grow(name.size() + value.size() + 4);
     char* p = line;
-    std::memcpy(p, name.data(), name.size());
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());  // an empty view may be null
     p += name.size();
     *p++ = ':';
     *p++ = ' ';
-    std::memcpy(p, value.data(), value.size());
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
     p += value.size();
     *p++ = '\r';
     *p = '\n';
