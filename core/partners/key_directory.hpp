@@ -21,6 +21,7 @@
 #include "core/partners/records.hpp"
 #include "portico/credentials.hpp"
 #include "portico/database.hpp"
+#include "portico/sdk/text_key.hpp"
 
 namespace portico::partners {
 
@@ -59,30 +60,10 @@ class KeyDirectory final : public CredentialDirectory {
 
  private:
   static constexpr std::size_t kShards = 16;
-  // A text with its hash, worked out once: a shard is chosen by it and the shard's map finds by
-  // it, without hashing the text a second time.
-  struct Hashed {
-    std::string_view text;
-    std::size_t hash;
-  };
-  static Hashed hashed(std::string_view text) noexcept {
-    return {text, std::hash<std::string_view>{}(text)};
-  }
-  // Looked up by string_view (the hash in a stack buffer, a key id) or Hashed, without a
-  // std::string.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-      return std::hash<std::string_view>{}(text);
-    }
-    std::size_t operator()(const Hashed& hashed) const noexcept { return hashed.hash; }
-  };
-  struct TextEqual {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    bool operator()(const Hashed& a, std::string_view b) const noexcept { return a.text == b; }
-    bool operator()(std::string_view a, const Hashed& b) const noexcept { return a == b.text; }
-  };
+  // Partner and key ids: looked up by a view or an sdk::HashedText (the hash worked out once for
+  // both the shard and the map), without a std::string.
+  using Hashed = sdk::HashedText;
+  static Hashed hashed(std::string_view text) noexcept { return sdk::hashed_text(text); }
   // A key's keyed digest (hex) is already uniformly spread, and no client can choose it without
   // the secret: its first eight bytes, mixed, are its hash — not a pass over all 64 (a shorter
   // text, which no digest is, is hashed whole).
@@ -100,7 +81,7 @@ class KeyDirectory final : public CredentialDirectory {
     }
   };
   template <class V>
-  using TextMap = std::unordered_map<std::string, V, TextHash, TextEqual>;
+  using TextMap = std::unordered_map<std::string, V, sdk::TextHash, sdk::TextEqual>;
 
  public:
   using KeysByHash = std::unordered_map<std::string, KeyState, DigestHash, std::equal_to<>>;

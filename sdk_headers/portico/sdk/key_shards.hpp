@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "portico/sdk/text_key.hpp"
+
 namespace portico::sdk {
 
 // State needs: `bool idle_at(std::int64_t now) const` (forgetting it changes no decision) and
@@ -34,7 +36,7 @@ class KeyShards {
   // Runs `use(State&)` under the lock of the key's shard, creating the state on first sight.
   template <class Use>
   decltype(auto) with(std::string_view key, std::int64_t now, Use&& use) {
-    const Hashed hashed{key, TransparentHash{}(key)};  // for the shard and its map: once
+    const HashedText hashed = hashed_text(key);  // for the shard and its map: once
     Shard& shard = shard_of(hashed.hash);
     std::lock_guard lock(shard.mutex);
     if (++shard.uses_since_sweep >= std::max(kMinSweepInterval, shard.states.size())) {
@@ -78,25 +80,7 @@ class KeyShards {
   std::size_t capacity() const { return per_shard_capacity_ * kShards; }
 
  private:
-  // A key with its hash, worked out once for both the shard and the shard's map.
-  struct Hashed {
-    std::string_view key;
-    std::size_t hash;
-  };
-  struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-      return std::hash<std::string_view>{}(text);
-    }
-    std::size_t operator()(const Hashed& hashed) const noexcept { return hashed.hash; }
-  };
-  struct TransparentEqual {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    bool operator()(const Hashed& a, std::string_view b) const noexcept { return a.key == b; }
-    bool operator()(std::string_view a, const Hashed& b) const noexcept { return a == b.key; }
-  };
-  using StateMap = std::unordered_map<std::string, State, TransparentHash, TransparentEqual>;
+  using StateMap = std::unordered_map<std::string, State, TextHash, TextEqual>;
 
   // Cache-line aligned so two busy shards never share a line.
   struct alignas(64) Shard {
