@@ -252,7 +252,13 @@ CatalogFile parse_catalog_csv(std::string_view text, const std::string& name) {
                                           "description", "category", "price_amount",
                                           "currency",    "status",   "attributes"};
   const std::vector<std::string>& header = records.front().fields;
-  for (const auto& column : header) {
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    const std::string& column = header[c];
+    // A warehouse's name comes from its column: it must be text, as every cell must.
+    if (!util::is_utf8(column)) {
+      throw CatalogFileError(name + ":1: column " + std::to_string(c + 1) +
+                             " of the header is not valid UTF-8 text");
+    }
     bool ok = column.starts_with("stock.") && column.size() > 6;
     for (const auto& k : known) ok = ok || column == k;
     if (!ok) {

@@ -32,6 +32,18 @@ TEST(CatalogFile, CsvCellsThatAreNotUtf8AreRefusedByLine) {
   EXPECT_EQ(refusal("sku,name,price_amount,currency\nA,café,1,EUR\n", true), "accepted");
 }
 
+// Found by the csv_import fuzz target: a warehouse column named in bytes that are not UTF-8
+// (`stock.\xd8\xdb`) passed the header's check, and its name reached the batch's JSON.
+TEST(CatalogFile, CsvHeaderColumnsThatAreNotUtf8AreRefused) {
+  const std::string message =
+      refusal("sku,name,price_amount,currency,stock.\xd8\xdb\nA,B,1,EUR,3\n", true);
+  EXPECT_NE(message.find("x.csv:1: column 5 of the header is not valid UTF-8"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(refusal("sku,name,price_amount,currency,stock.Séoul\nA,B,1,EUR,3\n", true),
+            "accepted");
+}
+
 TEST(CatalogFile, JsonNestedTooDeepIsRefusedNotCrashed) {
   const std::string deep =
       "[{\"attributes\":" + std::string(100000, '[') + std::string(100000, ']') + "}]";
