@@ -2,10 +2,10 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 
 #include "core/pipeline/header_lines.hpp"
+#include "core/util/put_text.hpp"
 
 namespace portico::http {
 namespace http = boost::beast::http;
@@ -32,19 +32,14 @@ const std::string& http_date() {
 
 namespace {
 
-char* put(char* p, std::string_view text) {
-  if (!text.empty()) std::memcpy(p, text.data(), text.size());  // an empty view's data may be null
-  return p + text.size();
-}
-
 // "Name: value\r\n", copied in pieces, then any CR or LF inside the name or value (rare: never in
 // the gateway's own values) made a space.
 char* put_field(char* p, std::string_view name, std::string_view value) {
   char* const line = p;
-  p = put(p, name);
+  p = util::put_text(p, name);
   *p++ = ':';
   *p++ = ' ';
-  p = put(p, value);
+  p = util::put_text(p, value);
   pipeline::blank_line_breaks(line, p);  // ": " has neither
   *p++ = '\r';
   *p++ = '\n';
@@ -78,24 +73,24 @@ void write_wire_response(Answer&& answer, std::string_view core_headers, unsigne
   std::string& head = out.head;
   head.resize(room);
   char* p = head.data();
-  p = put(p, version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+  p = util::put_text(p, version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
   p = std::to_chars(p, p + 12, res.status).ptr;
   *p++ = ' ';
-  p = put(p, reason);
-  p = put(p, "\r\nServer: portico\r\nDate: "sv);
-  p = put(p, date);
-  p = put(p, "\r\n"sv);
+  p = util::put_text(p, reason);
+  p = util::put_text(p, "\r\nServer: portico\r\nDate: "sv);
+  p = util::put_text(p, date);
+  p = util::put_text(p, "\r\n"sv);
   if (!bodyless && !res.content_type.empty()) p = put_field(p, "Content-Type"sv, res.content_type);
   for (const auto& [name, value] : res.headers) p = put_field(p, name, value);
-  p = put(p, core_headers);
+  p = util::put_text(p, core_headers);
   if (!bodyless) {
-    p = put(p, "Content-Length: "sv);
+    p = util::put_text(p, "Content-Length: "sv);
     p = std::to_chars(p, p + 24, res.body.size()).ptr;
-    p = put(p, "\r\n"sv);
+    p = util::put_text(p, "\r\n"sv);
   }
-  if (version == 10 && keep_alive) p = put(p, "Connection: keep-alive\r\n"sv);
-  if (version != 10 && !keep_alive) p = put(p, "Connection: close\r\n"sv);
-  p = put(p, "\r\n"sv);
+  if (version == 10 && keep_alive) p = util::put_text(p, "Connection: keep-alive\r\n"sv);
+  if (version != 10 && !keep_alive) p = util::put_text(p, "Connection: close\r\n"sv);
+  p = util::put_text(p, "\r\n"sv);
   head.resize(static_cast<std::size_t>(p - head.data()));
   out.body.clear();
   out.shared.reset();

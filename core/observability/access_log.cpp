@@ -13,6 +13,7 @@
 
 #include "core/observability/daily_file_sink.hpp"
 #include "core/util/json_text.hpp"
+#include "core/util/put_text.hpp"
 #include "portico/sdk/thread_name.hpp"
 
 namespace portico::observability {
@@ -43,10 +44,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 // The line is written through a pointer into a buffer that holds the longest line there can be
 // (kMaxLine below): every field is cut to a bound, and a JSON string takes at most six bytes per
 // byte of text (\u00XX, \ufffd) plus its quotes. No capacity is checked along the way.
-char* put(char* p, std::string_view text) {
-  if (!text.empty()) std::memcpy(p, text.data(), text.size());  // an empty view's data may be null
-  return p + text.size();
-}
 
 // A JSON string: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
 // At most 6 * max_bytes + 2 bytes.
@@ -57,7 +54,7 @@ char* put_json_string(char* p, std::string_view s, std::size_t max_bytes) {
   for (std::size_t i = 0; i < s.size();) {
     // Runs of plain characters (nearly every byte of a real request) go in with one copy.
     const std::size_t run = util::plain_json_run(s, i);
-    p = put(p, s.substr(i, run));
+    p = util::put_text(p, s.substr(i, run));
     i += run;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
@@ -66,15 +63,15 @@ char* put_json_string(char* p, std::string_view s, std::size_t max_bytes) {
       *p++ = static_cast<char>(c);
       ++i;
     } else if (c < 0x80) {  // a control character or DEL
-      p = put(p, "\\u00");
+      p = util::put_text(p, "\\u00");
       *p++ = kHex[c >> 4];
       *p++ = kHex[c & 0xF];
       ++i;
     } else if (std::size_t len = utf8_sequence(s, i); len > 0) {
-      p = put(p, s.substr(i, len));
+      p = util::put_text(p, s.substr(i, len));
       i += len;
     } else {
-      p = put(p, "\\ufffd");
+      p = util::put_text(p, "\\ufffd");
       ++i;
     }
   }
@@ -83,7 +80,7 @@ char* put_json_string(char* p, std::string_view s, std::size_t max_bytes) {
 }
 
 char* put_optional(char* p, const std::optional<std::string_view>& value, std::size_t max_bytes) {
-  return value ? put_json_string(p, *value, max_bytes) : put(p, "null");
+  return value ? put_json_string(p, *value, max_bytes) : util::put_text(p, "null");
 }
 
 bool alnum(char c) {
@@ -207,7 +204,7 @@ char* put_time(char* p, std::chrono::system_clock::time_point t) {
     cached.since_epoch = second.time_since_epoch().count();
   }
   auto ms = static_cast<int>(duration_cast<milliseconds>(t - second).count());  // 0-999
-  p = put(p, std::string_view(cached.text, cached.size));
+  p = util::put_text(p, std::string_view(cached.text, cached.size));
   *p++ = '.';
   *p++ = static_cast<char>('0' + ms / 100);
   *p++ = static_cast<char>('0' + ms / 10 % 10);
@@ -226,29 +223,29 @@ constexpr std::size_t kMaxLine =
 // The line (no newline) from `p`, which has room for kMaxLine bytes; returns its end.
 char* put_access_line(char* p, const AccessRecord& r) {
   using namespace std::string_view_literals;
-  p = put(p, "{\"time\":\""sv);
+  p = util::put_text(p, "{\"time\":\""sv);
   p = put_time(p, r.time);
-  p = put(p, "\",\"request_id\":"sv);
+  p = util::put_text(p, "\",\"request_id\":"sv);
   p = put_json_string(p, r.request_id, kMaxId);
-  p = put(p, ",\"partner_id\":"sv);
+  p = util::put_text(p, ",\"partner_id\":"sv);
   p = put_optional(p, r.partner_id, kMaxId);
-  p = put(p, ",\"key_id\":"sv);
+  p = util::put_text(p, ",\"key_id\":"sv);
   p = put_optional(p, r.key_id, kMaxId);
-  p = put(p, ",\"method\":"sv);
+  p = util::put_text(p, ",\"method\":"sv);
   p = put_json_string(p, r.method, kMaxMethod);
-  p = put(p, ",\"route\":"sv);
+  p = util::put_text(p, ",\"route\":"sv);
   p = put_optional(p, r.route, kMaxPath);
-  p = put(p, ",\"path\":"sv);
+  p = util::put_text(p, ",\"path\":"sv);
   p = put_redacted_json_string(p, r.path, kMaxPath);
-  p = put(p, ",\"status\":"sv);
+  p = util::put_text(p, ",\"status\":"sv);
   p = put_integer(p, r.status);
-  p = put(p, ",\"duration_ms\":"sv);
+  p = util::put_text(p, ",\"duration_ms\":"sv);
   p = put_duration_ms(p, r.duration);
-  p = put(p, ",\"bytes\":"sv);
+  p = util::put_text(p, ",\"bytes\":"sv);
   p = put_integer(p, r.bytes);
-  p = put(p, ",\"client_ip\":"sv);
+  p = util::put_text(p, ",\"client_ip\":"sv);
   p = put_json_string(p, r.client_ip, kMaxClientIp);
-  p = put(p, ",\"user_agent\":"sv);
+  p = util::put_text(p, ",\"user_agent\":"sv);
   p = put_redacted_json_string(p, r.user_agent, kMaxUserAgent);
   *p++ = '}';
   return p;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/util/put_text.hpp"
 #include "portico/http_types.hpp"
 
 namespace portico::pipeline {
@@ -72,10 +73,7 @@ class HeaderLines {
     std::size_t n = 0;
     for (const std::string_view piece : pieces) n += piece.size();
     char* p = grow(n);
-    for (const std::string_view piece : pieces) {
-      if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());  // an empty view may be null
-      p += piece.size();
-    }
+    for (const std::string_view piece : pieces) p = util::put_text(p, piece);
   }
 
   std::string_view view() const {
@@ -103,12 +101,10 @@ class HeaderLines {
   char* put_line(std::string_view name, std::string_view value) {
     char* const line = grow(name.size() + value.size() + 4);
     char* p = line;
-    if (!name.empty()) std::memcpy(p, name.data(), name.size());  // an empty view may be null
-    p += name.size();
+    p = util::put_text(p, name);
     *p++ = ':';
     *p++ = ' ';
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
-    p += value.size();
+    p = util::put_text(p, value);
     *p++ = '\r';
     *p = '\n';
     return line;
