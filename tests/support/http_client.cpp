@@ -5,9 +5,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <mutex>
 #include <random>
 #include <cstring>
@@ -166,25 +170,45 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
 // A port below the kernel's ephemeral range (32768–60999 on Debian), where no outgoing
 // connection is ever given one: a port the kernel hands out (bind to 0) was free when asked but
 // could be taken by any client socket — a curl, another test's connection — before the gateway
-// binds it ("Address already in use" under a parallel ctest). Picked at random per process so
-// concurrent tests rarely try the same one, and checked by binding it.
+// binds it ("Address already in use" under a parallel ctest). Picked at random per process, and
+// claimed for the life of the process: a lock on /tmp/portico-test-ports/<port> (flock, let go
+// by the kernel when the process ends, however it ends) keeps every other test process off it,
+// and the claim list keeps this one from handing it out twice — random picks alone collided
+// between two clusters started side by side. Then checked by binding it.
 std::uint16_t free_port() {
   static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
                              static_cast<unsigned>(std::random_device{}()));
   static std::mutex mutex;
+  static std::map<std::uint16_t, int> claimed;  // port → its lock file, open until exit
   std::lock_guard lock(mutex);
+  const std::string dir = "/tmp/portico-test-ports";
+  ::mkdir(dir.c_str(), 0777);  // may exist already
   std::uniform_int_distribution<int> pick(20000, 32000);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const auto port = static_cast<std::uint16_t>(pick(random));
+    if (claimed.count(port)) continue;
+    const std::string path = dir + "/" + std::to_string(port);
+    const int lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd);  // another test process has it
+      continue;
+    }
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) break;
+    if (fd < 0) {
+      if (lock_fd >= 0) ::close(lock_fd);
+      break;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(port);
     const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
-    if (bound) return port;
+    if (bound) {
+      claimed.emplace(port, lock_fd);  // -1 when /tmp would not take the file: the bind decides
+      return port;
+    }
+    if (lock_fd >= 0) ::close(lock_fd);
   }
   throw std::runtime_error("no free port found between 20000 and 32000");
 }
