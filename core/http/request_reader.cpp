@@ -4,6 +4,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -74,27 +75,175 @@ void RequestParser::on_field_impl(bhttp::field name, string_view name_string, st
                                   error_code&) {
   if (header_done_) return;  // a chunked trailer: read, never a request header
   const std::string_view text(value.data(), value.size());
-  if (name == bhttp::field::host) {
-    ++hosts_;
-    if (valid_host(text)) {
-      bad_host_.clear();
-    } else {
-      bad_host_ = for_message(text);
-    }
-  } else if (name == bhttp::field::transfer_encoding) {
+  if (name == bhttp::field::transfer_encoding) {
     ++codings_;
     coding_.assign(text);
+  }
+  add_field(std::string_view(name_string.data(), name_string.size()), text,
+            name == bhttp::field::host);
+}
+
+void RequestParser::add_field(std::string_view name, std::string_view value, bool host) {
+  if (host) {
+    ++hosts_;
+    if (valid_host(value)) {
+      bad_host_.clear();
+    } else {
+      bad_host_ = for_message(value);
+    }
   }
   // Pairs the last request left are written over; the rest are added.
   auto& headers = out_.headers;
   if (fields_ < headers.size()) {
-    headers[fields_].first.assign(name_string.data(), name_string.size());
-    headers[fields_].second.assign(text);
+    headers[fields_].first.assign(name);
+    headers[fields_].second.assign(value);
   } else {
     if (headers.empty()) headers.reserve(16);
-    headers.emplace_back(std::string(name_string.data(), name_string.size()), std::string(text));
+    headers.emplace_back(std::string(name), std::string(value));
   }
   ++fields_;
+}
+
+// The plain header section, read by put_plain_head:
+//   request-line = token SP target SP ( "HTTP/1.1" / "HTTP/1.0" ) CRLF, the target printable
+//                  ASCII (Beast also takes bytes from 0x80 up: those go to Beast);
+//   each field   = token ":" *( SP / HTAB ) value CRLF, the value printable ASCII, SP and HTAB;
+//   then CRLF, within max_header bytes.
+// Not plain, so left to Beast: a field Beast gives a meaning to (Content-Length,
+// Transfer-Encoding, Connection, Proxy-Connection, Upgrade), a line starting with SP or HTAB
+// (obs-fold), a bare CR or LF, any other control byte or a byte from 0x7F up, or a section not
+// yet whole. Whatever this takes, Beast takes too and reads the same way (its grammar, in
+// boost/beast/http/detail/basic_parser.ipp); the http_request fuzz target checks it.
+namespace {
+
+// RFC 9110 tchar, as Beast's is_token table.
+constexpr std::array<bool, 256> kTokenBytes = [] {
+  std::array<bool, 256> ok{};
+  for (int c = 'a'; c <= 'z'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) ok[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) ok[static_cast<unsigned char>(c)] = true;
+  return ok;
+}();
+
+// Whether the 8 bytes at p are all printable ASCII (0x20 to 0x7E).
+bool printable8(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101u;
+  constexpr std::uint64_t kHighs = 0x8080808080808080u;
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
+  const std::uint64_t y = x ^ (kOnes * 0x7F);
+  const std::uint64_t del = (y - kOnes) & ~y & kHighs;
+  return (below_space | (x & kHighs) | del) == 0;
+}
+
+bool printable(unsigned char c) {
+  return c >= 0x20 && c < 0x7F;
+}
+
+// Whether [from, to) holds only printable ASCII, and HTAB when `tabs`.
+bool plain_text(const char* from, const char* to, bool tabs) {
+  while (to - from >= 8 && printable8(from)) from += 8;
+  for (; from < to; ++from) {
+    const auto c = static_cast<unsigned char>(*from);
+    if (!printable(c) && !(tabs && c == '\t')) return false;
+  }
+  return true;
+}
+
+// The fields Beast reads a meaning from (basic_parser::do_field): their requests go to Beast.
+bool framing_field(std::string_view name) {
+  switch (name.size()) {
+    case 7: return iequals(name, "upgrade");
+    case 10: return iequals(name, "connection");
+    case 14: return iequals(name, "content-length");
+    case 16: return iequals(name, "proxy-connection");
+    case 17: return iequals(name, "transfer-encoding");
+    default: return false;
+  }
+}
+
+}  // namespace
+
+bool RequestParser::put_plain_head(std::string_view bytes, std::size_t max_header,
+                                   std::size_t& used) {
+  const char* const first = bytes.data();
+  const char* const last = first + std::min(bytes.size(), max_header);
+  const char* p = first;
+
+  // request-line
+  while (p < last && kTokenBytes[static_cast<unsigned char>(*p)]) ++p;
+  if (p == first || p == last || *p != ' ') return false;
+  const std::string_view method(first, static_cast<std::size_t>(p - first));
+  const char* const target_first = ++p;
+  p = static_cast<const char*>(std::memchr(p, ' ', static_cast<std::size_t>(last - p)));
+  // Not empty, printable, then SP HTTP/1.x CR LF.
+  if (p == nullptr || p == target_first || last - p < 11 || !plain_text(target_first, p, false)) {
+    return false;
+  }
+  const std::string_view target(target_first, static_cast<std::size_t>(p - target_first));
+  if (std::memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '1' && p[8] != '0') || p[9] != '\r' ||
+      p[10] != '\n') {
+    return false;
+  }
+  const unsigned version = p[8] == '1' ? 11 : 10;
+  p += 11;
+
+  // Fields, checked whole before anything is written: a section that is not plain leaves the
+  // Request as it was for Beast.
+  const char* const fields_first = p;
+  for (;;) {
+    if (last - p < 2) return false;
+    if (p[0] == '\r' && p[1] == '\n') break;
+    const char* const name_first = p;
+    while (p < last && kTokenBytes[static_cast<unsigned char>(*p)]) ++p;
+    if (p == name_first || p == last || *p != ':') return false;
+    if (framing_field(std::string_view(name_first, static_cast<std::size_t>(p - name_first)))) {
+      return false;
+    }
+    const auto* cr =
+        static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(last - p)));
+    // CR LF, and a byte after it that does not fold the line.
+    if (cr == nullptr || last - cr < 3 || cr[1] != '\n' || cr[2] == ' ' || cr[2] == '\t' ||
+        !plain_text(p + 1, cr, true)) {
+      return false;
+    }
+    p = cr + 2;
+  }
+  used = static_cast<std::size_t>(p + 2 - first);
+
+  head_ = method == "HEAD";
+  version_ = version;
+  out_.method.assign(method);
+  out_.target.assign(target);
+  const std::size_t question = target.find('?');
+  out_.path.assign(target.substr(0, question));
+  if (question == std::string_view::npos) {
+    out_.query.clear();
+  } else {
+    out_.query.assign(target.substr(question + 1));
+  }
+  out_.body.clear();
+  for (p = fields_first; !(p[0] == '\r' && p[1] == '\n');) {
+    const auto* colon =
+        static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(last - p)));
+    const std::string_view name(p, static_cast<std::size_t>(colon - p));
+    const char* value_first = colon + 1;
+    const auto* cr = static_cast<const char*>(
+        std::memchr(value_first, '\r', static_cast<std::size_t>(last - value_first)));
+    const char* value_last = cr;
+    while (value_first < value_last && (*value_first == ' ' || *value_first == '\t')) ++value_first;
+    while (value_last > value_first && (value_last[-1] == ' ' || value_last[-1] == '\t'))
+      --value_last;
+    add_field(name,
+              std::string_view(value_first, static_cast<std::size_t>(value_last - value_first)),
+              name.size() == 4 && iequals(name, "host"));
+    p = cr + 2;
+  }
+  out_.headers.resize(fields_);
+  header_done_ = true;
+  return true;
 }
 
 void RequestParser::on_header_impl(error_code&) {
@@ -118,8 +267,13 @@ std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, e
   return body.size();
 }
 
-RequestReader::RequestReader(std::size_t max_header, std::size_t max_body, Request& into)
-    : parser_(into), out_(into), max_header_(max_header), max_body_(max_body) {
+RequestReader::RequestReader(std::size_t max_header, std::size_t max_body, Request& into,
+                             bool plain_heads)
+    : parser_(into),
+      out_(into),
+      max_header_(max_header),
+      max_body_(max_body),
+      plain_heads_(plain_heads) {
   parser_.header_limit(static_cast<std::uint32_t>(max_header));
   parser_.body_limit(max_body);
 }
@@ -130,6 +284,23 @@ ReadStep RequestReader::fail(Problem problem) {
 }
 
 ReadStep RequestReader::read_header(beast::flat_buffer& buffer) {
+  // Tried once, on the first bytes: a section that came whole in them (as a keep-alive client's
+  // usually does) is read without Beast when it is plain; one that did not is left to Beast, so a
+  // section trickling in is never scanned again and again.
+  if (plain_heads_ && buffer.size() > 0) {
+    plain_heads_ = false;
+    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+    std::size_t used = 0;
+    if (parser_.put_plain_head(bytes, max_header_, used)) {
+      buffer.consume(used);
+      plain_ = true;
+      keep_alive_ = parser_.version() >= 11;  // no Connection field: HTTP/1.1's default
+      if (std::optional<std::string> problem = framing_problem()) {
+        return fail(pipeline::bad_request("Malformed HTTP request: " + *problem));
+      }
+      return ReadStep::done;
+    }
+  }
   while (!parser_.is_header_done()) {
     if (buffer.size() == 0) return ReadStep::need_more;
     beast::error_code ec;
@@ -174,6 +345,7 @@ ReadStep RequestReader::read_header(beast::flat_buffer& buffer) {
 }
 
 ReadStep RequestReader::read_body(beast::flat_buffer& buffer) {
+  if (plain_) return ReadStep::done;
   while (!parser_.is_done()) {
     if (buffer.size() == 0) return ReadStep::need_more;
     beast::error_code ec;

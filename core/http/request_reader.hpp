@@ -8,7 +8,10 @@
 // The request is written straight into the Request plugins see: Beast's grammar (basic_parser)
 // hands over each part as a view of the bytes read, and it is copied once, into strings that a
 // connection's Request keeps from one request to the next — no field container in between.
-// The session feeds it from the socket; the fuzzer feeds it bytes.
+// A header section of the plain kind (no body, no Connection or Upgrade, nothing folded, nothing
+// outside printable ASCII) is read by a scan of our own into the same strings; anything else goes
+// to Beast. The session feeds it from the socket; the fuzzer feeds it bytes, both ways, and
+// compares.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "portico/http_types.hpp"
 #include "portico/problem.hpp"
@@ -31,6 +35,12 @@ namespace portico::http {
 class RequestParser final : public boost::beast::http::basic_parser<true> {
  public:
   explicit RequestParser(Request& into) : out_(into) {}
+
+  // The header section at the front of `bytes` read without Beast, when it is of the plain kind
+  // nearly every client sends (request_reader.cpp says which): the Request, head(), version(),
+  // hosts() and bad_host() are then what Beast's reading would have left, and `used` is the
+  // section's size. Otherwise false, leaving this parser as it was: Beast reads the bytes.
+  bool put_plain_head(std::string_view bytes, std::size_t max_header, std::size_t& used);
 
   bool head() const { return head_; }
   unsigned version() const { return version_; }
@@ -55,6 +65,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body, error_code& ec) override;
   void on_finish_impl(error_code&) override {}
+  void add_field(std::string_view name, std::string_view value, bool host);
 
   Request& out_;
   std::size_t fields_ = 0;
@@ -75,7 +86,9 @@ class RequestReader {
   // something still holds the last one), so its strings keep their memory and a request like the
   // last allocates nothing. What the last request had and this one has not is gone once the
   // header is read.
-  RequestReader(std::size_t max_header, std::size_t max_body, Request& into);
+  // `plain_heads` = false: every header section goes through Beast (the fuzzer compares the two).
+  RequestReader(std::size_t max_header, std::size_t max_body, Request& into,
+                bool plain_heads = true);
 
   // Parses the header section from the front of `buffer`, consuming it (the body or a pipelined
   // request stays). need_more: read more bytes into `buffer` and call again; failed: problem()
@@ -89,6 +102,9 @@ class RequestReader {
   const std::optional<Problem>& problem() const { return problem_; }
 
   RequestParser& parser() { return parser_; }
+  // The request is whole: its header read and its body, if any, too. When false after
+  // read_header(), the session reads the body with Beast's async_read on parser().
+  bool complete() const { return plain_ || parser_.is_done(); }
   // As the header said (trailers cannot change it).
   bool keep_alive() const { return keep_alive_; }
   bool head() const { return parser_.head(); }
@@ -111,6 +127,8 @@ class RequestReader {
   bool folded_ = false;           // a line of the header section starts with SP or HTAB
   bool crlf_before_ = false;      // the bytes taken last ended with CR LF
   bool keep_alive_ = false;
+  bool plain_heads_ = true;  // RequestParser::put_plain_head still to be tried
+  bool plain_ = false;       // this request's header section was read so: it has no body
   std::optional<Problem> problem_;
 };
 

@@ -138,7 +138,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_body() {
     // A request without a body is complete with its header: no read to wait for.
-    if (reader_->parser().is_done()) return dispatch();
+    if (reader_->complete()) return dispatch();
     expires_after(options().idle_timeout);
     bhttp::async_read(stream_, buffer_, reader_->parser(),
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {

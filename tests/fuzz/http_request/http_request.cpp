@@ -5,7 +5,8 @@
 // Request (filled again input after input, as a connection fills its own), each one is answered by
 // a pipeline::Snapshot with a few routes (open, authenticated with a scope and a path capture, a
 // JSON echo, one that throws), and every answer — the pipeline's or the reader's refusal — is
-// rendered to wire bytes.
+// rendered to wire bytes. The first request is also read whole both ways — the reader's scan of
+// plain header sections and Beast alone — and the two must agree.
 //
 // The first byte sets how many bytes arrive per read (1–64, 0 = everything at once), so headers
 // and bodies split at every place. Snapshot::handle must never throw; a response header must
@@ -202,6 +203,56 @@ void serve(std::size_t chunk, std::string_view bytes) {
   }
 }
 
+// The first request of `bytes`, given whole, read with the plain-section scan and by Beast alone
+// (RequestReader's plain_heads): the outcome, the Request and the bytes left must be the same.
+struct ReadBack {
+  http::ReadStep step = http::ReadStep::need_more;
+  int refusal = 0;
+  std::string detail;
+  bool keep_alive = false, head = false;
+  unsigned version = 0;
+  Request request;
+  std::string rest;
+};
+
+ReadBack read_first(std::string_view bytes, bool plain_heads) {
+  boost::beast::flat_buffer buffer;
+  auto space = buffer.prepare(bytes.size());
+  std::copy_n(bytes.data(), bytes.size(), static_cast<char*>(space.data()));
+  buffer.commit(bytes.size());
+  ReadBack out;
+  http::RequestReader reader(kMaxHeader, kMaxBody, out.request, plain_heads);
+  out.step = reader.read_header(buffer);
+  if (out.step == http::ReadStep::done) out.step = reader.read_body(buffer);
+  if (reader.problem()) {
+    out.refusal = reader.problem()->status;
+    out.detail = reader.problem()->detail;
+  }
+  out.keep_alive = reader.keep_alive();
+  out.head = reader.head();
+  out.version = reader.version();
+  out.rest.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
+  return out;
+}
+
+void compare_readers(std::string_view bytes) {
+  const ReadBack fast = read_first(bytes, true);
+  const ReadBack beast = read_first(bytes, false);
+  fuzz::check(fast.step == beast.step, "the plain-section scan and Beast end differently");
+  fuzz::check(fast.refusal == beast.refusal && fast.detail == beast.detail,
+              "the plain-section scan and Beast refuse differently", fast.detail);
+  fuzz::check(fast.rest == beast.rest, "the plain-section scan and Beast leave different bytes");
+  if (fast.step != http::ReadStep::done) return;
+  const Request& a = fast.request;
+  const Request& b = beast.request;
+  fuzz::check(fast.keep_alive == beast.keep_alive && fast.head == beast.head &&
+                  fast.version == beast.version,
+              "the plain-section scan and Beast differ on keep-alive, HEAD or the version");
+  fuzz::check(a.method == b.method && a.target == b.target && a.path == b.path &&
+                  a.query == b.query && a.body == b.body && a.headers == b.headers,
+              "the plain-section scan and Beast read a different request", a.target);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -209,5 +260,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t chunk = data[0] % 65;
   const std::string_view bytes = fuzz::as_text(data + 1, size - 1);
   fuzz::expect_only<fuzz::Never>([&] { serve(chunk, bytes); });
+  fuzz::expect_only<fuzz::Never>([&] { compare_readers(bytes); });
   return 0;
 }

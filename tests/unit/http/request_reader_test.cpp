@@ -265,4 +265,116 @@ TEST(RequestReader, ARequestFilledAgainKeepsNothingOfTheLastOne) {
 }
 
 }  // namespace
+// The plain header sections are read without Beast (RequestParser::put_plain_head); every other
+// goes to Beast. Each section here is read both ways, whole: the outcome, the Request and the
+// bytes left must be the same, and the plain ones must not have reached Beast at all.
+struct Both {
+  Read read;
+  bool keep_alive = false;
+  bool head = false;
+  unsigned version = 0;
+  bool beast_took_some = false;
+};
+
+Both read_with(const std::string& bytes, bool plain_heads, std::size_t max_header) {
+  boost::beast::flat_buffer buffer;
+  auto space = buffer.prepare(bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  buffer.commit(bytes.size());
+  Request request;
+  RequestReader reader(max_header, 1 << 20, request, plain_heads);
+  Both out;
+  out.read.step = reader.read_header(buffer);
+  if (out.read.step == ReadStep::done) out.read.step = reader.read_body(buffer);
+  out.read.problem = reader.problem();
+  out.keep_alive = reader.keep_alive();
+  out.head = reader.head();
+  out.version = reader.version();
+  out.beast_took_some = reader.parser().got_some();
+  if (out.read.step == ReadStep::done) out.read.request = std::move(request);
+  out.read.rest.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
+  return out;
+}
+
+void expect_same_both_ways(const std::string& bytes, bool plain,
+                           std::size_t max_header = 16 << 10) {
+  SCOPED_TRACE(bytes);
+  const Both fast = read_with(bytes, true, max_header);
+  const Both beast = read_with(bytes, false, max_header);
+  EXPECT_EQ(fast.beast_took_some, !plain);
+  ASSERT_EQ(fast.read.step, beast.read.step);
+  ASSERT_EQ(fast.read.problem.has_value(), beast.read.problem.has_value());
+  if (fast.read.problem) {
+    EXPECT_EQ(fast.read.problem->status, beast.read.problem->status);
+    EXPECT_EQ(fast.read.problem->detail, beast.read.problem->detail);
+  }
+  EXPECT_EQ(fast.read.rest, beast.read.rest);
+  if (fast.read.step != ReadStep::done) return;
+  EXPECT_EQ(fast.keep_alive, beast.keep_alive);
+  EXPECT_EQ(fast.head, beast.head);
+  EXPECT_EQ(fast.version, beast.version);
+  const Request& a = *fast.read.request;
+  const Request& b = *beast.read.request;
+  EXPECT_EQ(a.method, b.method);
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.query, b.query);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(a.headers, b.headers);
+}
+
+TEST(RequestReader, PlainHeaderSectionsReadAsBeastReadsThem) {
+  const std::string next = "GET /next HTTP/1.1\r\nHost: gw\r\n\r\n";
+  for (const std::string plain : {
+           "GET / HTTP/1.1\r\nHost: gw\r\n\r\n",
+           "GET /v1/products/p1?a=1&b=%20 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-API-Key: "
+           "pk_x\r\n\r\n",
+           "HEAD /h HTTP/1.1\r\nhOsT: gw\r\n\r\n",
+           "GET /old HTTP/1.0\r\n\r\n",
+           "DELETE /v1/webhooks/w1 HTTP/1.1\r\nHost: gw\r\nX-Empty:\r\nX-Spaces: \t a \t b "
+           "\t\r\n\r\n",
+           "PATCHY /x?# HTTP/1.1\r\nHost: gw\r\nX~!#$%&'*+-.^_`|: v\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nHost: gw2\r\n\r\n",  // two: 400, both ways
+           "GET / HTTP/1.1\r\nHost: g w\r\n\r\n",              // not a host: 400
+           "GET / HTTP/1.1\r\nX-A: 1\r\n\r\n",                 // no Host on 1.1: 400
+           "GET / HTTP/1.1\r\nHost: gw\r\nContent-Lengthy: 5\r\n\r\n",
+       }) {
+    expect_same_both_ways(plain, true);
+    expect_same_both_ways(plain + next, true);
+  }
+  for (const std::string other : {
+           "POST / HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\n\r\n{}",
+           "POST / HTTP/1.1\r\nHost: gw\r\ncontent-length: 0\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+           "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nProxy-Connection: close\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nX-A: one\r\n two\r\n\r\n",  // obs-fold
+           "GET / HTTP/1.1\r\nHost: gw\r\nX-A: caf\xc3\xa9\r\n\r\n",  // obs-text
+           "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: gw\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nX-A: a\x7f\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nX-A: a\rb\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\nX-A: a\nb\r\n\r\n",
+           "GET / HTTP/1.1\nHost: gw\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\n\n",
+           "GET  / HTTP/1.1\r\nHost: gw\r\n\r\n",
+           "GET / HTTP/2.0\r\nHost: gw\r\n\r\n",
+           "GET / http/1.1\r\nHost: gw\r\n\r\n",
+           "GET / HTTP/1.1 \r\nHost: gw\r\n\r\n",
+           "G(T / HTTP/1.1\r\nHost: gw\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost : gw\r\n\r\n",
+           "GET / HTTP/1.1\r\n: gw\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: gw\r\n\r",  // not whole yet
+           "\r\nGET / HTTP/1.1\r\nHost: gw\r\n\r\n",
+       }) {
+    expect_same_both_ways(other, false);
+  }
+  // At the header limit: a section that fits is read without Beast, one byte more is Beast's 431.
+  const std::string at_limit =
+      "GET / HTTP/1.1\r\nHost: gw\r\nX-Pad: " + std::string(64, 'p') + "\r\n\r\n";
+  expect_same_both_ways(at_limit, true, at_limit.size());
+  expect_same_both_ways(at_limit, false, at_limit.size() - 1);
+}
+
 }  // namespace portico::http
