@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/pipeline/problems.hpp"
 
 namespace portico::http {
@@ -142,8 +146,21 @@ bool printable(unsigned char c) {
   return c >= 0x20 && c < 0x7F;
 }
 
-// Whether [from, to) holds only printable ASCII, and HTAB when `tabs`.
+// Whether [from, to) holds only printable ASCII, and HTAB when `tabs`: sixteen bytes at a time
+// with SSE2, then eight, then one.
 bool plain_text(const char* from, const char* to, bool tabs) {
+#if defined(__SSE2__)
+  // A signed compare: bytes from 0x80 up are negative, so "below 0x20" catches them too.
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7F);
+  while (to - from >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del))) != 0) {
+      break;  // the bytes below say which, and whether a tab may stand there
+    }
+    from += 16;
+  }
+#endif
   while (to - from >= 8 && printable8(from)) from += 8;
   for (; from < to; ++from) {
     const auto c = static_cast<unsigned char>(*from);

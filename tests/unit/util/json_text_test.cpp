@@ -1,5 +1,5 @@
-// util::plain_json_run tests eight bytes at a time: it must give what a byte-at-a-time reading
-// gives, wherever the first byte to escape sits in a chunk.
+// util::plain_json_run tests sixteen and eight bytes at a time: it must give what a byte-at-a-time
+// reading gives, wherever the first byte to escape sits in a block.
 #include "core/util/json_text.hpp"
 
 #include <gtest/gtest.h>
@@ -19,8 +19,8 @@ std::size_t reference_run(std::string_view text, std::size_t from) {
 TEST(JsonText, EveryByteAtEveryPlaceOfTwoChunks) {
   for (int c = 0; c < 256; ++c) {
     const bool plain = c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
-    for (std::size_t at = 0; at < 17; ++at) {
-      std::string text(17, 'x');
+    for (std::size_t at = 0; at < 41; ++at) {
+      std::string text(41, 'x');  // two blocks of sixteen, one of eight, one byte
       text[at] = static_cast<char>(c);
       EXPECT_EQ(plain_json_run(text), plain ? text.size() : at) << c << " at " << at;
       EXPECT_EQ(plain_json_text(text), plain) << c << " at " << at;
@@ -31,7 +31,7 @@ TEST(JsonText, EveryByteAtEveryPlaceOfTwoChunks) {
 TEST(JsonText, RandomTextReadsAsByteAtATime) {
   std::mt19937 random(42);
   for (int i = 0; i < 20000; ++i) {
-    std::string text(random() % 40, 'a');
+    std::string text(random() % 80, 'a');
     for (char& c : text) {
       c = static_cast<char>(random() % 8 == 0 ? random() % 256 : 0x20 + random() % 0x5F);
     }
