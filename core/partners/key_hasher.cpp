@@ -35,6 +35,28 @@ void check_secret_length(std::string_view secret) {
 
 std::atomic<std::uint64_t> next_hasher_id{1};
 
+// Whether two texts of `size` bytes are equal, in a time that depends only on `size`: every byte
+// is read, whichever differ. Eight bytes at a time (sodium_memcmp reads one at a time through a
+// volatile pointer: ~340 instructions for a 36-byte key, 2 % of a request); the empty asm keeps
+// the compiler from turning the accumulation into a loop that stops at the first difference.
+bool same_text(const char* a, const char* b, std::size_t size) {
+  std::uint64_t diff = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    std::memcpy(&x, a + i, sizeof x);
+    std::memcpy(&y, b + i, sizeof y);
+    diff |= x ^ y;
+    __asm__("" : "+r"(diff));
+  }
+  for (; i < size; ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    __asm__("" : "+r"(diff));
+  }
+  return diff == 0;
+}
+
 // The digests of the keys this thread hashed last, so a partner's every request does not pay for
 // BLAKE2b (~1,900 instructions, 6 % of a product read's CPU): each client sends the same key
 // request after request. A slot holds a presented key, the hasher it was hashed with and the hex
@@ -94,7 +116,7 @@ std::string_view KeyHasher::hash(std::string_view presented, Hex& out) const {
   const bool memoizable = !presented.empty() && presented.size() <= DigestMemo::kMaxKey;
   DigestMemo::Slot* slot = memoizable ? &memo.slot_for(presented) : nullptr;
   if (slot && slot->hasher == id_ && slot->size == presented.size() &&
-      sodium_memcmp(slot->key.data(), presented.data(), presented.size()) == 0) {
+      same_text(slot->key.data(), presented.data(), presented.size())) {
     out = slot->hex;
     return {out.data(), out.size()};
   }

@@ -94,8 +94,8 @@ std::string reference_hash(const std::string& secret, const std::string& key) {
 }
 
 // The thread's memo of recent digests answers only for the same key and the same secret: keys
-// that share their last bytes (one slot), two hashers, a copy, the length edges and far more keys
-// than slots all read as libsodium computes them, first time and again.
+// that share their last bytes (one slot), keys one byte apart, two hashers, a copy, the length
+// edges and far more keys than slots all read as libsodium computes them, first time and again.
 TEST(KeyHasher, MemoizedDigestsAreTheKeyedHash) {
   const std::string secret_a(32, 'a'), secret_b(40, 'b');
   KeyHasher a(secret_a);
@@ -116,6 +116,18 @@ TEST(KeyHasher, MemoizedDigestsAreTheKeyedHash) {
       ASSERT_EQ(b.hash(key, out), reference_hash(secret_b, key)) << key;
       ASSERT_EQ(copy.hash(key), reference_hash(secret_a, key)) << key;
       ASSERT_EQ(a.hash(key, out), reference_hash(secret_a, key)) << key;
+    }
+  }
+  // Keys one byte apart, anywhere but in the tail that picks the slot: each takes the slot from
+  // the one before, and the comparison must see the byte wherever it is.
+  const std::string base = generate_api_key("live");
+  for (std::size_t at = 0; at + 8 < base.size(); ++at) {
+    std::string changed = base;
+    changed[at] = changed[at] == 'Z' ? 'Y' : 'Z';
+    const std::string& near = changed;
+    for (const std::string* key : {&base, &near, &base, &near}) {
+      KeyHasher::Hex out;
+      ASSERT_EQ(a.hash(*key, out), reference_hash(secret_a, *key)) << *key << " at " << at;
     }
   }
   // The same key through another thread's memo reads the same.
