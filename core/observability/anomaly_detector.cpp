@@ -62,7 +62,7 @@ void AnomalyDetectors::on_response(std::string_view client_ip, int status) {
   Anomaly found;
   bool fired = false;
   {
-    ScanShard& shard = scan_shards_[std::hash<std::string_view>{}(client_ip) % kScanShards];
+    ScanShard& shard = scan_shards_[sdk::text_hash(client_ip) % kScanShards];
     std::lock_guard lock(shard.mutex);
     auto it = shard.clients.find(client_ip);
     if (it == shard.clients.end()) {

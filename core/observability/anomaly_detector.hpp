@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "portico/sdk/text_key.hpp"
+
 namespace portico::observability {
 
 enum class AnomalyKind { auth_failure_burst, traffic_spike, scanning };
@@ -83,14 +85,10 @@ class AnomalyDetectors {
     std::uint64_t count = 0;
     std::int64_t quiet_until_ms = 0;
   };
-  // Looks client IPs up by string_view: no copy of the IP per 404 or 401.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct ScanShard {
     std::mutex mutex;
-    std::unordered_map<std::string, ScanEntry, StringHash, std::equal_to<>> clients;
+    // Looked up by string_view: no copy of the IP per 404 or 401.
+    std::unordered_map<std::string, ScanEntry, sdk::TextHash, sdk::TextEqual> clients;
   };
   struct PartnerHistory {
     std::uint64_t last_total = 0;

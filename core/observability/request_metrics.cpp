@@ -7,13 +7,10 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "portico/sdk/text_key.hpp"
+
 namespace portico::observability {
 namespace {
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 // Cells are written only by their shard's thread, so a plain load and store replace the locked
 // read-modify-write of fetch_add; the scraper's relaxed loads see whole values.
@@ -66,8 +63,8 @@ struct RequestMetrics::Shard {
   // Owner thread only.
   std::unique_ptr<RequestCell> owned_requests;
   std::unique_ptr<PartnerCell> owned_partners;
-  std::unordered_map<std::string, RequestCell*, StringHash, std::equal_to<>> request_index;
-  std::unordered_map<std::string, PartnerCell*, StringHash, std::equal_to<>> partner_index;
+  std::unordered_map<std::string, RequestCell*, sdk::TextHash, sdk::TextEqual> request_index;
+  std::unordered_map<std::string, PartnerCell*, sdk::TextHash, sdk::TextEqual> partner_index;
   std::string key;  // reused to build lookup keys without allocating
 
   ~Shard() {

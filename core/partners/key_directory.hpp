@@ -70,7 +70,7 @@ class KeyDirectory final : public CredentialDirectory {
   struct DigestHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view digest) const noexcept {
-      if (digest.size() < sizeof(std::uint64_t)) return std::hash<std::string_view>{}(digest);
+      if (digest.size() < sizeof(std::uint64_t)) return sdk::text_hash(digest);
       std::uint64_t x;
       std::memcpy(&x, digest.data(), sizeof x);
       x ^= x >> 31;  // the SplitMix64 finalizer

@@ -67,7 +67,7 @@ std::int64_t ClientGuard::now_ms() const {
 }
 
 ClientGuard::Shard& ClientGuard::shard_for(std::string_view ip) {
-  return shards_[Hash{}(ip) % kShards];
+  return shards_[sdk::text_hash(ip) % kShards];
 }
 
 ClientGuard::Entry* ClientGuard::find_or_add(Shard& shard, std::string_view ip, std::int64_t now,

@@ -17,6 +17,7 @@
 
 #include "core/config/config.hpp"
 #include "portico/problem.hpp"
+#include "portico/sdk/text_key.hpp"
 
 namespace portico::pipeline {
 
@@ -87,13 +88,9 @@ class ClientGuard {
     std::int64_t locked_until_ms = 0;
     std::int64_t last_seen_ms = 0;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> clients;
+    std::unordered_map<std::string, Entry, sdk::TextHash, sdk::TextEqual> clients;
     std::int64_t last_prune_ms = 0;
   };
   static constexpr std::size_t kShards = 32;

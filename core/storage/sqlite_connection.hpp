@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "portico/database.hpp"
+#include "portico/sdk/text_key.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -51,17 +52,12 @@ class SqliteConnection {
 
  private:
   struct CachedStatement;
-  struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   CachedStatement& prepare(std::string_view sql);
   void bind(CachedStatement& statement, const Params& params, std::string_view sql);
 
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<CachedStatement>, TransparentHash,
-                     std::equal_to<>>
+  std::unordered_map<std::string, std::unique_ptr<CachedStatement>, sdk::TextHash, sdk::TextEqual>
       statements_;
 };
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "portico/sdk/text_key.hpp"
+
 namespace portico::usage {
 namespace {
 
@@ -69,10 +71,9 @@ std::string utc_day(std::chrono::system_clock::time_point t) {
 
 std::size_t UsageRecorder::KeyHash::operator()(const KeyView& key) const {
   if (key.hash) return *key.hash;
-  std::hash<std::string_view> h;
-  std::size_t seed = h(key.partner_id);
-  seed ^= h(key.day) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
-  seed ^= h(key.route) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  std::size_t seed = sdk::text_hash(key.partner_id);
+  seed ^= sdk::text_hash(key.day) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  seed ^= sdk::text_hash(key.route) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
   return seed;
 }
 

@@ -8,27 +8,68 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace portico::sdk {
 
-// A text with its std::hash, worked out once.
+namespace detail {
+
+__extension__ using Uint128 = unsigned __int128;
+
+// The 128-bit product of a and b, its halves xor-ed (wyhash's mixing step).
+inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  const Uint128 product = static_cast<Uint128>(a) * b;
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+}
+
+}  // namespace detail
+
+// A hash of a text for the gateway's in-memory maps, eight bytes at a time with one multiply per
+// word (the mixing of wyhash): a 30-byte id costs ~25 instructions against std::hash's ~90.
+// Like std::hash it is not keyed, and no map that uses it keeps what a client may fill at will
+// without a bound of its own.
+inline std::size_t text_hash(std::string_view text) noexcept {
+  constexpr std::uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL,
+                          k2 = 0x8ebc6af09c88c6e3ULL;
+  const char* p = text.data();
+  std::size_t n = text.size();
+  std::uint64_t h = k2 ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    h = detail::fold_multiply(word ^ k0, h ^ k1);
+  }
+  std::uint64_t rest = 0;  // the last 0 to 7 bytes, read as two words that may overlap
+  if (n >= 4) {
+    std::uint32_t first;
+    std::uint32_t last;
+    std::memcpy(&first, p, sizeof first);
+    std::memcpy(&last, p + n - 4, sizeof last);
+    rest = (static_cast<std::uint64_t>(first) << 32) | last;
+  } else if (n > 0) {
+    rest = (static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+           (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+           static_cast<unsigned char>(p[n - 1]);
+  }
+  return static_cast<std::size_t>(detail::fold_multiply(rest ^ k0 ^ n, h ^ k2));
+}
+
+// A text with its text_hash, worked out once.
 struct HashedText {
   std::string_view text;
   std::size_t hash;
 };
 
 inline HashedText hashed_text(std::string_view text) noexcept {
-  return {text, std::hash<std::string_view>{}(text)};
+  return {text, text_hash(text)};
 }
 
-// std::hash of the text (a std::string key hashes the same), or the hash a HashedText carries.
+// text_hash of the text (a std::string key hashes the same), or the hash a HashedText carries.
 struct TextHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    return std::hash<std::string_view>{}(text);
-  }
+  std::size_t operator()(std::string_view text) const noexcept { return text_hash(text); }
   std::size_t operator()(const HashedText& key) const noexcept { return key.hash; }
 };
 
