@@ -1,28 +1,14 @@
 #include "core/util/time.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include <chrono>
+
+#include "portico/sdk/time.hpp"
 
 namespace portico::util {
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t, bool millis) {
-  using namespace std::chrono;
-  auto seconds = time_point_cast<std::chrono::seconds>(t);
-  if (seconds > t) seconds -= std::chrono::seconds(1);
-  std::time_t tt = system_clock::to_time_t(seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  if (millis) {
-    auto ms = duration_cast<milliseconds>(t - seconds).count();
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms));
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  }
-  return buf;
+  // The second and millisecond t falls in (floor, also before 1970), as sdk::format_timestamp.
+  return sdk::detail::rfc3339_text(std::chrono::floor<std::chrono::milliseconds>(t), millis);
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {

@@ -15,19 +15,56 @@ namespace portico::sdk {
 // end in 2262).
 using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
-inline std::string format_timestamp(Timestamp t) {
+namespace detail {
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" for `t` (whole milliseconds), or without ".mmm" — digits put in
+// place, not printf's ~3,000 instructions. A year outside 0–9999 is left to printf, which writes
+// it as before (more digits, or a sign).
+inline std::string rfc3339_text(Timestamp t, bool millis) {
   using namespace std::chrono;
-  const auto ms = t.time_since_epoch();
   const sys_days day = floor<days>(t);
   const year_month_day ymd(day);
-  const hh_mm_ss<milliseconds> time(ms - day.time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
-                static_cast<int>(time.subseconds().count()));
-  return text;
+  const hh_mm_ss<milliseconds> time(t - day);
+  const int year = static_cast<int>(ymd.year());
+  const auto month = static_cast<unsigned>(ymd.month());
+  const auto mday = static_cast<unsigned>(ymd.day());
+  const auto hours = static_cast<int>(time.hours().count());
+  const auto minutes = static_cast<int>(time.minutes().count());
+  const auto seconds = static_cast<int>(time.seconds().count());
+  const auto fraction = static_cast<int>(time.subseconds().count());
+  if (year < 0 || year > 9999) {
+    char text[48];
+    const int n = millis ? std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                                         year, month, mday, hours, minutes, seconds, fraction)
+                         : std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
+                                         month, mday, hours, minutes, seconds);
+    return std::string(text, static_cast<std::size_t>(n));
+  }
+  char text[] = "0000-00-00T00:00:00.000Z";
+  const auto two = [&text](std::size_t at, unsigned value) {
+    text[at] = static_cast<char>('0' + value / 10);
+    text[at + 1] = static_cast<char>('0' + value % 10);
+  };
+  two(0, static_cast<unsigned>(year) / 100);
+  two(2, static_cast<unsigned>(year) % 100);
+  two(5, month);
+  two(8, mday);
+  two(11, static_cast<unsigned>(hours));
+  two(14, static_cast<unsigned>(minutes));
+  two(17, static_cast<unsigned>(seconds));
+  if (!millis) {
+    text[19] = 'Z';
+    return std::string(text, 20);
+  }
+  text[20] = static_cast<char>('0' + fraction / 100);
+  two(21, static_cast<unsigned>(fraction) % 100);
+  return std::string(text, 24);
+}
+
+}  // namespace detail
+
+inline std::string format_timestamp(Timestamp t) {
+  return detail::rfc3339_text(t, true);
 }
 
 // "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)"; nullopt when malformed. Fractions beyond milliseconds
