@@ -32,6 +32,7 @@
 // the lookup, which now finds the winner's record.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,7 +40,7 @@
 #include <utility>
 #include <vector>
 
-#include "portico/sdk/routes.hpp"
+#include "catalog_common/inventory_view.hpp"
 #include "idempotency.hpp"
 #include "order_input.hpp"
 #include "order_plan.hpp"
@@ -47,6 +48,7 @@
 #include "order_store.hpp"
 #include "orders_context.hpp"
 #include "portico/sdk/problems.hpp"
+#include "portico/sdk/routes.hpp"
 #include "portico/sdk/sodium.hpp"
 #include "portico/sdk/time.hpp"
 
@@ -137,12 +139,12 @@ CatalogProducts read_catalog(Session& tx, const std::vector<OrderLineInput>& lin
   CatalogProducts catalog;
   catalog.reserve(lines.size());
   // Each product is one primary-key lookup, whatever the count (portable SQL: an IN list).
-  for (const Row& row :
-       tx.query("SELECT p.id, p.sku, p.name, p.price_amount, p.currency, p.status,"
-                " s.warehouse_id, s.available"
-                " FROM products AS p LEFT JOIN stock AS s ON s.product_id = p.id"
-                " WHERE p.id IN (" + placeholders(ids.size()) + ")",
-                ids)) {
+  for (const Row& row : tx.query("SELECT p.id, p.sku, p.name, p.price_amount, p.currency, p.status,"
+                                 " s.warehouse_id, s.available, s.reserved, s.updated_at"
+                                 " FROM products AS p LEFT JOIN stock AS s ON s.product_id = p.id"
+                                 " WHERE p.id IN (" +
+                                     placeholders(ids.size()) + ")",
+                                 ids)) {
     auto [it, created] = catalog.try_emplace(row.text(0));
     CatalogProduct& product = it->second;
     if (created) {
@@ -152,7 +154,9 @@ CatalogProducts read_catalog(Session& tx, const std::vector<OrderLineInput>& lin
       product.currency = row.text(4);
       product.status = row.text(5);
     }
-    if (!row.is_null(6)) product.stock.push_back({row.text(6), row.integer(7)});
+    if (!row.is_null(6)) {
+      product.stock.push_back({row.text(6), row.integer(7), row.integer(8), row.text(9)});
+    }
   }
   return catalog;
 }
@@ -320,7 +324,19 @@ Response create_in(Session& tx, OrdersContext& context, const std::string& partn
   for (const auto& a : allocations) {
     changes.push_back({a.product_id, a.warehouse_id, -a.quantity, a.quantity});
   }
-  apply_stock_changes(tx, context.outbox, changes, now);
+  // The rows read_catalog read, in the order stock_of reads them (by warehouse id).
+  StockRows known;
+  for (const auto& change : changes) {
+    auto [rows, added] = known.try_emplace(change.product_id);
+    if (!added) continue;
+    for (const auto& level : catalog.at(change.product_id).stock) {
+      rows->second.push_back(
+          {level.warehouse_id, level.available, level.reserved, level.updated_at});
+    }
+    std::sort(rows->second.begin(), rows->second.end(),
+              [](const auto& a, const auto& b) { return a.warehouse_id < b.warehouse_id; });
+  }
+  apply_stock_changes(tx, context.outbox, changes, now, &known);
 
   for (std::size_t line = 0; line < order.priced.items.size(); ++line) {
     const OrderItem& item = order.priced.items[line];

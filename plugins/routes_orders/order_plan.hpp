@@ -27,6 +27,9 @@ namespace portico::routes_orders {
 struct WarehouseAvailable {
   std::string warehouse_id;
   std::int64_t available = 0;
+  // The rest of the row, as read with it: the inventory.changed event's previous attributes.
+  std::int64_t reserved = 0;
+  std::string updated_at{};
 };
 
 // One product as the catalog holds it (routes_products' products and stock tables).

@@ -75,15 +75,18 @@ std::optional<Order> load_partner_order(Session& session, std::string_view partn
 }
 
 void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockChange>& changes,
-                         const std::string& now) {
+                         const std::string& now, const StockRows* known) {
   // Products in first-touched order, so events follow the request's line order.
   std::vector<std::string> products;
   std::set<std::string> seen;
   for (const auto& change : changes) {
     if (seen.insert(change.product_id).second) products.push_back(change.product_id);
   }
-  std::map<std::string, std::vector<catalog::WarehouseStock>> before;
-  for (const auto& product : products) before[product] = stock_of(tx, product);
+  StockRows before;
+  for (const auto& product : products) {
+    const auto read = known ? known->find(product) : StockRows::const_iterator{};
+    before[product] = known && read != known->end() ? read->second : stock_of(tx, product);
+  }
 
   for (const auto& change : changes) {
     const std::int64_t changed = tx.execute(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,10 @@
 #include "order_records.hpp"
 #include "portico/database.hpp"
 #include "portico/event.hpp"
+
+namespace portico::catalog {
+struct WarehouseStock;  // catalog_common/inventory_view.hpp
+}  // namespace portico::catalog
 
 namespace portico::routes_orders {
 
@@ -36,8 +41,11 @@ struct StockChange {
 // row never goes below zero: throws DatabaseError if one would, which rolls the transaction back)
 // and appends one `inventory.changed` event per product, with the same object and
 // previous_attributes routes_products writes (the catalog's shared view, catalog_common).
+// `known`: the changed products' stock rows as this transaction read them already (each
+// product's rows by warehouse id), so they are not read again; null reads them here.
+using StockRows = std::map<std::string, std::vector<catalog::WarehouseStock>>;
 void apply_stock_changes(Session& tx, Outbox& outbox, const std::vector<StockChange>& changes,
-                         const std::string& now);
+                         const std::string& now, const StockRows* known = nullptr);
 
 // Units of one product an order holds reserved in one warehouse (table order_allocations).
 struct Allocation {
