@@ -2,6 +2,7 @@
 // Webhooks bodies, and read back in sequence (= commit) order.
 #include "core/storage/outbox.hpp"
 
+#include "core/util/json_text.hpp"
 #include "core/util/random_id.hpp"
 #include "core/util/time.hpp"
 
@@ -20,11 +21,20 @@ std::string SqlOutbox::append(Session& tx, const Event& event) {
   // {"api_version","created","data":{"object","previous_attributes"},"id","type"}: written
   // field by field (nlohmann::json's sorted key order, so the bytes are what payload.dump() gave)
   // without copying the object into a new document first.
+  // A text as a JSON string: quoted as it is when it needs no escaping (the id and the time always,
+  // a type nearly always), else through nlohmann.
+  const auto put_string = [](std::string& out, std::string_view text) {
+    if (util::plain_json_text(text)) {
+      out.append(1, '"').append(text).append(1, '"');
+    } else {
+      out += nlohmann::json(text).dump();
+    }
+  };
   std::string payload_text;
   try {
     payload_text.reserve(256);
     payload_text += R"({"api_version":"v1","created":)";
-    payload_text += nlohmann::json(created).dump();
+    put_string(payload_text, created);
     payload_text += R"(,"data":{"object":)";
     payload_text += event.object.dump();
     if (!event.previous_attributes.is_null()) {
@@ -32,9 +42,9 @@ std::string SqlOutbox::append(Session& tx, const Event& event) {
       payload_text += event.previous_attributes.dump();
     }
     payload_text += R"(},"id":)";
-    payload_text += nlohmann::json(id).dump();
+    put_string(payload_text, id);
     payload_text += R"(,"type":)";
-    payload_text += nlohmann::json(event.type).dump();
+    put_string(payload_text, event.type);
     payload_text += '}';
   } catch (const nlohmann::json::exception& error) {
     // Invalid UTF-8 in the object: fail the caller's transaction rather than store a bad body.

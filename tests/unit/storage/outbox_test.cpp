@@ -126,11 +126,26 @@ TEST_F(OutboxTest, ThePayloadIsExactlyTheDocumentsCompactDump) {
   EXPECT_EQ(events[0].payload, expected_plain.dump());
   EXPECT_EQ(events[1].payload, expected_changed.dump());
 
+  // A type that needs escaping goes through nlohmann like the object (the id and time never do).
+  const std::string odd_type = "odd.\"type\"\n\u00e9";
+  std::string odd_id;
+  db->transaction([&](Session& tx) {
+    odd_id = outbox_ptr->append(tx, make_event(odd_type, "prt_1", "o", object));
+  });
+  const nlohmann::json expected_odd = {{"id", odd_id},
+                                       {"type", odd_type},
+                                       {"created", "2026-11-26T10:00:00Z"},
+                                       {"api_version", "v1"},
+                                       {"data", {{"object", object}}}};
+  events = outbox_ptr->read_after(0, 10);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].payload, expected_odd.dump());
+
   EXPECT_THROW(db->transaction([&](Session& tx) {
     outbox_ptr->append(tx, make_event("order.created", "prt_1", "o", {{"bad", "\xff"}}));
   }),
                DatabaseError);
-  EXPECT_EQ(outbox_ptr->read_after(0, 10).size(), 2u);
+  EXPECT_EQ(outbox_ptr->read_after(0, 10).size(), 3u);
 }
 
 TEST_F(OutboxTest, CatalogEventsHaveEmptyPartnerAndSubject) {
