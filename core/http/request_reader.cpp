@@ -58,19 +58,24 @@ std::string for_message(std::string_view value) {
 
 // RequestParser: Beast's views copied once, into the Request.
 
-void RequestParser::on_request_impl(bhttp::verb method, string_view method_str, string_view target,
+void RequestParser::on_request_impl(bhttp::verb, string_view method, string_view target,
                                     int version, error_code&) {
-  head_ = method == bhttp::verb::head;
-  version_ = static_cast<unsigned>(version);
-  out_.method.assign(method_str.data(), method_str.size());
-  out_.target.assign(target.data(), target.size());
-  const std::string_view whole = out_.target;
-  const auto question = whole.find('?');
-  out_.path.assign(whole.substr(0, question));
+  set_request_line(std::string_view(method.data(), method.size()),
+                   std::string_view(target.data(), target.size()), static_cast<unsigned>(version));
+}
+
+void RequestParser::set_request_line(std::string_view method, std::string_view target,
+                                     unsigned version) {
+  head_ = method == "HEAD";  // Beast's verb::head is exactly this text
+  version_ = version;
+  out_.method.assign(method);
+  out_.target.assign(target);
+  const auto question = target.find('?');
+  out_.path.assign(target.substr(0, question));
   if (question == std::string_view::npos) {
     out_.query.clear();
   } else {
-    out_.query.assign(whole.substr(question + 1));
+    out_.query.assign(target.substr(question + 1));
   }
   out_.body.clear();
 }
@@ -230,18 +235,7 @@ bool RequestParser::put_plain_head(std::string_view bytes, std::size_t max_heade
   }
   used = static_cast<std::size_t>(p + 2 - first);
 
-  head_ = method == "HEAD";
-  version_ = version;
-  out_.method.assign(method);
-  out_.target.assign(target);
-  const std::size_t question = target.find('?');
-  out_.path.assign(target.substr(0, question));
-  if (question == std::string_view::npos) {
-    out_.query.clear();
-  } else {
-    out_.query.assign(target.substr(question + 1));
-  }
-  out_.body.clear();
+  set_request_line(method, target, version);
   for (p = fields_first; !(p[0] == '\r' && p[1] == '\n');) {
     const auto* colon =
         static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(last - p)));

@@ -65,6 +65,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body, error_code& ec) override;
   void on_finish_impl(error_code&) override {}
+  // What a request line and a header field write into the Request, however they were read.
+  void set_request_line(std::string_view method, std::string_view target, unsigned version);
   void add_field(std::string_view name, std::string_view value, bool host);
 
   Request& out_;
