@@ -66,6 +66,10 @@ struct RequestMetrics::Shard {
   std::unordered_map<std::string, RequestCell*, sdk::TextHash, sdk::TextEqual> request_index;
   std::unordered_map<std::string, PartnerCell*, sdk::TextHash, sdk::TextEqual> partner_index;
   std::string key;  // reused to build lookup keys without allocating
+  // The cells this thread bumped last: a connection's requests come with the same labels and
+  // partner, so the next one is usually the same cell, found without a key or a lookup.
+  RequestCell* last_request = nullptr;
+  PartnerCell* last_partner = nullptr;
 
   ~Shard() {
     free_list(owned_requests);
@@ -106,6 +110,13 @@ RequestMetrics::Shard& RequestMetrics::local_shard() {
 
 void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanoseconds duration) {
   Shard& shard = local_shard();
+  if (RequestCell* last = shard.last_request;
+      last && last->status == labels.status && last->route == labels.route &&
+      last->method == labels.method && last->tier == labels.tier) {
+    bump(last->buckets[bucket_index(duration)]);
+    bump(last->sum_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0)));
+    return;
+  }
   std::string& key = shard.key;
   key.assign(labels.route).push_back('\0');
   key.append(labels.method).push_back('\0');
@@ -127,6 +138,7 @@ void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanosecond
     shard.request_index.emplace(key, cell);
     shard.requests_head.store(cell, std::memory_order_release);
   }
+  shard.last_request = cell;
   bump(cell->buckets[bucket_index(duration)]);
   bump(cell->sum_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0)));
 }
@@ -134,8 +146,10 @@ void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanosecond
 void RequestMetrics::record_partner(std::string_view partner_id,
                                     const std::optional<QuotaSample>& quota) {
   Shard& shard = local_shard();
-  PartnerCell* cell;
-  if (auto it = shard.partner_index.find(partner_id); it != shard.partner_index.end()) {
+  PartnerCell* cell = shard.last_partner;
+  if (cell && cell->partner == partner_id) {
+    // the same partner as this thread's last request
+  } else if (auto it = shard.partner_index.find(partner_id); it != shard.partner_index.end()) {
     cell = it->second;
   } else {
     auto fresh = std::make_unique<PartnerCell>();
@@ -146,6 +160,7 @@ void RequestMetrics::record_partner(std::string_view partner_id,
     shard.partner_index.emplace(std::string(partner_id), cell);
     shard.partners_head.store(cell, std::memory_order_release);
   }
+  shard.last_partner = cell;
   bump(cell->requests);
   if (!quota || quota->limit <= 0) return;
   constexpr std::int64_t kMax = std::numeric_limits<std::uint32_t>::max();

@@ -5,6 +5,7 @@
 
 #include "core/observability/access_log.hpp"
 #include "core/observability/observability.hpp"
+#include "core/observability/request_metrics.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/observability/observed_calls.hpp"
 
@@ -74,6 +75,52 @@ TEST_F(MetricsFixture, KnownTrafficGivesExactRequestCounts) {
   EXPECT_LINE(text, R"(portico_ratelimit_rejections_total{tier="premium"} 1)");
   EXPECT_LINE(text, R"(portico_ratelimit_rejections_total{tier="basic"} 0)");
   EXPECT_LINE(text, "# TYPE portico_requests_total counter");
+}
+
+// A thread goes straight to the cell it counted last when the labels are the same: labels that
+// alternate, differ only in the status, the tier or the method, and come back, each count apart.
+TEST_F(MetricsFixture, AlternatingLabelsAndPartnersCountApart) {
+  pipeline::RouteEntry put_product = sample::route_entry("PUT", "/v1/products/{id}");
+  for (int i = 0; i < 3; ++i) {  // each call differs from the one before in one label only
+    Call("GET", "/v1/products/p1", 200).on(product).as("ptr_a", "basic").to(*obs);
+    Call("GET", "/v1/products/p1", 304).on(product).as("ptr_a", "basic").to(*obs);
+    Call("GET", "/v1/products/p1", 304).on(product).as("ptr_b", "premium").to(*obs);
+    Call("PUT", "/v1/products/p1", 304).on(put_product).as("ptr_b", "premium").to(*obs);
+  }
+  pipeline::RouteEntry put_order = sample::route_entry("PUT", "/v1/orders/{id}");
+  Call("PUT", "/v1/orders/o1", 304).on(put_order).as("ptr_b", "premium").to(*obs);  // the route
+  Call("GET", "/v1/products/p1", 200).on(product).as("ptr_a", "basic").to(*obs);
+  const std::string text = scrape();
+  EXPECT_LINE(
+      text,
+      R"(portico_requests_total{route="/v1/products/{id}",method="GET",status="200",tier="basic"} 4)");
+  EXPECT_LINE(
+      text,
+      R"(portico_requests_total{route="/v1/products/{id}",method="GET",status="304",tier="basic"} 3)");
+  EXPECT_LINE(
+      text,
+      R"(portico_requests_total{route="/v1/products/{id}",method="GET",status="304",tier="premium"} 3)");
+  EXPECT_LINE(
+      text,
+      R"(portico_requests_total{route="/v1/products/{id}",method="PUT",status="304",tier="premium"} 3)");
+  EXPECT_LINE(
+      text,
+      R"(portico_requests_total{route="/v1/orders/{id}",method="PUT",status="304",tier="premium"} 1)");
+
+  // Partners likewise, on RequestMetrics itself (their counts feed the spike detector).
+  RequestMetrics metrics;
+  for (int i = 0; i < 3; ++i) {
+    metrics.record_partner("ptr_a", std::nullopt);
+    metrics.record_partner("ptr_a", std::nullopt);
+    metrics.record_partner("ptr_b", std::nullopt);
+  }
+  metrics.record_partner("ptr_a", std::nullopt);
+  const auto partners = metrics.partners();
+  ASSERT_EQ(partners.size(), 2u);
+  EXPECT_EQ(partners[0].partner, "ptr_a");
+  EXPECT_EQ(partners[0].requests, 7u);
+  EXPECT_EQ(partners[1].partner, "ptr_b");
+  EXPECT_EQ(partners[1].requests, 3u);
 }
 
 TEST_F(MetricsFixture, HistogramBucketsAreCumulativeWithSumAndCount) {
