@@ -110,35 +110,32 @@ RequestMetrics::Shard& RequestMetrics::local_shard() {
 
 void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanoseconds duration) {
   Shard& shard = local_shard();
-  if (RequestCell* last = shard.last_request;
-      last && last->status == labels.status && last->route == labels.route &&
-      last->method == labels.method && last->tier == labels.tier) {
-    bump(last->buckets[bucket_index(duration)]);
-    bump(last->sum_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0)));
-    return;
+  RequestCell* cell = shard.last_request;
+  if (!cell || cell->status != labels.status || cell->route != labels.route ||
+      cell->method != labels.method || cell->tier != labels.tier) {
+    std::string& key = shard.key;
+    key.assign(labels.route).push_back('\0');
+    key.append(labels.method).push_back('\0');
+    key.append(labels.tier).push_back('\0');
+    char status[16];
+    key.append(status, std::to_chars(status, status + sizeof status, labels.status).ptr);
+    if (auto it = shard.request_index.find(std::string_view(key));
+        it != shard.request_index.end()) {
+      cell = it->second;
+    } else {
+      auto fresh = std::make_unique<RequestCell>();
+      fresh->route = labels.route;
+      fresh->method = labels.method;
+      fresh->tier = labels.tier;
+      fresh->status = labels.status;
+      fresh->next = std::move(shard.owned_requests);
+      cell = fresh.get();
+      shard.owned_requests = std::move(fresh);
+      shard.request_index.emplace(key, cell);
+      shard.requests_head.store(cell, std::memory_order_release);
+    }
+    shard.last_request = cell;
   }
-  std::string& key = shard.key;
-  key.assign(labels.route).push_back('\0');
-  key.append(labels.method).push_back('\0');
-  key.append(labels.tier).push_back('\0');
-  char status[16];
-  key.append(status, std::to_chars(status, status + sizeof status, labels.status).ptr);
-  RequestCell* cell;
-  if (auto it = shard.request_index.find(std::string_view(key)); it != shard.request_index.end()) {
-    cell = it->second;
-  } else {
-    auto fresh = std::make_unique<RequestCell>();
-    fresh->route = labels.route;
-    fresh->method = labels.method;
-    fresh->tier = labels.tier;
-    fresh->status = labels.status;
-    fresh->next = std::move(shard.owned_requests);
-    cell = fresh.get();
-    shard.owned_requests = std::move(fresh);
-    shard.request_index.emplace(key, cell);
-    shard.requests_head.store(cell, std::memory_order_release);
-  }
-  shard.last_request = cell;
   bump(cell->buckets[bucket_index(duration)]);
   bump(cell->sum_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0)));
 }
