@@ -9,11 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "core/pipeline/problems.hpp"
+#include "core/util/json_text.hpp"
 
 namespace portico::http {
 namespace beast = boost::beast;
@@ -135,41 +132,12 @@ constexpr std::array<bool, 256> kTokenBytes = [] {
   return ok;
 }();
 
-// Whether the 8 bytes at p are all printable ASCII (0x20 to 0x7E).
-bool printable8(const char* p) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101u;
-  constexpr std::uint64_t kHighs = 0x8080808080808080u;
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
-  const std::uint64_t y = x ^ (kOnes * 0x7F);
-  const std::uint64_t del = (y - kOnes) & ~y & kHighs;
-  return (below_space | (x & kHighs) | del) == 0;
-}
-
-bool printable(unsigned char c) {
-  return c >= 0x20 && c < 0x7F;
-}
-
-// Whether [from, to) holds only printable ASCII, and HTAB when `tabs`: sixteen bytes at a time
-// with SSE2, then eight, then one.
+// Whether [from, to) holds only printable ASCII, and HTAB when `tabs`.
 bool plain_text(const char* from, const char* to, bool tabs) {
-#if defined(__SSE2__)
-  // A signed compare: bytes from 0x80 up are negative, so "below 0x20" catches them too.
-  const __m128i space = _mm_set1_epi8(0x20);
-  const __m128i del = _mm_set1_epi8(0x7F);
-  while (to - from >= 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
-    if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del))) != 0) {
-      break;  // the bytes below say which, and whether a tab may stand there
-    }
-    from += 16;
-  }
-#endif
-  while (to - from >= 8 && printable8(from)) from += 8;
-  for (; from < to; ++from) {
-    const auto c = static_cast<unsigned char>(*from);
-    if (!printable(c) && !(tabs && c == '\t')) return false;
+  const std::string_view text(from, static_cast<std::size_t>(to - from));
+  for (std::size_t at = util::plain_run<util::Plain::printable>(text); at < text.size();
+       at += 1 + util::plain_run<util::Plain::printable>(text, at + 1)) {
+    if (!tabs || text[at] != '\t') return false;
   }
   return true;
 }

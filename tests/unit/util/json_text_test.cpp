@@ -28,6 +28,31 @@ TEST(JsonText, EveryByteAtEveryPlaceOfTwoChunks) {
   }
 }
 
+// The header scan's kind: printable ASCII, quote and backslash included.
+TEST(JsonText, PrintableRunsTakeQuotesAndBackslashes) {
+  for (int c = 0; c < 256; ++c) {
+    const bool plain = c >= 0x20 && c < 0x7F;
+    for (std::size_t at = 0; at < 41; ++at) {
+      std::string text(41, 'x');
+      text[at] = static_cast<char>(c);
+      EXPECT_EQ(plain_run<Plain::printable>(text), plain ? text.size() : at) << c << " at " << at;
+    }
+  }
+  std::mt19937 random(43);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(random() % 80, 'a');
+    for (char& ch : text) {
+      ch = static_cast<char>(random() % 8 == 0 ? random() % 256 : 0x20 + random() % 0x5F);
+    }
+    const std::size_t from = text.empty() ? 0 : random() % text.size();
+    std::size_t at = from;
+    while (at < text.size() && plain_byte<Plain::printable>(static_cast<unsigned char>(text[at]))) {
+      ++at;
+    }
+    ASSERT_EQ(plain_run<Plain::printable>(text, from), at - from) << text;
+  }
+}
+
 TEST(JsonText, RandomTextReadsAsByteAtATime) {
   std::mt19937 random(42);
   for (int i = 0; i < 20000; ++i) {
