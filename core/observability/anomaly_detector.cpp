@@ -62,9 +62,10 @@ void AnomalyDetectors::on_response(std::string_view client_ip, int status) {
   Anomaly found;
   bool fired = false;
   {
-    ScanShard& shard = scan_shards_[sdk::text_hash(client_ip) % kScanShards];
+    const sdk::HashedText ip = sdk::hashed_text(client_ip);  // for the shard and its map: once
+    ScanShard& shard = scan_shards_[ip.hash % kScanShards];
     std::lock_guard lock(shard.mutex);
-    auto it = shard.clients.find(client_ip);
+    auto it = shard.clients.find(ip);
     if (it == shard.clients.end()) {
       if (shard.clients.size() >= settings_.max_tracked / kScanShards) {
         std::erase_if(shard.clients, [&](const auto& item) {

@@ -66,11 +66,12 @@ std::int64_t ClientGuard::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
 }
 
-ClientGuard::Shard& ClientGuard::shard_for(std::string_view ip) {
-  return shards_[sdk::text_hash(ip) % kShards];
+ClientGuard::Shard& ClientGuard::shard_for(const sdk::HashedText& ip) {
+  return shards_[ip.hash % kShards];
 }
 
-ClientGuard::Entry* ClientGuard::find_or_add(Shard& shard, std::string_view ip, std::int64_t now,
+ClientGuard::Entry* ClientGuard::find_or_add(Shard& shard, const sdk::HashedText& ip,
+                                             std::int64_t now,
                                              const config::SecurityConfig& settings) {
   if (now - shard.last_prune_ms >= idle_after_ms(settings)) prune_locked(shard, now, settings);
   if (auto it = shard.clients.find(ip); it != shard.clients.end()) return &it->second;
@@ -79,7 +80,7 @@ ClientGuard::Entry* ClientGuard::find_or_add(Shard& shard, std::string_view ip, 
     if (now - shard.last_prune_ms >= 1000) prune_locked(shard, now, settings);
     if (shard.clients.size() >= max_per_shard_) return nullptr;
   }
-  return &shard.clients.emplace(std::string(ip), Entry{}).first->second;
+  return &shard.clients.emplace(std::string(ip.text), Entry{}).first->second;
 }
 
 void ClientGuard::prune_locked(Shard& shard, std::int64_t now,
@@ -96,9 +97,10 @@ GuardDecision ClientGuard::admit(std::string_view client_ip,
                                  const config::SecurityConfig& settings) {
   GuardDecision decision;
   std::int64_t now = now_ms();
-  Shard& shard = shard_for(client_ip);
+  const sdk::HashedText ip = sdk::hashed_text(client_ip);  // for the shard and its map: once
+  Shard& shard = shard_for(ip);
   std::lock_guard lock(shard.mutex);
-  Entry* entry = find_or_add(shard, client_ip, now, settings);
+  Entry* entry = find_or_add(shard, ip, now, settings);
   if (!entry) return decision;
   entry->last_seen_ms = now;
   if (entry->locked_until_ms > now) {
@@ -124,9 +126,10 @@ GuardDecision ClientGuard::admit(std::string_view client_ip,
 GuardDecision ClientGuard::check_lockout(std::string_view client_ip) {
   GuardDecision decision;
   std::int64_t now = now_ms();
-  Shard& shard = shard_for(client_ip);
+  const sdk::HashedText ip = sdk::hashed_text(client_ip);
+  Shard& shard = shard_for(ip);
   std::lock_guard lock(shard.mutex);
-  auto it = shard.clients.find(client_ip);
+  auto it = shard.clients.find(ip);
   if (it == shard.clients.end() || it->second.locked_until_ms <= now) return decision;
   it->second.last_seen_ms = now;
   locked_out_.fetch_add(1, std::memory_order_relaxed);
@@ -142,9 +145,10 @@ void ClientGuard::record_auth_failure(std::string_view client_ip,
   Lockout lockout;
   {
     std::int64_t now = now_ms();
-    Shard& shard = shard_for(client_ip);
+    const sdk::HashedText ip = sdk::hashed_text(client_ip);
+    Shard& shard = shard_for(ip);
     std::lock_guard lock(shard.mutex);
-    Entry* entry = find_or_add(shard, client_ip, now, settings);
+    Entry* entry = find_or_add(shard, ip, now, settings);
     if (!entry) return;
     entry->last_seen_ms = now;
     if (entry->locked_until_ms > now) return;  // a request that was already in flight

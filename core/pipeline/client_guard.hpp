@@ -96,9 +96,10 @@ class ClientGuard {
   static constexpr std::size_t kShards = 32;
 
   std::int64_t now_ms() const;
-  Shard& shard_for(std::string_view ip);
+  // The IP hashed once (sdk::hashed_text) picks the shard and finds the entry in its map.
+  Shard& shard_for(const sdk::HashedText& ip);
   // The entry of `ip`, created if there is room; null when the shard is full of active IPs.
-  Entry* find_or_add(Shard& shard, std::string_view ip, std::int64_t now,
+  Entry* find_or_add(Shard& shard, const sdk::HashedText& ip, std::int64_t now,
                      const config::SecurityConfig& settings);
   void prune_locked(Shard& shard, std::int64_t now, const config::SecurityConfig& settings);
 
