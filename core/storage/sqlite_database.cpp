@@ -59,9 +59,14 @@ class SqliteDatabase final : public Database {
         static_cast<std::size_t>(options.group_commit_limit));
     checkpointer_ = std::make_unique<SqliteConnection>(
         options.path, SqliteConnection::Mode::read_write, options.busy_timeout);
-    checkpoint_thread_ = std::thread([this] {
+    // The first round's baseline is taken here, before any cache can read the database: taken
+    // by the thread's first round instead, 100 ms on, a commit from outside landing in between
+    // became the baseline and was never seen (a flaky test found it).
+    const std::int64_t version = checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
+    const std::int64_t by_writer = writer_->query("PRAGMA data_version", {}).at(0).integer(0);
+    checkpoint_thread_ = std::thread([this, version, by_writer] {
       sdk::name_this_thread("sqlite-wal");
-      checkpoint_while_open();
+      checkpoint_while_open(version, by_writer);
     });
   }
 
@@ -286,9 +291,7 @@ class SqliteDatabase final : public Database {
   // RESTART checkpoint: the few frames committed since the PASSIVE one, with the pool's readers
   // held back too (restart_wal()); a query that does not end within kRestartWait is not waited
   // out — the next round tries again — and the next commit writes from the top of the file.
-  void checkpoint_while_open() {
-    std::int64_t seen_version = -1;
-    std::int64_t seen_by_writer = -1;
+  void checkpoint_while_open(std::int64_t seen_version, std::int64_t seen_by_writer) {
     std::unique_lock lock(checkpoint_mutex_);
     while (!closing_) {
       checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return closing_; });
@@ -305,7 +308,7 @@ class SqliteDatabase final : public Database {
             std::lock_guard writer_lock(writer_mutex_);
             return writer_->query("PRAGMA data_version", {}).at(0).integer(0);
           }();
-          if (seen_by_writer != -1 && by_writer != seen_by_writer) {
+          if (by_writer != seen_by_writer) {
             write_generation_.fetch_add(1, std::memory_order_release);
           }
           seen_by_writer = by_writer;
