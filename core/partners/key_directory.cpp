@@ -33,7 +33,13 @@ void attach_identity(KeyState& key, std::shared_ptr<const PartnerState> partner)
 }  // namespace
 
 KeyDirectory::KeyDirectory(std::shared_ptr<Database> db, KeyHasher hasher, Clock clock)
-    : db_(std::move(db)), hasher_(std::move(hasher)), clock_(std::move(clock)) {}
+    : db_(std::move(db)),
+      hasher_(std::move(hasher)),
+      instance_([] {
+        static std::atomic<std::uint64_t> next{1};
+        return next.fetch_add(1, std::memory_order_relaxed);
+      }()),
+      clock_(std::move(clock)) {}
 
 KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) {
   return key_shards_[DigestHash{}(hash) % kShards];
@@ -94,6 +100,7 @@ void KeyDirectory::load() {
     std::unique_lock lock(key_shards_[i].mutex);
     key_shards_[i].by_hash = std::move(keys[i]);
   }
+  changed();
 }
 
 std::optional<ApiKeyRecord> KeyDirectory::find_api_key(std::string_view presented) const {
@@ -140,6 +147,36 @@ std::shared_ptr<const PartnerState> KeyDirectory::partner(std::string_view id) c
 ApiKeyIdentity KeyDirectory::find_api_key_identity(std::string_view presented) const {
   KeyHasher::Hex buffer;
   const std::string_view hash = hasher_.hash(presented, buffer);
+  // A connection sends the same key request after request: each thread remembers its last
+  // answer, by digest, for as long as the index has not changed since it was looked up (the
+  // count is read before the lookup, so an answer looked up across a change is never taken for
+  // one after it). A hit costs a comparison of digests and the identity's reference count, not
+  // two shard locks and two map lookups.
+  struct Memo {
+    std::uint64_t directory = 0;
+    std::uint64_t changes = 0;
+    KeyHasher::Hex digest{};
+    std::size_t digest_size = 0;
+    ApiKeyIdentity answer;
+  };
+  thread_local Memo memo;
+  const std::uint64_t changes = changes_.load(std::memory_order_acquire);
+  if (memo.directory == instance_ && memo.changes == changes && memo.digest_size == hash.size() &&
+      std::memcmp(memo.digest.data(), hash.data(), hash.size()) == 0) {
+    return memo.answer;
+  }
+  ApiKeyIdentity out = find_unremembered(hash);
+  if (hash.size() <= memo.digest.size()) {
+    memo.directory = instance_;
+    memo.changes = changes;
+    std::memcpy(memo.digest.data(), hash.data(), hash.size());
+    memo.digest_size = hash.size();
+    memo.answer = out;
+  }
+  return out;
+}
+
+ApiKeyIdentity KeyDirectory::find_unremembered(std::string_view hash) const {
   ApiKeyIdentity out;
   std::shared_ptr<const Identity> kept;
   std::shared_ptr<const PartnerState> kept_for;
@@ -238,6 +275,7 @@ void KeyDirectory::put_partner(PartnerState partner) {
       if (key.partner_id == state->id) attach_identity(key, state);
     }
   }
+  changed();
 }
 
 void KeyDirectory::put_key(KeyState key) {
@@ -246,6 +284,8 @@ void KeyDirectory::put_key(KeyState key) {
   std::unique_lock lock(shard.mutex);
   std::string hash = key.hash;
   shard.by_hash[hash] = std::move(key);
+  lock.unlock();
+  changed();
 }
 
 std::size_t KeyDirectory::key_count() const {

@@ -115,10 +115,17 @@ class KeyDirectory final : public CredentialDirectory {
   UseShard& use_shard(const Hashed& key_id);
 
   std::optional<std::int64_t> directory_version() const;
+  ApiKeyIdentity find_unremembered(std::string_view hash) const;  // by the key's digest
   std::shared_ptr<const PartnerState> partner(std::string_view id) const;
+
+  // Moves after every change of the index (load, put_partner, put_key), once it is in place: a
+  // thread's memo of its last lookup (find_api_key_identity) stands only while it has not.
+  void changed() { changes_.fetch_add(1, std::memory_order_release); }
 
   std::shared_ptr<Database> db_;
   KeyHasher hasher_;
+  const std::uint64_t instance_;  // tells the memo which directory it is of
+  std::atomic<std::uint64_t> changes_{0};
   std::atomic<std::int64_t> loaded_version_{-1};  // the directory version the index was built at
   Clock clock_;
   std::array<KeyShard, kShards> key_shards_;

@@ -1,6 +1,8 @@
 // Another node on the same database: a second KeyDirectory (the other gateway's index) follows
 // every change made through this one's PartnerService — issue, revoke, disable, tier — on its next
 // refresh_if_changed(), and nothing else makes it reload (not a key's last use).
+#include <thread>
+
 #include "tests/unit/partners/partners_fixture.hpp"
 
 namespace portico::partners::testing {
@@ -35,6 +37,50 @@ TEST_F(PartnersTest, AnotherNodesIndexFollowsChangesOnItsNextRefresh) {
   service->revoke_key(partner["id"], issued["id"]);
   ASSERT_TRUE(other_node->refresh_if_changed());
   EXPECT_FALSE(other_node->find_api_key(key)) << "revoked keys leave the index";
+}
+
+// Each thread remembers its last identity lookup (the hot path asks for the same key request
+// after request): never across a change of the index, never for another directory.
+TEST_F(PartnersTest, TheRememberedIdentityNeverOutlivesAChange) {
+  auto other_node = reloaded_directory();
+  auto partner = create_partner("Acme", "basic");
+  auto issued = issue_key(partner["id"]);
+  const std::string key = issued["key"];
+  // Not found, twice (the second from the memo), and found once the index has the key.
+  EXPECT_FALSE(other_node->find_api_key_identity(key).identity);
+  EXPECT_FALSE(other_node->find_api_key_identity(key).identity);
+  ASSERT_TRUE(keys->find_api_key_identity(key).identity) << "this node put it at issue";
+  ASSERT_TRUE(other_node->refresh_if_changed());
+  ASSERT_TRUE(other_node->find_api_key_identity(key).identity);
+  EXPECT_EQ(other_node->find_api_key_identity(key).identity->tier, "basic");
+  // Alternating between the two directories, each answers from its own index.
+  service->update_partner(partner["id"], {{"tier", "premium"}});
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(keys->find_api_key_identity(key).identity->tier, "premium");
+    EXPECT_EQ(other_node->find_api_key_identity(key).identity->tier, "basic");
+  }
+  ASSERT_TRUE(other_node->refresh_if_changed());
+  EXPECT_EQ(other_node->find_api_key_identity(key).identity->tier, "premium");
+  // Two directories loaded once each (so each has changed as often) at different tiers.
+  auto at_premium = reloaded_directory();
+  service->update_partner(partner["id"], {{"tier", "basic"}});
+  auto at_basic = reloaded_directory();
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(at_premium->find_api_key_identity(key).identity->tier, "premium");
+    EXPECT_EQ(at_basic->find_api_key_identity(key).identity->tier, "basic");
+  }
+  service->disable_partner(partner["id"]);
+  EXPECT_FALSE(keys->find_api_key_identity(key).partner_active);
+  EXPECT_TRUE(other_node->find_api_key_identity(key).partner_active) << "not before its refresh";
+  ASSERT_TRUE(other_node->refresh_if_changed());
+  EXPECT_FALSE(other_node->find_api_key_identity(key).partner_active);
+  service->revoke_key(partner["id"], issued["id"]);
+  const auto revoked = keys->find_api_key_identity(key);
+  EXPECT_TRUE(!revoked.identity || revoked.revoked);
+  ASSERT_TRUE(other_node->refresh_if_changed());
+  EXPECT_FALSE(other_node->find_api_key_identity(key).identity);
+  // Another thread has a memo of its own, and sees the same.
+  std::thread([&] { EXPECT_FALSE(other_node->find_api_key_identity(key).identity); }).join();
 }
 
 TEST_F(PartnersTest, AWriteOutsideTheServiceIsFollowedToo) {
