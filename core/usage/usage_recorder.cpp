@@ -78,11 +78,14 @@ std::size_t UsageRecorder::KeyHash::operator()(const KeyView& key) const {
 }
 
 UsageRecorder::UsageRecorder(std::shared_ptr<Database> db, Clock clock)
-    : db_(std::move(db)), clock_(std::move(clock)) {
+    : db_(std::move(db)), clock_(std::move(clock)), instance_([] {
+        static std::atomic<std::uint64_t> next{1};
+        return next.fetch_add(1, std::memory_order_relaxed);
+      }()) {
   if (!clock_) clock_ = std::chrono::system_clock::now;
 }
 
-void UsageRecorder::add(const KeyView& key, const UsageCounts& counts) {
+UsageRecorder::Added UsageRecorder::add(const KeyView& key, const UsageCounts& counts) {
   const std::size_t hash = KeyHash{}(key);
   // The map is handed the same hash (worked out once); a different mix picks the shard so
   // buckets stay spread.
@@ -98,6 +101,7 @@ void UsageRecorder::add(const KeyView& key, const UsageCounts& counts) {
             .first;
   }
   it->second += counts;
+  return {&shard, &it->second, shard.erasures};
 }
 
 void UsageRecorder::record(const std::string& partner_id, std::string_view route, int status,
@@ -110,7 +114,34 @@ void UsageRecorder::record(const std::string& partner_id, std::string_view route
   thread_local DayText cached;
   const auto day = std::chrono::floor<std::chrono::days>(clock_());
   if (cached.text.empty() || cached.day != day) cached = {day, utc_day(day)};
-  add(KeyView{partner_id, cached.text, route, {}}, counts_of(status, rate_limited));
+  const UsageCounts counts = counts_of(status, rate_limited);
+  // A thread's requests mostly come with the same partner and route: the entry it added to
+  // last is remembered, and found again without hashing the key or looking it up, for as long
+  // as its shard has erased nothing (flush() drops entries counted nothing for an interval).
+  struct Memo {
+    std::uint64_t recorder = 0;
+    std::string partner_id, day, route;
+    Shard* shard = nullptr;
+    std::uint64_t erasures = 0;
+    UsageCounts* entry = nullptr;
+  };
+  thread_local Memo memo;
+  if (memo.recorder == instance_ && memo.partner_id == partner_id && memo.route == route &&
+      memo.day == cached.text) {
+    std::lock_guard lock(memo.shard->mutex);
+    if (memo.shard->erasures == memo.erasures) {
+      *memo.entry += counts;
+      return;
+    }
+  }
+  const Added added = add(KeyView{partner_id, cached.text, route, {}}, counts);
+  memo.recorder = instance_;
+  memo.partner_id.assign(partner_id);
+  memo.day.assign(cached.text);
+  memo.route.assign(route);
+  memo.shard = added.shard;
+  memo.erasures = added.erasures;
+  memo.entry = added.entry;
 }
 
 std::size_t UsageRecorder::flush() {
@@ -123,6 +154,7 @@ std::size_t UsageRecorder::flush() {
     std::lock_guard lock(shard.mutex);
     for (auto it = shard.counts.begin(); it != shard.counts.end();) {
       if (it->second == UsageCounts{}) {
+        ++shard.erasures;
         it = shard.counts.erase(it);
         continue;
       }

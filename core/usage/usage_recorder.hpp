@@ -93,15 +93,24 @@ class UsageRecorder final : public pipeline::UsageSink {
   struct Shard {
     mutable std::mutex mutex;
     CountMap counts;
+    std::uint64_t erasures = 0;  // moved (under the mutex) by every erase: see record()
   };
   static constexpr std::size_t kShards = 16;
 
   static KeyView view(const Key& key) { return {key.partner_id, key.day, key.route, {}}; }
   static KeyView view(const KeyView& key) { return key; }
-  void add(const KeyView& key, const UsageCounts& counts);
+  // Where add() counted: the entry stays valid while its shard's erasures have not moved from
+  // the count read with it.
+  struct Added {
+    Shard* shard;
+    UsageCounts* entry;
+    std::uint64_t erasures;
+  };
+  Added add(const KeyView& key, const UsageCounts& counts);
 
   std::shared_ptr<Database> db_;
   Clock clock_;
+  const std::uint64_t instance_;  // tells record()'s memo which recorder it is of
   std::array<Shard, kShards> shards_;
   // flush() holds it exclusively from taking the counts out of the shards until they are
   // committed; query() holds it shared, so it never sees a count twice or not at all.

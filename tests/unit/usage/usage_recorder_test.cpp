@@ -123,6 +123,34 @@ TEST_F(UsageRecorderTest, FlushWritesDeltasThatAddUp) {
   EXPECT_EQ(usage->query("ptr_a", "2026-11-26", "2026-11-26")[1].counts, counts(3, 1, 1, 1));
 }
 
+// Each thread remembers the entry it counted in last; a flush drops an entry that counted
+// nothing for an interval, and the next count goes into a new one, not into the dropped one.
+// Neither does a thread's memory of one recorder reach another.
+TEST_F(UsageRecorderTest, ARememberedEntryIsNeverCountedInAfterAFlushDroppedIt) {
+  auto usage = recorder(db);
+  for (int round = 0; round < 3; ++round) {
+    usage->record("ptr_a", "GET /v1/products", 200, false);
+    usage->record("ptr_a", "GET /v1/products", 200, false);
+    EXPECT_EQ(usage->flush(), 1u);
+    EXPECT_EQ(usage->flush(), 0u);  // the entry counted nothing since: dropped
+  }
+  usage->record("ptr_a", "GET /v1/products", 404, false);
+  EXPECT_EQ(usage->query("ptr_a", "2026-11-26", "2026-11-26")[0].counts, counts(7, 1, 0, 0));
+  EXPECT_EQ(usage->flush(), 1u);
+  auto stored = db->query("SELECT requests, errors_4xx FROM usage_daily");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].integer(0), 7);
+  EXPECT_EQ(stored[0].integer(1), 1);
+  // A second recorder on the same thread, for the same partner and route, counts apart.
+  auto other = recorder(db);
+  other->record("ptr_a", "GET /v1/products", 200, false);
+  usage->record("ptr_a", "GET /v1/products", 200, false);
+  other->record("ptr_a", "GET /v1/products", 200, false);
+  EXPECT_EQ(usage->flush(), 1u);
+  EXPECT_EQ(other->flush(), 1u);
+  EXPECT_EQ(db->query("SELECT requests FROM usage_daily")[0].integer(0), 7 + 1 + 2);
+}
+
 TEST_F(UsageRecorderTest, CountsSurviveARestart) {
   {
     auto usage = recorder(db);
