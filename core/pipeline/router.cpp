@@ -1,5 +1,7 @@
 #include "core/pipeline/router.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace portico::pipeline {
@@ -22,6 +24,15 @@ bool is_capture(std::string_view segment) {
 }
 
 }  // namespace
+
+// The value under `name`, a null one put in its sorted place when there is none.
+template <class Names>
+auto& slot(Names& names, std::string_view name) {
+  auto it = std::lower_bound(names.begin(), names.end(), name,
+                             [](const auto& named, std::string_view n) { return named.first < n; });
+  if (it == names.end() || it->first != name) it = names.emplace(it, std::string(name), nullptr);
+  return it->second;
+}
 
 void Router::add(Route route, const std::string& owner) {
   if (route.path.empty() || route.path.front() != '/') {
@@ -47,29 +58,41 @@ void Router::add(Route route, const std::string& owner) {
       }
       node = node->capture.get();
     } else {
-      auto& child = node->literals[std::string(segment)];
+      auto& child = slot(node->literals, segment);
       if (!child) child = std::make_unique<Node>();
       node = child.get();
     }
   }
-  auto [it, inserted] = node->by_method.try_emplace(route.method, RouteEntry{route, owner, route.method + " " + route.path});
-  if (!inserted) {
+  auto& entry = slot(node->by_method, route.method);
+  if (entry) {
     throw std::invalid_argument(owner + ": route " + route.method + " " + route.path +
-                                " is already provided by " + it->second.owner);
+                                " is already provided by " + entry->owner);
   }
+  std::string label = route.method + " " + route.path;
+  entry = std::make_unique<RouteEntry>(RouteEntry{std::move(route), owner, std::move(label)});
 }
 
 namespace {
 
-// A node's segments and methods are a handful: walked in order with the length compared first,
-// they are found without the tree's string comparisons; a larger map is searched as a tree.
-template <class Map>
-auto find_key(const Map& map, std::string_view key) {
-  if (map.size() > 8) return map.find(key);
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first == key) return it;  // sizes first, then the bytes
+constexpr std::size_t kScan = 8;
+
+// The value under `name`, or null.
+template <class Names>
+auto find_name(const Names& names, std::string_view name) {
+  using Value = typename Names::value_type::second_type::element_type;
+  if (names.size() > kScan) {
+    auto it =
+        std::lower_bound(names.begin(), names.end(), name,
+                         [](const auto& named, std::string_view n) { return named.first < n; });
+    return it != names.end() && it->first == name ? static_cast<const Value*>(it->second.get())
+                                                  : nullptr;
   }
-  return map.end();
+  for (const auto& [named, value] : names) {
+    if (named.size() == name.size() && std::memcmp(named.data(), name.data(), name.size()) == 0) {
+      return static_cast<const Value*>(value.get());
+    }
+  }
+  return static_cast<const Value*>(nullptr);
 }
 
 }  // namespace
@@ -94,8 +117,8 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(pos, end - pos);
     pos = end + 1;
-    if (auto it = find_key(node->literals, segment); it != node->literals.end()) {
-      node = it->second.get();
+    if (const Node* child = find_name(node->literals, segment)) {
+      node = child;
     } else if (node->capture && !segment.empty()) {
       if (captures < kInline) {
         inline_captures[captures] = {&node->capture_name, segment};
@@ -109,24 +132,35 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     }
   }
   if (node->by_method.empty()) return none();
-  auto found = find_key(node->by_method, method);
-  if (found == node->by_method.end() && method == "HEAD") found = find_key(node->by_method, "GET");
-  if (found == node->by_method.end()) {
+  const RouteEntry* found = find_name(node->by_method, method);
+  if (!found && method == "HEAD") found = find_name(node->by_method, "GET");
+  if (!found) {
     for (const auto& [allowed, entry] : node->by_method) result.allowed_methods.push_back(allowed);
     return none();
   }
-  result.entry = &found->second;
+  result.entry = found;
   auto capture = [&](std::size_t i) -> const std::pair<const std::string*, std::string_view>& {
     return i < kInline ? inline_captures[i] : more_captures[i - kInline];
   };
   // The same names as the map holds (the last request's, on the same route): values in place.
-  bool same_names = params.size() == captures;
-  for (std::size_t i = 0; same_names && i < captures; ++i) {
-    same_names = params.find(*capture(i).first) != params.end();
-  }
-  if (same_names) {
-    for (std::size_t i = 0; i < captures; ++i) params.find(*capture(i).first)->second.assign(capture(i).second);
-    return result;
+  // The map is walked in its order, each name looked for among the captures (a route has one or
+  // two): no tree search.
+  if (params.size() == captures) {
+    std::size_t matched = 0;
+    for (const auto& [name, value] : params) {
+      std::size_t i = 0;
+      while (i < captures && *capture(i).first != name) ++i;
+      if (i == captures) break;
+      ++matched;
+    }
+    if (matched == captures) {
+      for (auto& [name, value] : params) {
+        std::size_t i = 0;
+        while (*capture(i).first != name) ++i;
+        value.assign(capture(i).second);
+      }
+      return result;
+    }
   }
   params.clear();
   for (std::size_t i = 0; i < captures; ++i) params.emplace(*capture(i).first, capture(i).second);
@@ -139,7 +173,7 @@ std::vector<const RouteEntry*> Router::entries() const {
   while (!stack.empty()) {
     const Node* node = stack.back();
     stack.pop_back();
-    for (const auto& [method, entry] : node->by_method) out.push_back(&entry);
+    for (const auto& [method, entry] : node->by_method) out.push_back(entry.get());
     for (const auto& [segment, child] : node->literals) stack.push_back(child.get());
     if (node->capture) stack.push_back(node->capture.get());
   }

@@ -36,11 +36,16 @@ class Router {
   std::vector<const RouteEntry*> entries() const;
 
  private:
+  // A node's segments and methods are a handful: vectors sorted by name, walked with the length
+  // compared first (searched by halves when longer than kScan), without a tree's node hops.
+  // Entries are held by pointer, so what match() hands out stays put while routes are added.
+  template <class Value>
+  using Names = std::vector<std::pair<std::string, std::unique_ptr<Value>>>;
   struct Node {
-    std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
+    Names<Node> literals;
     std::unique_ptr<Node> capture;
     std::string capture_name;
-    std::map<std::string, RouteEntry, std::less<>> by_method;
+    Names<RouteEntry> by_method;
   };
   Node root_;
 };

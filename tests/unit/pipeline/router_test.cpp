@@ -30,7 +30,7 @@ TEST(Router, MatchesLiteralAndCaptureSegments) {
   EXPECT_EQ(params.at("id"), "prod_42");
 }
 
-// A node with a few segments or methods is walked in order, one with many searched as a tree:
+// A node with a few segments or methods is walked in order, one with many searched by halves:
 // either way every route is found, near misses (a prefix, one letter more, another case) are not,
 // and HEAD finds GET.
 TEST(Router, EveryRouteIsFoundAmongFewOrManySiblings) {
@@ -138,6 +138,15 @@ TEST(Router, SetsTheCapturesInTheMapItIsGivenAndClearsItWhenNothingMatches) {
   router.add(make("GET", "/v1/orders/{order}"), "orders");
   ASSERT_NE(router.match("GET", "/v1/orders/o1", params).entry, nullptr);
   EXPECT_EQ(params, (std::map<std::string, std::string>{{"order", "o1"}}));
+  // As many captures, another name.
+  router.add(make("GET", "/v1/customers/{customer}"), "customers");
+  ASSERT_NE(router.match("GET", "/v1/customers/c1", params).entry, nullptr);
+  EXPECT_EQ(params, (std::map<std::string, std::string>{{"customer", "c1"}}));
+  // Two captures, one of them named as before.
+  router.add(make("GET", "/v1/customers/{customer}/orders/{order}"), "customers");
+  ASSERT_NE(router.match("GET", "/v1/warehouses/w3/products/p3", params).entry, nullptr);
+  ASSERT_NE(router.match("GET", "/v1/customers/c2/orders/o2", params).entry, nullptr);
+  EXPECT_EQ(params, (std::map<std::string, std::string>{{"customer", "c2"}, {"order", "o2"}}));
   EXPECT_EQ(router.match("GET", "/v1/nothing", params).entry, nullptr);
   EXPECT_TRUE(params.empty());
 }
