@@ -49,6 +49,7 @@ struct QuotaLines {
   std::int64_t window = -1;
   std::string policy_line;  // RateLimit-Policy: "<tier>";q=<limit>;w=<window>\r\n
   std::string rate_start;   // RateLimit: "<tier>";r=
+  std::string limit_line;   // X-RateLimit-Limit: <limit>\r\n
 
   void make(const RateLimitQuota& quota, std::int64_t window_seconds) {
     tier = quota.tier;
@@ -64,6 +65,7 @@ struct QuotaLines {
     append_sf_string(rate_start, quota.tier);
     blank_line_breaks(rate_start.data(), rate_start.data() + rate_start.size());
     rate_start.append(";r=");
+    limit_line.assign("X-RateLimit-Limit: ").append(std::to_string(quota.limit)).append("\r\n");
   }
 };
 
@@ -76,8 +78,9 @@ struct Digits {
   std::size_t size;
 };
 
-// The five headers as lines for the response head (HeaderLines); only their four numbers are
-// formatted per answer.
+// The five headers as lines for the response head (HeaderLines), written as one piece; only
+// the remaining count and the reset are formatted per answer (and the limit, when the policy
+// answers with one other than the quota's).
 ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
                           const RateLimitDecision& decision) {
   const std::int64_t limit = decision.limit > 0 ? decision.limit : quota.limit;
@@ -89,11 +92,17 @@ ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
     made.make(quota, window);
   }
   const Digits remaining_digits(remaining), reset_digits(reset);
-  lines.add_trusted({made.policy_line});
-  lines.add_trusted({made.rate_start, remaining_digits.view(), ";t=", reset_digits.view(), "\r\n"});
-  lines.add_trusted({"X-RateLimit-Limit: ", Digits(limit).view(), "\r\n"});
-  lines.add_trusted({"X-RateLimit-Remaining: ", remaining_digits.view(), "\r\n"});
-  lines.add_trusted({"X-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
+  if (limit == quota.limit) {
+    lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
+                       ";t=", reset_digits.view(), "\r\n", made.limit_line,
+                       "X-RateLimit-Remaining: ", remaining_digits.view(),
+                       "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
+  } else {
+    lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
+                       ";t=", reset_digits.view(), "\r\nX-RateLimit-Limit: ", Digits(limit).view(),
+                       "\r\nX-RateLimit-Remaining: ", remaining_digits.view(),
+                       "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
+  }
   return {limit, remaining, reset};
 }
 

@@ -240,6 +240,20 @@ TEST_F(AccessPipeline, PremiumTierAndOverride) {
   EXPECT_EQ(res.header("X-RateLimit-Limit"), "5");
 }
 
+// X-RateLimit-Limit is the limit the policy answers with (a burst-capable one may answer more
+// than the quota), the quota's when it answers none; RateLimit-Policy always quotes the quota.
+TEST_F(AccessPipeline, TheLimitShownIsThePolicysAnswer) {
+  for (const std::int64_t answered : {1050, 0, 1000, 1050}) {
+    policy.next = {true, answered, 999, 60s, 0ms};
+    const Response res = call("premium");
+    EXPECT_EQ(res.header("RateLimit-Policy"), "\"premium\";q=1000;w=60") << answered;
+    EXPECT_EQ(res.header("X-RateLimit-Limit"), answered > 0 ? std::to_string(answered) : "1000");
+    EXPECT_EQ(res.header("X-RateLimit-Remaining"), "999") << answered;
+    EXPECT_EQ(res.header("X-RateLimit-Reset"), "60") << answered;
+    EXPECT_EQ(res.header("RateLimit"), "\"premium\";r=999;t=60") << answered;
+  }
+}
+
 // The lines that depend only on the quota are made once per quota and thread: each change of
 // tier, of limit (a partner's override) or back shows the quota of the request at hand, and a
 // tier's quote, backslash and line break are escaped or blanked as when they were made each time.
