@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 #include "core/util/random_id.hpp"
 
@@ -24,11 +25,19 @@ void assign_new_request_id(std::string& id) {
   static const std::string prefix = util::random_id("req_", 12);
   static std::atomic<std::uint64_t> counter{0};
   std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  // Twelve base-32 digits (60 bits of the counter): shifts, not divisions.
+  static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuv";
   char digits[12];
   for (int i = 11; i >= 0; --i) {
-    digits[i] = alphabet[n % 36];
-    n /= 36;
+    digits[i] = alphabet[n & 31];
+    n >>= 5;
+  }
+  // A connection's Request is filled again request after request: when `id` holds one of these
+  // already, only its digits are written.
+  if (id.size() == prefix.size() + sizeof digits &&
+      std::memcmp(id.data(), prefix.data(), prefix.size()) == 0) {
+    std::memcpy(id.data() + prefix.size(), digits, sizeof digits);
+    return;
   }
   id.assign(prefix).append(digits, sizeof digits);
 }

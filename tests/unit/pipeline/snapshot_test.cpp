@@ -1,7 +1,9 @@
 #include "core/pipeline/snapshot.hpp"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/pipeline/request_id.hpp"
 
@@ -151,6 +153,23 @@ TEST(RequestId, GeneratedIdsAreUniqueAndSane) {
   EXPECT_EQ(a.rfind("req_", 0), 0u);
   EXPECT_FALSE(is_sane_request_id(std::string(129, 'a')));
   EXPECT_FALSE(is_sane_request_id(""));
+  // Written again into the same string (a connection's next request): a new id each time, all of
+  // the process's form; one from a caller, even of the same length, is replaced whole.
+  std::string id;
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    assign_request_id(id, std::nullopt);
+    EXPECT_EQ(id.size(), a.size());
+    EXPECT_EQ(id.substr(0, 16), a.substr(0, 16));
+    EXPECT_TRUE(is_sane_request_id(id));
+    EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  const std::string callers(a.size(), 'z');
+  assign_request_id(id, callers);
+  EXPECT_EQ(id, callers);
+  assign_request_id(id, std::nullopt);
+  EXPECT_EQ(id.substr(0, 16), a.substr(0, 16));
+  EXPECT_TRUE(seen.insert(id).second);
 }
 
 }  // namespace
