@@ -1,4 +1,5 @@
 // Client IP resolution: the socket peer, or what trusted proxies say in X-Forwarded-For.
+#include <cstring>
 #include <stdexcept>
 
 #include "core/pipeline/snapshot.hpp"
@@ -23,6 +24,19 @@ std::vector<std::string_view> forwarded_for(const HeaderList& headers) {
   return entries;
 }
 
+// is_canonical_ipv4, with this thread's last address found canonical remembered: a connection's
+// requests come from one address, so most are a comparison of a few bytes.
+bool canonical_ipv4(std::string_view ip) {
+  thread_local std::string last;
+  if (!last.empty() && ip.size() == last.size() &&
+      std::memcmp(ip.data(), last.data(), ip.size()) == 0) {
+    return true;
+  }
+  if (!is_canonical_ipv4(ip)) return false;
+  last.assign(ip);
+  return true;
+}
+
 class ClientIpStage final : public Stage {
  public:
   explicit ClientIpStage(std::vector<Cidr> trusted) : trusted_(std::move(trusted)) {}
@@ -30,7 +44,7 @@ class ClientIpStage final : public Stage {
   StageStatus run(Exchange& ex) const override {
     // Without trusted proxies the client is the peer, written canonically: an address already in
     // that form (every IPv4 peer the connection reports) is left as it is, unparsed.
-    if (trusted_.empty() && is_canonical_ipv4(ex.request.client_ip)) return StageStatus::Continue;
+    if (trusted_.empty() && canonical_ipv4(ex.request.client_ip)) return StageStatus::Continue;
     ex.request.client_ip = resolve_client_ip(ex.request.client_ip, ex.request.headers, trusted_);
     return StageStatus::Continue;
   }

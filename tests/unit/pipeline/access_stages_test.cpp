@@ -130,6 +130,27 @@ std::string code_of(const Response& response) {
   return nlohmann::json::parse(response.body)["code"].get<std::string>();
 }
 
+// Without trusted proxies the client is the peer, written canonically; an IPv4 address already in
+// that form (remembered per thread once checked) is left as it is.
+TEST_F(AccessPipeline, TheClientIpReachesTheHandlerCanonically) {
+  const std::pair<std::string, std::string> calls[] = {
+      {"192.0.2.1", "192.0.2.1"},
+      {"192.0.2.1", "192.0.2.1"},
+      {"2001:DB8::1", "2001:db8::1"},
+      {"192.0.2.10", "192.0.2.10"},
+      {"192.0.2.1", "192.0.2.1"},
+      {"2001:0db8:0::0001", "2001:db8::1"},
+      {"::ffff:192.0.2.1", "192.0.2.1"},
+      {"192.0.2.10", "192.0.2.10"},
+      {"", ""},
+  };
+  for (const auto& [peer, seen] : calls) {
+    const Response res = call("acme", peer);
+    ASSERT_EQ(res.status, 200) << peer << " " << res.body;
+    EXPECT_EQ(nlohmann::json::parse(res.body)["ip"], seen) << peer;
+  }
+}
+
 TEST_F(AccessPipeline, AllowListAdmitsIpv4AndIpv6InsideAndRefusesOutside) {
   EXPECT_EQ(call("listed", "10.20.30.40").status, 200);
   EXPECT_EQ(call("listed", "::ffff:10.20.30.40").status, 200);
