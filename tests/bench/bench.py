@@ -14,6 +14,7 @@ run.sh owns the processes; these only measure and compute.
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -92,6 +93,56 @@ def cmd_check(args):
     print(f"    {args.label:<38} {result['rps']:9.0f} req/s  p50 {latency['p50']:6.2f} ms  "
           f"p99 {latency['p99']:7.2f} ms  non-2xx {errors['non2xx']}", file=sys.stderr)
     print(json.dumps(result))
+
+
+# ---------------------------------------------------------------------------------------------
+# same-response-conf: the nginx peer's conf, answering Portico's own response
+
+
+# Header lines nginx writes itself; the rest of Portico's are added as they are.
+NGINX_OWN = {"server", "date", "content-length", "connection", "content-type"}
+RETURN_200 = re.compile(r"return 200 '(?:[^'\\]|\\.)*';")
+
+
+def nginx_quoted(text, what):
+    if "$" in text:  # nginx would read a variable in it
+        die(f"same-response-conf: the {what} has a '$', which nginx cannot send as it is: {text!r}")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def cmd_same_response_conf(args):
+    """The peer's conf with its answer replaced by Portico's (curl -si output on stdin): the same
+    header lines (but those nginx writes itself) and the same body, on another port. What (a)'s
+    response costs the client and the kernel, apart from what the gateway does to make it."""
+    raw = sys.stdin.buffer.read().decode("utf-8", "replace")
+    head, sep, body = raw.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    if not sep or not lines[0].startswith("HTTP/1.1 200"):
+        die(f"same-response-conf: not a 200 response on stdin: {lines[0]!r}")
+    content_type, headers = None, []
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            die(f"same-response-conf: not a header line: {line!r}")
+        value = value.strip()
+        if name.lower() == "content-type":
+            content_type = value
+        elif name.lower() not in NGINX_OWN:
+            headers.append((name, value))
+    with open(args.peer_conf, encoding="utf-8") as f:
+        conf = f.read()
+    if len(RETURN_200.findall(conf)) != 1 or conf.count("listen 127.0.0.1:18080") != 1:
+        die(f"same-response-conf: {args.peer_conf} does not have the one `return 200 '...';` and "
+            "`listen 127.0.0.1:18080` this expects")
+    answer = "".join(f"add_header {name} {nginx_quoted(value, name)};\n      "
+                     for name, value in headers)
+    answer += "return 200 " + nginx_quoted(body, "body") + ";"
+    conf = RETURN_200.sub(lambda _: answer, conf)
+    conf = conf.replace("listen 127.0.0.1:18080", f"listen 127.0.0.1:{args.port}")
+    if content_type:
+        conf = re.sub(r"default_type [^;]*;", f"default_type {nginx_quoted(content_type, 'type')};",
+                      conf)
+    sys.stdout.write(conf)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -594,6 +645,14 @@ def cmd_report(args):
         document["scenarios"]["allocs"] = dict(
             description="(h) heap allocations per request over keep-alive requests (a preloaded "
                         "malloc counter), by thread", **allocs)
+    a_s = find(results, "product_detail", "nginx_same", conns, small)
+    if a_s and a_n and a_p:
+        document["scenarios"]["product_detail"]["same_response"] = {
+            "description": "(a) against the peer's conf answering Portico's own response (its "
+                           "header lines and body): information, not a target",
+            "connections": conns, "nginx_same_rps": a_s["rps"],
+            "nginx_same_over_nginx_rps": ratio(a_s, a_n, "rps"),
+            "portico_over_nginx_same_rps": ratio(a_p, a_s, "rps")}
     document["targets"] = targets
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(document, f, indent=2, ensure_ascii=False)
@@ -647,6 +706,12 @@ def print_table(document, results, conns, small):
     rows = [[t["what"], fmt(t["value"], t["unit"]), f"{t['op']} {fmt(t['target'], t['unit'])}",
              t["verdict"]] for t in document["targets"]]
     print(table(["target", "measured", "target", "verdict"], rows))
+    same = document["scenarios"].get("product_detail", {}).get("same_response")
+    if same:
+        print(f"\n(a) at {same['connections']} connections, nginx answering Portico's own response "
+              f"(its header lines and body): {fmt(same['nginx_same_rps'], '/s')} req/s, "
+              f"{fmt(same['nginx_same_over_nginx_rps'], '×')} the peer; Portico ÷ it: "
+              f"{fmt(same['portico_over_nginx_same_rps'], '×')} (information, not a target)")
     growth = [r for r in results.get("product_detail", []) if r["catalog"] == small]
     levels = sorted({r["connections"] for r in growth})
     if len(levels) > 1:
@@ -731,6 +796,11 @@ def main():
     p.add_argument("expect", choices=["2xx", "error"])
     p.add_argument("label")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("same-response-conf")
+    p.add_argument("peer_conf")
+    p.add_argument("port", type=int)
+    p.set_defaults(func=cmd_same_response_conf)
 
     p = sub.add_parser("webhooks")
     p.add_argument("--admin", required=True)

@@ -19,6 +19,11 @@ wrk -t2, alternating rounds (nginx, Portico, nginx, Portico, ...), and reports t
   (f) RSS idle and under load (VmRSS/VmHWM)
   (g) start-up time, exec -> /healthz 200, best of 5 (3 with --quick)
 
+In (a) at 64 connections a second nginx also runs: the peer's conf answering Portico's own
+response (its header lines and body, bench.py same-response-conf), to tell what the response's
+size costs the client and the kernel from what the gateway does to make it. Information only:
+every target compares with the peer.
+
 Writes OUT/results.json (OUT/results-quick.json with --quick), prints the table, and draws
 OUT/results.png with gnuplot when it is installed. Targets are reported, never asserted: the exit
 status is 0 when every scenario ran, 1 when Portico did not start or a scenario failed (more than
@@ -120,8 +125,8 @@ measurements="$scratch/measurements.jsonl"
 mkfifo "$scratch/tick"
 exec {tick}<>"$scratch/tick"  # read -t on it waits without a process (see read_rss)
 : >"$measurements"
-portico_pid="" peer_pid="" receiver_pid="" wrk_pid=""
-peer_status="not run"
+portico_pid="" peer_pid="" same_pid="" receiver_pid="" wrk_pid=""
+peer_status="not run" same_status="not run" same_url=""
 started_at=$(date +%s)
 
 cleanup() {
@@ -130,6 +135,7 @@ cleanup() {
   [ -n "$wrk_pid" ] && stop_pid "$wrk_pid"
   [ -n "$receiver_pid" ] && stop_pid "$receiver_pid"
   [ -n "$peer_pid" ] && stop_pid "$peer_pid"
+  [ -n "$same_pid" ] && stop_pid "$same_pid"
   [ -n "$portico_pid" ] && stop_pid "$portico_pid"
   if [ "$rc" -ne 0 ] && [ -f "$scratch/portico.out" ]; then
     echo "---- last lines of Portico's output ($scratch/portico.out) ----" >&2
@@ -214,6 +220,30 @@ start_peer() {
   [ "$(http_status -H "X-API-Key: $bad_key" "$peer_url/v1/products/prod_000001")" = 401 ] ||
     fail "the nginx peer does not answer 401 to a bad key"
   peer_status="ran"
+}
+
+# The peer's conf answering Portico's own product response (see --help), once Portico serves it.
+start_same_response_peer() {
+  [ "$peer_status" = ran ] || { same_status="skipped: no peer"; return 0; }
+  local dir="$scratch/same" port
+  mkdir -p "$dir"
+  port=$(free_port)
+  curl -si -H "X-API-Key: $key" "$portico_url/v1/products/prod_000001" >"$dir/portico-response" ||
+    fail "cannot read Portico's product response"
+  "$python" "$here/bench.py" same-response-conf "$peer_conf" "$port" <"$dir/portico-response" \
+    >"$dir/nginx.conf" || fail "cannot make the same-response nginx conf"
+  nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
+  same_pid=$!
+  same_url="http://127.0.0.1:$port"
+  for _ in $(seq 50); do
+    [ "$(http_status -H "X-API-Key: $peer_key" "$same_url/v1/products/prod_000001")" = 200 ] && break
+    kill -0 "$same_pid" 2>/dev/null || fail "the same-response nginx did not start: $(tail -n 3 "$dir/error.log")"
+    sleep 0.1
+  done
+  [ "$(http_status -H "X-API-Key: $peer_key" "$same_url/v1/products/prod_000001")" = 200 ] ||
+    fail "the same-response nginx does not answer 200"
+  say "same-response nginx on $same_url (the peer's conf, Portico's response)"
+  same_status="ran"
 }
 
 # The webhook receiver: a second scratch nginx, one process (so it can be paused), 204 to
@@ -331,18 +361,23 @@ round() {
   fi
 }
 
-# A/B rounds of one scenario: nginx then Portico, ROUNDS times (Portico only without the peer).
+# A/B rounds of one scenario: nginx then Portico, ROUNDS times (Portico only without the peer);
+# in (a) at 64 connections the same-response nginx between them.
 # SCENARIO CONNECTIONS CATALOG EXPECT WITH_PEER(0|1) PORTICO_KEY PEER_KEY PATH COUNT [LUA MODE]
 ab() {
   local scenario=$1 conns=$2 catalog=$3 expect=$4 with_peer=$5 pkey=$6 nkey=$7 path=$8 count=$9
-  local luamode=${10:-get} peer_on=0 r
+  local luamode=${10:-get} peer_on=0 same_on=0 r
   [ "$with_peer" = 1 ] && [ "$peer_status" = ran ] && peer_on=1
+  [ "$peer_on" = 1 ] && [ "$scenario" = product_detail ] && [ "$conns" = "$connections" ] &&
+    [ "$same_status" = ran ] && same_on=1
   if [ "$warmup" -gt 0 ]; then
     [ "$peer_on" = 1 ] && round "$scenario" nginx "$conns" "$catalog" 0 warmup "$peer_url" "$luamode" "$nkey" "$path" "$count" warm
+    [ "$same_on" = 1 ] && round "$scenario" nginx_same "$conns" "$catalog" 0 warmup "$same_url" "$luamode" "$nkey" "$path" "$count" warm
     round "$scenario" portico "$conns" "$catalog" 0 warmup "$portico_url" "$luamode" "$pkey" "$path" "$count" warm
   fi
   for r in $(seq "$rounds"); do
     [ "$peer_on" = 1 ] && round "$scenario" nginx "$conns" "$catalog" "$r" "$expect" "$peer_url" "$luamode" "$nkey" "$path" "$count" "r$r"
+    [ "$same_on" = 1 ] && round "$scenario" nginx_same "$conns" "$catalog" "$r" "$expect" "$same_url" "$luamode" "$nkey" "$path" "$count" "r$r"
     round "$scenario" portico "$conns" "$catalog" "$r" "$expect" "$portico_url" "$luamode" "$pkey" "$path" "$count" "$scenario-$catalog-c$conns-r$r-$$"
   done
 }
@@ -370,6 +405,7 @@ import_catalog "${catalogs[0]}"
   fail "GET /v1/products/prod_000001 with the bench key does not answer 200"
 [ "$(http_status -H "X-API-Key: $bad_key" "$portico_url/v1/products/prod_000001")" = 401 ] ||
   fail "a bad key does not answer 401"
+start_same_response_peer
 
 wait_quiet 20
 read_rss VmRSS || fail "Portico is gone"
