@@ -181,7 +181,15 @@ bool RequestParser::put_plain_head(std::string_view bytes, std::size_t max_heade
   p += 11;
 
   // Fields, checked whole before anything is written: a section that is not plain leaves the
-  // Request as it was for Beast.
+  // Request as it was for Beast. Where each field's colon and CR are is noted (for the first
+  // kNoted fields) so the writing pass below does not look for them again.
+  constexpr std::size_t kNoted = 16;
+  struct Field {
+    const char* colon;
+    const char* cr;
+  };
+  Field noted[kNoted];
+  std::size_t fields = 0;
   const char* const fields_first = p;
   for (;;) {
     if (last - p < 2) return false;
@@ -199,18 +207,27 @@ bool RequestParser::put_plain_head(std::string_view bytes, std::size_t max_heade
         !plain_text(p + 1, cr, true)) {
       return false;
     }
+    if (fields < kNoted) noted[fields] = {p, cr};
+    ++fields;
     p = cr + 2;
   }
   used = static_cast<std::size_t>(p + 2 - first);
 
   set_request_line(method, target, version);
-  for (p = fields_first; !(p[0] == '\r' && p[1] == '\n');) {
-    const auto* colon =
-        static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(last - p)));
+  p = fields_first;
+  for (std::size_t field = 0; field < fields; ++field) {
+    Field at;
+    if (field < kNoted) {
+      at = noted[field];
+    } else {
+      at.colon = static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(last - p)));
+      at.cr = static_cast<const char*>(
+          std::memchr(at.colon, '\r', static_cast<std::size_t>(last - at.colon)));
+    }
+    const char* const colon = at.colon;
+    const char* const cr = at.cr;
     const std::string_view name(p, static_cast<std::size_t>(colon - p));
     const char* value_first = colon + 1;
-    const auto* cr = static_cast<const char*>(
-        std::memchr(value_first, '\r', static_cast<std::size_t>(last - value_first)));
     const char* value_last = cr;
     while (value_first < value_last && (*value_first == ' ' || *value_first == '\t')) ++value_first;
     while (value_last > value_first && (value_last[-1] == ' ' || value_last[-1] == '\t'))

@@ -370,6 +370,21 @@ TEST(RequestReader, PlainHeaderSectionsReadAsBeastReadsThem) {
        }) {
     expect_same_both_ways(other, false);
   }
+  // Many fields: the scan notes where the first sixteen end and finds the others again.
+  for (const int count : {15, 16, 17, 40}) {
+    std::string many = "GET /many HTTP/1.1\r\nHost: gw\r\n";
+    for (int i = 1; i < count; ++i) {
+      many += "X-F" + std::to_string(i) + ":" + std::string(i % 3, ' ') + "v" + std::to_string(i) +
+              std::string(i % 2, '\t') + "\r\n";
+    }
+    many += "\r\n";
+    expect_same_both_ways(many, true);
+    expect_same_both_ways(many + next, true);
+    const Both read = read_with(many, true, 16 << 10);
+    ASSERT_TRUE(read.read.request);
+    ASSERT_EQ(read.read.request->headers.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(read.read.request->headers.back().second, "v" + std::to_string(count - 1));
+  }
   // At the header limit: a section that fits is read without Beast, one byte more is Beast's 431.
   const std::string at_limit =
       "GET / HTTP/1.1\r\nHost: gw\r\nX-Pad: " + std::string(64, 'p') + "\r\n\r\n";
