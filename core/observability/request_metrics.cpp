@@ -7,6 +7,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "core/util/instance_id.hpp"
 #include "portico/sdk/text_key.hpp"
 
 namespace portico::observability {
@@ -48,13 +49,6 @@ void free_list(std::unique_ptr<Cell>& head) {
   while (head) head = std::move(head->next);
 }
 
-std::uint64_t next_registry_id() {
-  // Process-wide only so that a thread's cache never mistakes a new registry for a destroyed one
-  // that happened to live at the same address.
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 struct RequestMetrics::Shard {
@@ -88,7 +82,8 @@ thread_local std::vector<LocalShard> t_shards;
 
 }  // namespace
 
-RequestMetrics::RequestMetrics(Clock clock) : clock_(std::move(clock)), id_(next_registry_id()) {
+RequestMetrics::RequestMetrics(Clock clock)
+    : clock_(std::move(clock)), id_(util::next_instance_id()) {
   if (!clock_) clock_ = std::chrono::steady_clock::now;
 }
 

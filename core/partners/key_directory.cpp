@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/util/instance_id.hpp"
 #include "core/util/time.hpp"
 
 namespace portico::partners {
@@ -35,10 +36,7 @@ void attach_identity(KeyState& key, std::shared_ptr<const PartnerState> partner)
 KeyDirectory::KeyDirectory(std::shared_ptr<Database> db, KeyHasher hasher, Clock clock)
     : db_(std::move(db)),
       hasher_(std::move(hasher)),
-      instance_([] {
-        static std::atomic<std::uint64_t> next{1};
-        return next.fetch_add(1, std::memory_order_relaxed);
-      }()),
+      instance_(util::next_instance_id()),
       clock_(std::move(clock)) {}
 
 KeyDirectory::KeyShard& KeyDirectory::key_shard(std::string_view hash) {

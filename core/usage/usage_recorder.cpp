@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "core/util/instance_id.hpp"
 #include "portico/sdk/text_key.hpp"
 
 namespace portico::usage {
@@ -78,10 +79,7 @@ std::size_t UsageRecorder::KeyHash::operator()(const KeyView& key) const {
 }
 
 UsageRecorder::UsageRecorder(std::shared_ptr<Database> db, Clock clock)
-    : db_(std::move(db)), clock_(std::move(clock)), instance_([] {
-        static std::atomic<std::uint64_t> next{1};
-        return next.fetch_add(1, std::memory_order_relaxed);
-      }()) {
+    : db_(std::move(db)), clock_(std::move(clock)), instance_(util::next_instance_id()) {
   if (!clock_) clock_ = std::chrono::system_clock::now;
 }
 
