@@ -21,6 +21,7 @@
 
 #include "core/pipeline/snapshot.hpp"
 #include "core/pipeline/stages.hpp"
+#include "core/util/put_text.hpp"
 #include "portico/sdk/etag.hpp"
 
 namespace portico::pipeline {
@@ -92,17 +93,18 @@ ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
     made.make(quota, window);
   }
   const Digits remaining_digits(remaining), reset_digits(reset);
-  if (limit == quota.limit) {
-    lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
-                       ";t=", reset_digits.view(), "\r\n", made.limit_line,
-                       "X-RateLimit-Remaining: ", remaining_digits.view(),
-                       "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
-  } else {
-    lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
-                       ";t=", reset_digits.view(), "\r\nX-RateLimit-Limit: ", Digits(limit).view(),
-                       "\r\nX-RateLimit-Remaining: ", remaining_digits.view(),
-                       "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
+  std::string_view limit_line = made.limit_line;
+  char other_limit[64];  // "X-RateLimit-Limit: " and any 64-bit number's digits
+  if (limit != quota.limit) {
+    char* p = util::put_text(other_limit, "X-RateLimit-Limit: ");
+    p = util::put_text(p, Digits(limit).view());
+    p = util::put_text(p, "\r\n");
+    limit_line = std::string_view(other_limit, static_cast<std::size_t>(p - other_limit));
   }
+  lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
+                     ";t=", reset_digits.view(), "\r\n", limit_line,
+                     "X-RateLimit-Remaining: ", remaining_digits.view(),
+                     "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
   return {limit, remaining, reset};
 }
 
