@@ -23,16 +23,22 @@ bool is_capture(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-}  // namespace
+// A node's names (segments, methods) are kept sorted: where `name` is or would go.
+template <class Names>
+auto lower_bound_of(Names& names, std::string_view name) {
+  return std::lower_bound(names.begin(), names.end(), name,
+                          [](const auto& named, std::string_view n) { return named.first < n; });
+}
 
 // The value under `name`, a null one put in its sorted place when there is none.
 template <class Names>
 auto& slot(Names& names, std::string_view name) {
-  auto it = std::lower_bound(names.begin(), names.end(), name,
-                             [](const auto& named, std::string_view n) { return named.first < n; });
+  auto it = lower_bound_of(names, name);
   if (it == names.end() || it->first != name) it = names.emplace(it, std::string(name), nullptr);
   return it->second;
 }
+
+}  // namespace
 
 void Router::add(Route route, const std::string& owner) {
   if (route.path.empty() || route.path.front() != '/') {
@@ -81,9 +87,7 @@ template <class Names>
 auto find_name(const Names& names, std::string_view name) {
   using Value = typename Names::value_type::second_type::element_type;
   if (names.size() > kScan) {
-    auto it =
-        std::lower_bound(names.begin(), names.end(), name,
-                         [](const auto& named, std::string_view n) { return named.first < n; });
+    auto it = lower_bound_of(names, name);
     return it != names.end() && it->first == name ? static_cast<const Value*>(it->second.get())
                                                   : nullptr;
   }
