@@ -22,6 +22,11 @@ namespace {
 using detail::GroupCommit;
 using detail::SqliteConnection;
 
+// The connection's PRAGMA data_version: it moves with every other connection's commit.
+std::int64_t data_version(SqliteConnection& connection) {
+  return connection.query("PRAGMA data_version", {}).at(0).integer(0);
+}
+
 // A statement like BEGIN or SAVEPOINT run outside Database::transaction() would leave the
 // connection inside a transaction nobody owns; undo it and say what to use instead.
 void refuse_stray_transaction(SqliteConnection& connection, std::string_view sql) {
@@ -62,8 +67,8 @@ class SqliteDatabase final : public Database {
     // The first round's baseline is taken here, before any cache can read the database: taken
     // by the thread's first round instead, 100 ms on, a commit from outside landing in between
     // became the baseline and was never seen (a flaky test found it).
-    const std::int64_t version = checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
-    const std::int64_t by_writer = writer_->query("PRAGMA data_version", {}).at(0).integer(0);
+    const std::int64_t version = data_version(*checkpointer_);
+    const std::int64_t by_writer = data_version(*writer_);
     checkpoint_thread_ = std::thread([this, version, by_writer] {
       sdk::name_this_thread("sqlite-wal");
       checkpoint_while_open(version, by_writer);
@@ -298,15 +303,14 @@ class SqliteDatabase final : public Database {
       if (closing_) break;
       lock.unlock();
       try {
-        const std::int64_t version =
-            checkpointer_->query("PRAGMA data_version", {}).at(0).integer(0);
+        const std::int64_t version = data_version(*checkpointer_);
         if (version != seen_version) {
           // Whether someone other than this process's writer committed: the writer's own
           // data_version moves only with other connections' commits. Its own commits moved the
           // write generation already — or, bookkeeping ones, are meant not to.
           const std::int64_t by_writer = [&] {
             std::lock_guard writer_lock(writer_mutex_);
-            return writer_->query("PRAGMA data_version", {}).at(0).integer(0);
+            return data_version(*writer_);
           }();
           if (by_writer != seen_by_writer) {
             write_generation_.fetch_add(1, std::memory_order_release);
