@@ -14,13 +14,25 @@ SqlOutbox::SqlOutbox(std::shared_ptr<Database> db, Clock clock)
 }
 
 std::string SqlOutbox::append(Session& tx, const Event& event) {
-  if (event.type.empty()) throw DatabaseError("an event needs a type");
+  // Serialized here, inside the caller's transaction: a writer that prepares its event first
+  // spares every other writer the wait.
+  std::optional<PreparedEvent> prepared;
+  try {
+    prepared.emplace(event);
+  } catch (const std::invalid_argument& error) {
+    // No type, or invalid UTF-8 in the object: fail the caller's transaction rather than store a
+    // bad body.
+    throw DatabaseError(error.what());
+  }
+  return append(tx, *prepared);
+}
+
+std::string SqlOutbox::append(Session& tx, const PreparedEvent& event) {
   std::string id = util::time_ordered_id("evt_");
   std::string created = util::format_rfc3339(clock_());
 
-  // {"api_version","created","data":{"object","previous_attributes"},"id","type"}: written
-  // field by field (nlohmann::json's sorted key order, so the bytes are what payload.dump() gave)
-  // without copying the object into a new document first.
+  // {"api_version","created","data":{"object","previous_attributes"},"id","type"}: nlohmann::json's
+  // sorted key order at every level the outbox writes, around the data as prepared.
   // A text as a JSON string: quoted as it is when it needs no escaping (the id and the time always,
   // a type nearly always), else through nlohmann.
   const auto put_string = [](std::string& out, std::string_view text) {
@@ -32,29 +44,25 @@ std::string SqlOutbox::append(Session& tx, const Event& event) {
   };
   std::string payload_text;
   try {
-    payload_text.reserve(256);
+    payload_text.reserve(event.data_json().size() + 160);
     payload_text += R"({"api_version":"v1","created":)";
     put_string(payload_text, created);
-    payload_text += R"(,"data":{"object":)";
-    payload_text += event.object.dump();
-    if (!event.previous_attributes.is_null()) {
-      payload_text += R"(,"previous_attributes":)";
-      payload_text += event.previous_attributes.dump();
-    }
-    payload_text += R"(},"id":)";
+    payload_text += R"(,"data":)";
+    payload_text += event.data_json();
+    payload_text += R"(,"id":)";
     put_string(payload_text, id);
     payload_text += R"(,"type":)";
-    put_string(payload_text, event.type);
+    put_string(payload_text, event.type());
     payload_text += '}';
   } catch (const nlohmann::json::exception& error) {
-    // Invalid UTF-8 in the object: fail the caller's transaction rather than store a bad body.
-    throw DatabaseError("event " + event.type + " cannot be serialized: " + error.what());
+    // Invalid UTF-8 in the type.
+    throw DatabaseError("event " + event.type() + " cannot be serialized: " + error.what());
   }
 
   tx.execute(
       "INSERT INTO outbox_events(id, type, partner_id, subject, payload, created_at)"
       " VALUES (?, ?, ?, ?, ?, ?)",
-      {id, event.type, event.partner_id, event.subject, std::move(payload_text), created});
+      {id, event.type(), event.partner_id(), event.subject(), std::move(payload_text), created});
   return id;
 }
 

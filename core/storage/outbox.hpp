@@ -23,6 +23,7 @@ class SqlOutbox final : public Outbox {
   // Reads go to `db` (its reader pool); appends go through the caller's transaction.
   SqlOutbox(std::shared_ptr<Database> db, Clock clock);
   std::string append(Session& tx, const Event& event) override;
+  std::string append(Session& tx, const PreparedEvent& event) override;
   std::vector<StoredEvent> read_after(std::int64_t after, int limit) override;
   std::optional<StoredEvent> find(std::string_view id) override;
   std::vector<StoredEvent> feed(const EventFeedQuery& query) override;

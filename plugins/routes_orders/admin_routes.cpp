@@ -54,10 +54,10 @@ std::string refusal(const Order& order, const std::string& to) {
   return prefix + "a pending order can become confirmed or cancelled.";
 }
 
-Response json_answer(int status, const nlohmann::ordered_json& body) {
+Response json_answer(int status, std::string body) {
   Response response;
   response.status = status;
-  response.body = body.dump();
+  response.body = std::move(body);
   return response;
 }
 
@@ -71,11 +71,11 @@ Response set_status(OrdersContext& context, const Request& request) {
 
   const std::string& to = update.status;
   const std::string now = context.now();
-  nlohmann::ordered_json answer;
+  std::string answer;
   context.db.transaction([&](Session& tx) {
     const Order before = existing_order(tx, request);
     if (to == before.status) {  // already there: nothing to do, nothing to tell
-      answer = order_json(before);
+      answer = order_text(before);
       return;
     }
     if (to == kShipped || !transition_allowed(before.status, to)) {
@@ -102,9 +102,9 @@ Response set_status(OrdersContext& context, const Request& request) {
       settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::release, now);
     }
     touch_order(tx, after, now);
-    answer = order_json(after);
-    context.outbox.append(
-        tx, Event{type, after.partner_id, after.id, plain(answer), {{"status", before.status}}});
+    const PreparedEvent event = order_event(type, after, {{"status", before.status}});
+    context.outbox.append(tx, event);
+    answer = order_text(after);
   });
   return json_answer(200, answer);
 }
@@ -155,11 +155,7 @@ Response record_shipment(OrdersContext& context, const Request& request) {
       record_status(tx, after, kShipped, now);
       after.shipment = shipment;
       touch_order(tx, after, now);
-      context.outbox.append(tx, Event{"order.shipped",
-                                      after.partner_id,
-                                      after.id,
-                                      plain(order_json(after)),
-                                      {{"status", before.status}}});
+      context.outbox.append(tx, order_event("order.shipped", after, {{"status", before.status}}));
       settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::take_out, now);
       status = 201;
       answer = std::move(shipment);
@@ -206,7 +202,7 @@ Response record_shipment(OrdersContext& context, const Request& request) {
     touch_order(tx, after, now);
     answer = std::move(shipment);
   });
-  Response response = json_answer(status, shipment_json(answer));
+  Response response = json_answer(status, shipment_json(answer).dump());
   if (status == 201) response.set_header("Location", "/v1/orders/" + answer.order_id + "/shipment");
   return response;
 }

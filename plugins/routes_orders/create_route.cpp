@@ -170,12 +170,12 @@ struct RenderedOrder {
   std::string shipping_address;  // JSON text, as stored
   std::string metadata;          // JSON text, as stored
   std::string body;              // the 201 answer: what GET /v1/orders/{id} shows
-  Event created;                 // order.created
+  PreparedEvent created;         // order.created: data.object is `body`
 };
 
 RenderedOrder render_order(const std::string& order_id, const std::string& partner_id,
                            const OrderInput& input, PricedOrder priced, const std::string& now) {
-  // The answer is the same order_json() GET /v1/orders/{id} shows of what the transaction
+  // The answer is the same order_text() GET /v1/orders/{id} shows of what the transaction
   // writes, built from memory: reading it back would cost four statements in the transaction.
   Order order;
   order.id = order_id;
@@ -189,11 +189,12 @@ RenderedOrder render_order(const std::string& order_id, const std::string& partn
   order.history.push_back({kPending, now});
   order.created_at = now;
   order.updated_at = now;
-  const nlohmann::ordered_json shown = order_json(order);
-  RenderedOrder rendered{std::move(priced), input.shipping_address.dump(), input.metadata.dump(),
-                         shown.dump(), Event{"order.created", partner_id, order_id, plain(shown),
-                                             nullptr}};
-  return rendered;
+  std::string shipping_address = input.shipping_address.dump();
+  std::string metadata = input.metadata.dump();
+  std::string body = order_text(order, shipping_address, metadata);
+  PreparedEvent created("order.created", partner_id, order_id, body);
+  return RenderedOrder{std::move(priced), std::move(shipping_address), std::move(metadata),
+                       std::move(body), std::move(created)};
 }
 
 bool same_pricing(const PricedOrder& a, const PricedOrder& b) {

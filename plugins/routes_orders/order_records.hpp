@@ -13,6 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "portico/event.hpp"
+#include "portico/sdk/json.hpp"
+
 namespace portico::routes_orders {
 
 inline constexpr const char* kPending = "pending";
@@ -73,13 +76,6 @@ struct Order {
   std::string updated_at;
 };
 
-inline nlohmann::ordered_json money_json(std::int64_t amount, const std::string& currency) {
-  nlohmann::ordered_json out;
-  out["amount"] = amount;
-  out["currency"] = currency;
-  return out;
-}
-
 // GET /v1/orders/{id}/shipment, and `shipment` inside the order.
 inline nlohmann::ordered_json shipment_json(const Shipment& s) {
   nlohmann::ordered_json out;
@@ -95,38 +91,82 @@ inline nlohmann::ordered_json shipment_json(const Shipment& s) {
   return out;
 }
 
-// What partners see (GET /v1/orders/{id}, list items, event objects). Members in that order.
-inline nlohmann::ordered_json order_json(const Order& o) {
-  nlohmann::ordered_json out;
-  out["id"] = o.id;
-  out["external_id"] =
-      o.external_id ? nlohmann::ordered_json(*o.external_id) : nlohmann::ordered_json(nullptr);
-  out["status"] = o.status;
-  nlohmann::ordered_json items = nlohmann::ordered_json::array();
-  for (const auto& item : o.items) {
-    nlohmann::ordered_json line;
-    line["product_id"] = item.product_id;
-    line["sku"] = item.sku;
-    line["name"] = item.name;
-    line["quantity"] = item.quantity;
-    line["unit_price"] = money_json(item.unit_amount, o.currency);
-    items.push_back(std::move(line));
+// What partners see (GET /v1/orders/{id}, list items, event objects), as JSON text, members in
+// the order of the header's outline: written directly — the bytes nlohmann would dump for the
+// value, without building it (orders are created at the writer's pace, and building the value
+// to dump it cost more than the rest of the rendering). `shipping_address` and `metadata` are
+// o.shipping_address.dump() and o.metadata.dump(), when the caller has them already. Throws
+// nlohmann::json::type_error where dump() would (invalid UTF-8).
+inline std::string order_text(const Order& o, std::string_view shipping_address,
+                              std::string_view metadata) {
+  std::string out;
+  out.reserve(320 + 160 * o.items.size() + 60 * o.history.size() + shipping_address.size() +
+              metadata.size());
+  const auto money = [&](std::int64_t amount) {
+    out += "{\"amount\":";
+    out += std::to_string(amount);
+    out += ",\"currency\":";
+    sdk::append_json_string(out, o.currency);
+    out += '}';
+  };
+  out += "{\"id\":";
+  sdk::append_json_string(out, o.id);
+  out += ",\"external_id\":";
+  if (o.external_id) {
+    sdk::append_json_string(out, *o.external_id);
+  } else {
+    out += "null";
   }
-  out["items"] = std::move(items);
-  out["total"] = money_json(o.total_amount, o.currency);
-  out["shipping_address"] = o.shipping_address;
-  out["metadata"] = o.metadata;
-  nlohmann::ordered_json history = nlohmann::ordered_json::array();
-  for (const auto& change : o.history)
-    history.push_back({{"status", change.status}, {"at", change.at}});
-  out["status_history"] = std::move(history);
-  out["shipment"] = o.shipment ? shipment_json(*o.shipment) : nlohmann::ordered_json(nullptr);
-  out["created_at"] = o.created_at;
-  out["updated_at"] = o.updated_at;
+  out += ",\"status\":";
+  sdk::append_json_string(out, o.status);
+  out += ",\"items\":[";
+  for (std::size_t i = 0; i < o.items.size(); ++i) {
+    const OrderItem& item = o.items[i];
+    out += i == 0 ? "{\"product_id\":" : ",{\"product_id\":";
+    sdk::append_json_string(out, item.product_id);
+    out += ",\"sku\":";
+    sdk::append_json_string(out, item.sku);
+    out += ",\"name\":";
+    sdk::append_json_string(out, item.name);
+    out += ",\"quantity\":";
+    out += std::to_string(item.quantity);
+    out += ",\"unit_price\":";
+    money(item.unit_amount);
+    out += '}';
+  }
+  out += "],\"total\":";
+  money(o.total_amount);
+  out += ",\"shipping_address\":";
+  out += shipping_address;
+  out += ",\"metadata\":";
+  out += metadata;
+  out += ",\"status_history\":[";
+  for (std::size_t i = 0; i < o.history.size(); ++i) {
+    out += i == 0 ? "{\"status\":" : ",{\"status\":";
+    sdk::append_json_string(out, o.history[i].status);
+    out += ",\"at\":";
+    sdk::append_json_string(out, o.history[i].at);
+    out += '}';
+  }
+  out += "],\"shipment\":";
+  out += o.shipment ? shipment_json(*o.shipment).dump() : std::string("null");
+  out += ",\"created_at\":";
+  sdk::append_json_string(out, o.created_at);
+  out += ",\"updated_at\":";
+  sdk::append_json_string(out, o.updated_at);
+  out += '}';
   return out;
 }
+inline std::string order_text(const Order& o) {
+  return order_text(o, o.shipping_address.dump(), o.metadata.dump());
+}
 
-// Events carry plain nlohmann::json.
-inline nlohmann::json plain(const nlohmann::ordered_json& value) { return nlohmann::json(value); }
+// An order event: data.object is the order as partners see it (order_text), and
+// data.previous_attributes `previous` when it is not null.
+inline PreparedEvent order_event(std::string type, const Order& o,
+                                 const nlohmann::json& previous = nullptr) {
+  return PreparedEvent(std::move(type), o.partner_id, o.id, order_text(o),
+                       previous.is_null() ? std::string() : previous.dump());
+}
 
 }  // namespace portico::routes_orders

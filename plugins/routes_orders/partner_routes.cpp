@@ -199,18 +199,24 @@ Response list(OrdersContext& context, const Request& request) {
       list_page(context.db, partner_id, query, after, query.limit + 1);  // one more: next page?
   const bool has_more = orders.size() > static_cast<std::size_t>(query.limit);
   if (has_more) orders.pop_back();
-  nlohmann::ordered_json data = nlohmann::ordered_json::array();
-  for (const auto& order : orders) data.push_back(order_json(order));
-  nlohmann::ordered_json body;
-  body["data"] = std::move(data);
-  body["has_more"] = has_more;
-  body["next_cursor"] = has_more
-                            ? nlohmann::ordered_json(context.cursors.encode(
-                                  encode_order_position(orders.back().created_at, orders.back().id),
-                                  query.filter_key()))
-                            : nlohmann::ordered_json(nullptr);
+  // {"data":[…],"has_more":…,"next_cursor":…}
   Response response;
-  response.body = body.dump();
+  response.body = "{\"data\":[";
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    if (i > 0) response.body += ',';
+    response.body += order_text(orders[i]);
+  }
+  response.body +=
+      has_more ? "],\"has_more\":true,\"next_cursor\":" : "],\"has_more\":false,\"next_cursor\":";
+  if (has_more) {
+    sdk::append_json_string(
+        response.body,
+        context.cursors.encode(encode_order_position(orders.back().created_at, orders.back().id),
+                               query.filter_key()));
+  } else {
+    response.body += "null";
+  }
+  response.body += '}';
   response.set_header("Cache-Control", "private, no-cache");
   return response;
 }
@@ -228,7 +234,7 @@ Response patch(OrdersContext& context, const Request& request) {
   std::string answer;
   context.db.transaction([&](Session& tx) {
     const Order before = partner_order(tx, request);
-    const std::string current = order_json(before).dump();
+    const std::string current = order_text(before);
     if (if_match) {
       const std::string etag = sdk::strong_etag(current);
       if (!sdk::if_match_hits(*if_match, etag)) {
@@ -284,11 +290,10 @@ Response patch(OrdersContext& context, const Request& request) {
       if (cancelled) {
         // One event per change: metadata edited in the same request rides along in
         // previous_attributes; a metadata-only edit writes none.
-        context.outbox.append(tx, Event{"order.cancelled", after.partner_id, after.id,
-                                        plain(order_json(after)), std::move(previous)});
+        context.outbox.append(tx, order_event("order.cancelled", after, previous));
         settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::release, now);
       }
-      answer = order_json(after).dump();
+      answer = order_text(after);
     } else {
       answer = current;
     }
@@ -317,13 +322,13 @@ std::vector<Route> partner_routes(OrdersContext& context) {
   OrdersContext* c = &context;
   return {
       sdk::route("GET", "/v1/orders", kRead, [c](const Request& r) { return list(*c, r); }),
-      sdk::route("GET", "/v1/orders/{id}", kRead,
-       [c](const Request& r) {
-         return conditional(r, order_json(partner_order(c->db, r)).dump());
-       }),
-      sdk::route("PATCH", "/v1/orders/{id}", kWrite, [c](const Request& r) { return patch(*c, r); }),
+      sdk::route(
+          "GET", "/v1/orders/{id}", kRead,
+          [c](const Request& r) { return conditional(r, order_text(partner_order(c->db, r))); }),
+      sdk::route("PATCH", "/v1/orders/{id}", kWrite,
+                 [c](const Request& r) { return patch(*c, r); }),
       sdk::route("GET", "/v1/orders/{id}/shipment", kRead,
-       [c](const Request& r) { return shipment(*c, r); }),
+                 [c](const Request& r) { return shipment(*c, r); }),
   };
 }
 

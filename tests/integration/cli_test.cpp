@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "portico/api_version.hpp"
 #include "tests/integration/gateway_fixture.hpp"
 
 namespace portico::test {
@@ -80,9 +81,12 @@ TEST(Cli, ServeRefusesAPluginBuiltForAnotherApiVersion) {
                                           "plugins.wrong_api.path=\"" + fixture + "\""},
                                          dir));
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_NE(result.output.find(fixture +
-                               ": plugin API 99.0, core speaks 3.0 (major versions must match)"),
-            std::string::npos)
+  const std::string ours =
+      std::to_string(PORTICO_PLUGIN_API_MAJOR) + "." + std::to_string(PORTICO_PLUGIN_API_MINOR);
+  EXPECT_NE(
+      result.output.find(fixture + ": plugin API 99." + std::to_string(PORTICO_PLUGIN_API_MINOR) +
+                         ", core speaks " + ours + " (major versions must match)"),
+      std::string::npos)
       << result.output;
 }
 
@@ -201,7 +205,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "3.0");
+  EXPECT_EQ(v["plugin_api"], "3.1");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

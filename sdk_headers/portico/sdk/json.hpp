@@ -161,4 +161,21 @@ inline JsonParse parse_json(std::string_view text, int max_depth = kDefaultMaxJs
   return result;
 }
 
+// Appends `text` as a JSON string, the bytes nlohmann's dump() writes for it: quoted as it is
+// when it is all printable ASCII other than '"' and '\\' (ids, times, most names), else through
+// nlohmann: its escapes, and its nlohmann::json::type_error for invalid UTF-8. For renderers that
+// write JSON text directly instead of building a value and dumping it.
+inline void append_json_string(std::string& out, std::string_view text) {
+  bool plain = true;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    plain = plain && byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\';
+  }
+  if (plain) {
+    out.append(1, '"').append(text).append(1, '"');
+  } else {
+    out += nlohmann::json(text).dump();
+  }
+}
+
 }  // namespace portico::sdk

@@ -40,6 +40,9 @@ class RefusingOutbox final : public Outbox {
   std::string append(Session&, const Event&) override {
     throw std::logic_error("no outbox in this test");
   }
+  std::string append(Session&, const PreparedEvent&) override {
+    throw std::logic_error("no outbox in this test");
+  }
   std::vector<StoredEvent> read_after(std::int64_t, int) override {
     throw std::logic_error("no outbox in this test");
   }

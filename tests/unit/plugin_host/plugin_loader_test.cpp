@@ -147,7 +147,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "3.0");
+  EXPECT_EQ(loaded.api_version, "3.1");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);

@@ -148,6 +148,101 @@ TEST_F(OutboxTest, ThePayloadIsExactlyTheDocumentsCompactDump) {
   EXPECT_EQ(outbox_ptr->read_after(0, 10).size(), 3u);
 }
 
+// An event prepared before the transaction is stored as the same Standard Webhooks body, its
+// object's text kept as the plugin wrote it (here in another member order than nlohmann's).
+TEST_F(OutboxTest, APreparedEventIsStoredWithItsTextAsWritten) {
+  const std::string object_text = R"({"id":"ord_1","status":"pending","items":[{"n":1}]})";
+  const PreparedEvent created("order.created", "prt_1", "ord_1", object_text);
+  const PreparedEvent changed("order.cancelled", "prt_1", "ord_1", object_text,
+                              R"({"status":"pending"})");
+  const PreparedEvent from_value(make_event("order.updated", "prt_1", "ord_1", {{"n", 1}}));
+  std::string created_id, changed_id, value_id;
+  db->transaction([&](Session& tx) {
+    created_id = outbox_ptr->append(tx, created);
+    changed_id = outbox_ptr->append(tx, changed);
+    value_id = outbox_ptr->append(tx, from_value);
+  });
+  const auto events = outbox_ptr->read_after(0, 10);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].payload,
+            R"({"api_version":"v1","created":"2026-11-26T10:00:00Z","data":{"object":)" +
+                object_text + R"(},"id":")" + created_id + R"(","type":"order.created"})");
+  EXPECT_EQ(events[1].payload,
+            R"({"api_version":"v1","created":"2026-11-26T10:00:00Z","data":{"object":)" +
+                object_text + R"(,"previous_attributes":{"status":"pending"}},"id":")" +
+                changed_id + R"(","type":"order.cancelled"})");
+  EXPECT_EQ(events[1].partner_id, "prt_1");
+  EXPECT_EQ(events[1].subject, "ord_1");
+  // Prepared from an Event: the bytes append(tx, Event) stores.
+  const nlohmann::json expected = {{"id", value_id},
+                                   {"type", "order.updated"},
+                                   {"created", "2026-11-26T10:00:00Z"},
+                                   {"api_version", "v1"},
+                                   {"data", {{"object", {{"n", 1}}}}}};
+  EXPECT_EQ(events[2].payload, expected.dump());
+}
+
+// What cannot be stored is refused when the event is made, naming it — never written into a body.
+TEST(PreparedEvent, RefusesDataThatIsNotOneJsonObject) {
+  const auto refusal = [](auto make) -> std::string {
+    try {
+      make();
+    } catch (const std::invalid_argument& error) {
+      return error.what();
+    }
+    return "accepted";
+  };
+  for (const std::string bad : {"", "   ", "[1,2]", "\"text\"", "42", "null", "{\"a\":1", "{} {}",
+                                "{\"a\":1}x", "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}", "{'a':1}"}) {
+    EXPECT_EQ(refusal([&] { PreparedEvent("order.created", "p", "s", bad); }),
+              "event order.created: data.object is not one JSON object in valid UTF-8")
+        << bad;
+    EXPECT_EQ(
+        refusal([&] { PreparedEvent("order.created", "p", "s", "{}", bad.empty() ? "[]" : bad); }),
+        "event order.created: data.previous_attributes is not one JSON object in valid UTF-8")
+        << bad;
+  }
+  EXPECT_EQ(refusal([] { PreparedEvent("", "p", "s", "{}"); }), "an event needs a type");
+  EXPECT_EQ(refusal([] { PreparedEvent(make_event("", "p", "s", nlohmann::json::object())); }),
+            "an event needs a type");
+  EXPECT_EQ(refusal([] {
+              PreparedEvent(make_event("order.created", "p", "s", {{"bad", "\xff"}}));
+            }).rfind("event order.created cannot be serialized: ", 0),
+            0u);
+  // Whitespace around one object is JSON too, and kept.
+  EXPECT_EQ(PreparedEvent("t", "", "", " {\"a\": [1, {}]}\n").data_json(),
+            "{\"object\": {\"a\": [1, {}]}\n}");
+}
+
+// An Outbox of a plugin's own that predates API 3.1 (only append(tx, Event)) still takes prepared
+// events: the default hands them back as an Event with the same data.
+TEST_F(OutboxTest, AnOutboxWithoutThePreparedAppendGetsTheEventBack) {
+  class EventsOnly final : public Outbox {
+   public:
+    std::string append(Session&, const Event& event) override {
+      seen.push_back(event);
+      return "evt_test";
+    }
+    using Outbox::append;
+    std::vector<StoredEvent> read_after(std::int64_t, int) override { return {}; }
+    std::optional<StoredEvent> find(std::string_view) override { return std::nullopt; }
+    std::vector<StoredEvent> feed(const EventFeedQuery&) override { return {}; }
+    std::vector<Event> seen;
+  } outbox;
+  Outbox& as_outbox = outbox;
+  EXPECT_EQ(as_outbox.append(*db, PreparedEvent("order.cancelled", "prt_1", "ord_1",
+                                                R"({"id":"ord_1"})", R"({"status":"pending"})")),
+            "evt_test");
+  as_outbox.append(*db, PreparedEvent("order.created", "prt_1", "ord_2", R"({"id":"ord_2"})"));
+  ASSERT_EQ(outbox.seen.size(), 2u);
+  EXPECT_EQ(outbox.seen[0].type, "order.cancelled");
+  EXPECT_EQ(outbox.seen[0].partner_id, "prt_1");
+  EXPECT_EQ(outbox.seen[0].subject, "ord_1");
+  EXPECT_EQ(outbox.seen[0].object, (nlohmann::json{{"id", "ord_1"}}));
+  EXPECT_EQ(outbox.seen[0].previous_attributes, (nlohmann::json{{"status", "pending"}}));
+  EXPECT_TRUE(outbox.seen[1].previous_attributes.is_null());
+}
+
 TEST_F(OutboxTest, CatalogEventsHaveEmptyPartnerAndSubject) {
   db->transaction([&](Session& tx) {
     outbox_ptr->append(tx,

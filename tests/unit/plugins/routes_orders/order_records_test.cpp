@@ -1,7 +1,11 @@
-// The order as partners see it: member order and shapes of order_json / shipment_json, money in
-// the order's currency, and the status machine.
+// The order as partners see it: member order and shapes of order_text / shipment_json, money in
+// the order's currency, order_text's bytes against nlohmann's dump of the same value, order
+// events, and the status machine.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,14 +36,50 @@ ro::Order sample_order() {
   return o;
 }
 
+// The order as a value built member by member and dumped: what order_text must write, byte for
+// byte (the renderer it replaced).
+std::string dumped_order(const ro::Order& o) {
+  const auto money = [&](std::int64_t amount) {
+    return nlohmann::ordered_json{{"amount", amount}, {"currency", o.currency}};
+  };
+  nlohmann::ordered_json out;
+  out["id"] = o.id;
+  out["external_id"] =
+      o.external_id ? nlohmann::ordered_json(*o.external_id) : nlohmann::ordered_json(nullptr);
+  out["status"] = o.status;
+  out["items"] = nlohmann::ordered_json::array();
+  for (const auto& item : o.items) {
+    out["items"].push_back({{"product_id", item.product_id},
+                            {"sku", item.sku},
+                            {"name", item.name},
+                            {"quantity", item.quantity},
+                            {"unit_price", money(item.unit_amount)}});
+  }
+  out["total"] = money(o.total_amount);
+  out["shipping_address"] = o.shipping_address;
+  out["metadata"] = o.metadata;
+  out["status_history"] = nlohmann::ordered_json::array();
+  for (const auto& change : o.history) {
+    out["status_history"].push_back({{"status", change.status}, {"at", change.at}});
+  }
+  out["shipment"] = o.shipment ? ro::shipment_json(*o.shipment) : nlohmann::ordered_json(nullptr);
+  out["created_at"] = o.created_at;
+  out["updated_at"] = o.updated_at;
+  return out.dump();
+}
+
+nlohmann::ordered_json order_json(const ro::Order& o) {
+  return nlohmann::ordered_json::parse(ro::order_text(o));
+}
+
 std::vector<std::string> keys_of(const nlohmann::ordered_json& object) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : object.items()) keys.push_back(key);
   return keys;
 }
 
-TEST(OrderRecords, OrderJsonHasTheContractShapeInOrder) {
-  nlohmann::ordered_json j = ro::order_json(sample_order());
+TEST(OrderRecords, OrderTextHasTheContractShapeInOrder) {
+  nlohmann::ordered_json j = order_json(sample_order());
   EXPECT_EQ(keys_of(j), (std::vector<std::string>{"id", "external_id", "status", "items", "total",
                                                   "shipping_address", "metadata", "status_history",
                                                   "shipment", "created_at", "updated_at"}));
@@ -68,7 +108,7 @@ TEST(OrderRecords, OrderJsonHasTheContractShapeInOrder) {
 TEST(OrderRecords, AbsentExternalIdIsNull) {
   ro::Order o = sample_order();
   o.external_id.reset();
-  EXPECT_TRUE(ro::order_json(o)["external_id"].is_null());
+  EXPECT_TRUE(order_json(o)["external_id"].is_null());
 }
 
 TEST(OrderRecords, ShipmentJsonAndTheShipmentInsideTheOrder) {
@@ -94,17 +134,82 @@ TEST(OrderRecords, ShipmentJsonAndTheShipmentInsideTheOrder) {
   s.status = "delivered";
   s.delivered_at = "2026-11-28T00:00:00.000Z";
   o.shipment = s;
-  nlohmann::ordered_json order = ro::order_json(o);
+  nlohmann::ordered_json order = order_json(o);
   EXPECT_EQ(order["shipment"], ro::shipment_json(s));
+  EXPECT_EQ(ro::order_text(o), dumped_order(o));
   EXPECT_EQ(order["shipment"]["delivered_at"], "2026-11-28T00:00:00.000Z");
 }
 
-TEST(OrderRecords, PlainKeepsTheContent) {
-  nlohmann::ordered_json j = ro::order_json(sample_order());
-  nlohmann::json p = ro::plain(j);
-  EXPECT_EQ(p["id"], "ord_1");
-  EXPECT_EQ(p["items"][1]["unit_price"]["amount"], 9000);
-  EXPECT_EQ(p.size(), j.size());
+// Texts of every kind in every string of the order: plain, escaped (quotes, backslashes, control
+// characters), non-ASCII UTF-8; any number of items and status changes; numbers at their bounds.
+TEST(OrderRecords, OrderTextIsTheDumpOfTheValueByteForByte) {
+  std::mt19937 random(20261203);
+  const std::vector<std::string> texts = {
+      "",
+      "ord_01HZX",
+      "PO \"quoted\"",
+      "back\\slash",
+      "tab\there\nline",
+      std::string("nul\0byte", 8),
+      "\x7f del",
+      "이어폰 케이스",
+      "emoji \xF0\x9F\x98\x80",
+      "2026-11-26T00:00:00.000Z",
+      "a very long name that is well past the fifteen bytes of a short string"};
+  const auto text = [&] { return texts[random() % texts.size()]; };
+  const std::vector<std::int64_t> numbers = {0, 1, -1, 59000, INT64_MAX, INT64_MIN};
+  for (int round = 0; round < 500; ++round) {
+    ro::Order o = sample_order();
+    o.id = text();
+    if (random() % 3 == 0) {
+      o.external_id.reset();
+    } else {
+      o.external_id = text();
+    }
+    o.status = text();
+    o.currency = text();
+    o.total_amount = numbers[random() % numbers.size()];
+    o.shipping_address = {{text(), text()}, {"line1", text()}};
+    o.metadata = random() % 2 ? nlohmann::json::object() : nlohmann::json{{text(), 7}};
+    o.items.clear();
+    for (int i = static_cast<int>(random() % 4); i > 0; --i) {
+      o.items.push_back(
+          {text(), text(), text(), numbers[random() % numbers.size()], numbers[random() % 6]});
+    }
+    o.history.clear();
+    for (int i = static_cast<int>(random() % 3); i > 0; --i) o.history.push_back({text(), text()});
+    if (random() % 2) {
+      ro::Shipment s;
+      s.order_id = o.id;
+      s.carrier = text();
+      s.tracking_number = text();
+      o.shipment = s;
+    }
+    o.created_at = text();
+    o.updated_at = text();
+    ASSERT_EQ(ro::order_text(o), dumped_order(o)) << "round " << round;
+    ASSERT_EQ(ro::order_text(o, o.shipping_address.dump(), o.metadata.dump()), dumped_order(o));
+  }
+}
+
+TEST(OrderRecords, OrderTextRefusesInvalidUtf8AsDumpDoes) {
+  ro::Order o = sample_order();
+  o.items[1].name = "bad \xC3 byte";
+  EXPECT_THROW(dumped_order(o), nlohmann::json::type_error);
+  EXPECT_THROW(ro::order_text(o), nlohmann::json::type_error);
+}
+
+TEST(OrderRecords, AnOrderEventCarriesTheOrderAndWhatChanged) {
+  const ro::Order o = sample_order();
+  const portico::PreparedEvent event =
+      ro::order_event("order.cancelled", o, {{"status", "pending"}});
+  EXPECT_EQ(event.type(), "order.cancelled");
+  EXPECT_EQ(event.partner_id(), "ptn_1");
+  EXPECT_EQ(event.subject(), "ord_1");
+  EXPECT_EQ(event.data_json(), "{\"object\":" + ro::order_text(o) +
+                                   ",\"previous_attributes\":{\"status\":\"pending\"}}");
+  EXPECT_EQ(ro::order_event("order.created", o).data_json(),
+            "{\"object\":" + ro::order_text(o) + "}");
 }
 
 TEST(OrderRecords, TheStatusMachine) {
