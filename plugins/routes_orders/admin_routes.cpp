@@ -102,9 +102,8 @@ Response set_status(OrdersContext& context, const Request& request) {
       settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::release, now);
     }
     touch_order(tx, after, now);
-    const PreparedEvent event = order_event(type, after, {{"status", before.status}});
-    context.outbox.append(tx, event);
     answer = order_text(after);
+    context.outbox.append(tx, order_event(type, after, answer, {{"status", before.status}}));
   });
   return json_answer(200, answer);
 }
@@ -155,7 +154,8 @@ Response record_shipment(OrdersContext& context, const Request& request) {
       record_status(tx, after, kShipped, now);
       after.shipment = shipment;
       touch_order(tx, after, now);
-      context.outbox.append(tx, order_event("order.shipped", after, {{"status", before.status}}));
+      context.outbox.append(
+          tx, order_event("order.shipped", after, order_text(after), {{"status", before.status}}));
       settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::take_out, now);
       status = 201;
       answer = std::move(shipment);

@@ -161,11 +161,11 @@ inline std::string order_text(const Order& o) {
   return order_text(o, o.shipping_address.dump(), o.metadata.dump());
 }
 
-// An order event: data.object is the order as partners see it (order_text), and
-// data.previous_attributes `previous` when it is not null.
-inline PreparedEvent order_event(std::string type, const Order& o,
+// An order event: data.object is `shown`, the order_text() of `o` the caller answers with too,
+// and data.previous_attributes `previous` when it is not null.
+inline PreparedEvent order_event(std::string type, const Order& o, std::string_view shown,
                                  const nlohmann::json& previous = nullptr) {
-  return PreparedEvent(std::move(type), o.partner_id, o.id, order_text(o),
+  return PreparedEvent(std::move(type), o.partner_id, o.id, shown,
                        previous.is_null() ? std::string() : previous.dump());
 }
 

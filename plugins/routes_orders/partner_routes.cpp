@@ -287,13 +287,13 @@ Response patch(OrdersContext& context, const Request& request) {
     }
     if (changed) {
       touch_order(tx, after, now);
+      answer = order_text(after);
       if (cancelled) {
         // One event per change: metadata edited in the same request rides along in
         // previous_attributes; a metadata-only edit writes none.
-        context.outbox.append(tx, order_event("order.cancelled", after, previous));
+        context.outbox.append(tx, order_event("order.cancelled", after, answer, previous));
         settle_reserved_stock(tx, context.outbox, after.id, ReservedStock::release, now);
       }
-      answer = order_text(after);
     } else {
       answer = current;
     }

@@ -202,13 +202,13 @@ TEST(OrderRecords, OrderTextRefusesInvalidUtf8AsDumpDoes) {
 TEST(OrderRecords, AnOrderEventCarriesTheOrderAndWhatChanged) {
   const ro::Order o = sample_order();
   const portico::PreparedEvent event =
-      ro::order_event("order.cancelled", o, {{"status", "pending"}});
+      ro::order_event("order.cancelled", o, ro::order_text(o), {{"status", "pending"}});
   EXPECT_EQ(event.type(), "order.cancelled");
   EXPECT_EQ(event.partner_id(), "ptn_1");
   EXPECT_EQ(event.subject(), "ord_1");
   EXPECT_EQ(event.data_json(), "{\"object\":" + ro::order_text(o) +
                                    ",\"previous_attributes\":{\"status\":\"pending\"}}");
-  EXPECT_EQ(ro::order_event("order.created", o).data_json(),
+  EXPECT_EQ(ro::order_event("order.created", o, ro::order_text(o)).data_json(),
             "{\"object\":" + ro::order_text(o) + "}");
 }
 
