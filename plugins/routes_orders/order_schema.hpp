@@ -92,6 +92,34 @@ CREATE TABLE orders_secrets (
   value TEXT NOT NULL
 );
 )sql"},
+      // SQLite only: a WITHOUT ROWID table is stored in its key's order, and the key here is the
+      // partner's random Idempotency-Key, so each order's record (with its ~1 KB answer) went
+      // into a random page of a tree that grows by ~1 KB per order — past the page cache within
+      // a few thousand orders, after which almost every insert read and dirtied a page of its own
+      // and orders/s fell as the table grew. As a rowid table the records are appended; only the
+      // small (partner_id, key) index is random. PostgreSQL's heap already appends.
+      {2,
+       "idempotency keys appended in insertion order, looked up through a unique index",
+       R"sql(SELECT 1;)sql",
+       {{"sqlite", R"sql(
+CREATE TABLE idempotency_keys_appended (
+  partner_id   TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  fingerprint  TEXT NOT NULL,                    -- hex BLAKE2b of the canonical request body
+  status       INTEGER NOT NULL,
+  body         TEXT NOT NULL,
+  order_id     TEXT,
+  created_at   TEXT NOT NULL
+);
+INSERT INTO idempotency_keys_appended
+  (partner_id, key, fingerprint, status, body, order_id, created_at)
+  SELECT partner_id, key, fingerprint, status, body, order_id, created_at
+  FROM idempotency_keys ORDER BY created_at;
+DROP TABLE idempotency_keys;
+ALTER TABLE idempotency_keys_appended RENAME TO idempotency_keys;
+CREATE UNIQUE INDEX idempotency_keys_by_key ON idempotency_keys(partner_id, key);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
+)sql"}}},
   };
 }
 

@@ -3,6 +3,7 @@
 
 #include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_database.hpp"
+#include "plugins/routes_orders/order_schema.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace portico::storage {
@@ -153,6 +154,52 @@ TEST_F(MigrationsTest, CoreMigrationsCreateTheOutboxAndTheStoreProbe) {
   ASSERT_EQ(indexes.size(), 2u);
   EXPECT_EQ(indexes[0].text(0), "outbox_events_created_at");
   EXPECT_EQ(indexes[1].text(0), "outbox_events_partner_sequence");
+}
+
+// routes_orders' second step turns idempotency_keys from a table stored in the random key's
+// order into an appended one: every record is kept, a key is still unique per partner, and the
+// records now lie in insertion order.
+TEST_F(MigrationsTest, IdempotencyKeysBecomeAppendedAndKeepEveryRecord) {
+  auto db = open();
+  apply_migrations(*db, "core", core_migrations());
+  const std::vector<Migration> steps = routes_orders::order_migrations();
+  ASSERT_GE(steps.size(), 2u);
+  ASSERT_EQ(apply_migrations(*db, "routes_orders", {steps[0]}), 1);
+  const char* insert =
+      "INSERT INTO idempotency_keys(partner_id, key, fingerprint, status, body, order_id,"
+      " created_at) VALUES (?, ?, 'f', 201, ?, ?, ?)";
+  db->execute(insert, {"ptn_1", "zz-key", "{\"id\":\"ord_1\"}", "ord_1", "2026-12-01T00:00:01Z"});
+  db->execute(insert, {"ptn_1", "aa-key", "{\"id\":\"ord_2\"}", "ord_2", "2026-12-01T00:00:02Z"});
+  db->execute(insert, {"ptn_2", "zz-key", "{\"id\":\"ord_3\"}", "ord_3", "2026-12-01T00:00:03Z"});
+
+  EXPECT_EQ(apply_migrations(*db, "routes_orders", steps), static_cast<int>(steps.size()) - 1);
+  const Rows sql = db->query("SELECT sql FROM sqlite_master WHERE name = 'idempotency_keys'");
+  ASSERT_EQ(sql.size(), 1u);
+  EXPECT_EQ(sql[0].text(0).find("WITHOUT ROWID"), std::string::npos) << sql[0].text(0);
+  // Every record, in the order they were written (the rowid's), not the key's.
+  const Rows rows =
+      db->query("SELECT partner_id, key, body, order_id FROM idempotency_keys ORDER BY rowid");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].text(3), "ord_1");
+  EXPECT_EQ(rows[1].text(3), "ord_2");
+  EXPECT_EQ(rows[2].text(3), "ord_3");
+  EXPECT_EQ(rows[1].text(2), "{\"id\":\"ord_2\"}");
+  // A key is unique per partner still (the order route relies on the ConstraintError).
+  EXPECT_THROW(db->execute(insert, {"ptn_1", "aa-key", "{}", "ord_4", "2026-12-01T00:00:04Z"}),
+               ConstraintError);
+  db->execute(insert, {"ptn_3", "aa-key", "{}", "ord_4", "2026-12-01T00:00:04Z"});
+  // Lookups by key and pruning by age go through indexes.
+  const auto plan = [&](const std::string& query) {
+    std::string text;
+    for (const Row& row : db->query("EXPLAIN QUERY PLAN " + query)) text += row.text(3) + "\n";
+    return text;
+  };
+  EXPECT_NE(plan("SELECT body FROM idempotency_keys WHERE partner_id = 'p' AND key = 'k'")
+                .find("idempotency_keys_by_key"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT key FROM idempotency_keys WHERE created_at < 'x' ORDER BY created_at")
+                .find("idempotency_keys_by_age"),
+            std::string::npos);
 }
 
 }  // namespace
