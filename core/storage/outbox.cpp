@@ -2,9 +2,9 @@
 // Webhooks bodies, and read back in sequence (= commit) order.
 #include "core/storage/outbox.hpp"
 
-#include "core/util/json_text.hpp"
 #include "core/util/random_id.hpp"
 #include "core/util/time.hpp"
+#include "portico/sdk/json.hpp"
 
 namespace portico::storage {
 
@@ -33,26 +33,17 @@ std::string SqlOutbox::append(Session& tx, const PreparedEvent& event) {
 
   // {"api_version","created","data":{"object","previous_attributes"},"id","type"}: nlohmann::json's
   // sorted key order at every level the outbox writes, around the data as prepared.
-  // A text as a JSON string: quoted as it is when it needs no escaping (the id and the time always,
-  // a type nearly always), else through nlohmann.
-  const auto put_string = [](std::string& out, std::string_view text) {
-    if (util::plain_json_text(text)) {
-      out.append(1, '"').append(text).append(1, '"');
-    } else {
-      out += nlohmann::json(text).dump();
-    }
-  };
   std::string payload_text;
   try {
     payload_text.reserve(event.data_json().size() + 160);
     payload_text += R"({"api_version":"v1","created":)";
-    put_string(payload_text, created);
+    sdk::append_json_string(payload_text, created);
     payload_text += R"(,"data":)";
     payload_text += event.data_json();
     payload_text += R"(,"id":)";
-    put_string(payload_text, id);
+    sdk::append_json_string(payload_text, id);
     payload_text += R"(,"type":)";
-    put_string(payload_text, event.type());
+    sdk::append_json_string(payload_text, event.type());
     payload_text += '}';
   } catch (const nlohmann::json::exception& error) {
     // Invalid UTF-8 in the type.
