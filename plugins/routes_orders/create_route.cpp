@@ -192,7 +192,7 @@ RenderedOrder render_order(const std::string& order_id, const std::string& partn
   std::string shipping_address = input.shipping_address.dump();
   std::string metadata = input.metadata.dump();
   std::string body = order_text(order, shipping_address, metadata);
-  PreparedEvent created("order.created", partner_id, order_id, body);
+  PreparedEvent created = order_event("order.created", order, body);
   return RenderedOrder{std::move(priced), std::move(shipping_address), std::move(metadata),
                        std::move(body), std::move(created)};
 }

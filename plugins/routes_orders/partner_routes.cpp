@@ -206,17 +206,16 @@ Response list(OrdersContext& context, const Request& request) {
     if (i > 0) response.body += ',';
     response.body += order_text(orders[i]);
   }
-  response.body +=
-      has_more ? "],\"has_more\":true,\"next_cursor\":" : "],\"has_more\":false,\"next_cursor\":";
   if (has_more) {
+    response.body += "],\"has_more\":true,\"next_cursor\":";
     sdk::append_json_string(
         response.body,
         context.cursors.encode(encode_order_position(orders.back().created_at, orders.back().id),
                                query.filter_key()));
+    response.body += '}';
   } else {
-    response.body += "null";
+    response.body += "],\"has_more\":false,\"next_cursor\":null}";
   }
-  response.body += '}';
   response.set_header("Cache-Control", "private, no-cache");
   return response;
 }
