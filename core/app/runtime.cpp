@@ -274,7 +274,9 @@ std::shared_ptr<pipeline::Snapshot> build_snapshot(std::shared_ptr<const config:
         throw StartupError({where + ": init failed: " + e.what()}, 2);
       }
     }
-    if (auto* scheme = loaded.plugin->auth()) snapshot->auth_schemes.push_back(scheme);
+    if (auto* scheme = loaded.plugin->auth()) {
+      snapshot->auth_schemes.push_back({scheme, loaded.answers_now()});
+    }
     // Plugins come highest priority first: the first rate-limit policy is the one in force.
     if (loaded.plugin->ratelimit() && !snapshot->ratelimit && runtime.ratelimit) {
       snapshot->ratelimit = runtime.ratelimit.get();
@@ -300,7 +302,8 @@ pipeline::RateLimiterSlot::Candidate ratelimit_candidate(const pipeline::Snapsho
     if (RateLimitPolicy* policy = plugin.loaded.plugin->ratelimit()) {
       // Aliases the plugin object, which owns its library: the policy's code stays loaded.
       // Every plugin of API 2.x hands its counts over (export_usage/import_usage).
-      return {std::shared_ptr<RateLimitPolicy>(plugin.loaded.plugin, policy), true};
+      return {std::shared_ptr<RateLimitPolicy>(plugin.loaded.plugin, policy), true,
+              plugin.loaded.answers_now()};
     }
   }
   return {};

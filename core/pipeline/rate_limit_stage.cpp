@@ -170,24 +170,24 @@ class RateLimitStage final : public Stage {
     RateLimitPolicy* policy = ex.snapshot.ratelimit;
     const auto& identity = ex.request.identity;
     if (!policy || !identity) return StageStatus::Continue;
-    // The policy answers through a completion (API 2.0): at once for the in-process policies, later
-    // for one that asks another server. The key (the identity's partner id) and the quota live in
-    // the exchange, which outlives the answer (the completion keeps the request alive).
+    // The policy answers now (acquire_now, API 3.2: the in-process policies) or through a
+    // completion (API 2.0: at once, or later for one that asks another server). The key (the
+    // identity's partner id) and the quota live in the exchange, which outlives the answer (the
+    // completion keeps the request alive).
     bool unknown_tier = false;
     ex.quota_asked = quota_for(ex.snapshot, *identity, unknown_tier);
     if (unknown_tier) warn_unknown_tier(ex.snapshot, *identity);
+    const auto now = ex.snapshot.clock();
+    if (auto decision = policy->acquire_now(identity->partner_id, ex.quota_asked, now)) {
+      return counted(ex, *decision);
+    }
     Resumer resume = ex.suspend();
     Completion<RateLimitDecision> answered = ex.completion<RateLimitDecision>(
         [resume = std::move(resume)](RateLimitDecision&& decision, std::exception_ptr error) {
           if (error) return resume.fail(std::move(error));
-          resume([decision](Exchange& ex) {
-            ex.rate_limit = Exchange::Counted{ex.quota_asked, decision};
-            if (decision.allowed) return StageStatus::Continue;
-            throw ProblemError(rate_limited(ex.quota_asked, decision));
-          });
+          resume([decision](Exchange& ex) { return counted(ex, decision); });
         });
-    policy->acquire_async(identity->partner_id, ex.quota_asked, ex.snapshot.clock(),
-                          std::move(answered));
+    policy->acquire_async(identity->partner_id, ex.quota_asked, now, std::move(answered));
     return StageStatus::Pending;
   }
 
@@ -205,6 +205,13 @@ class RateLimitStage final : public Stage {
   }
 
  private:
+  // The policy's decision, given now or later: recorded for the headers; a refusal is the 429.
+  static StageStatus counted(Exchange& ex, const RateLimitDecision& decision) {
+    ex.rate_limit = Exchange::Counted{ex.quota_asked, decision};
+    if (decision.allowed) return StageStatus::Continue;
+    throw ProblemError(rate_limited(ex.quota_asked, decision));
+  }
+
   // Only partners on an unknown tier come here, so the mutex is off the common path.
   void warn_unknown_tier(const Snapshot& snapshot, const Identity& identity) const {
     {

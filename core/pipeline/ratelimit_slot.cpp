@@ -26,6 +26,14 @@ void RateLimiterSlot::acquire_async(std::string_view key, const RateLimitQuota& 
   current_.policy->acquire_async(key, quota, now, std::move(done));
 }
 
+std::optional<RateLimitDecision> RateLimiterSlot::acquire_now(
+    std::string_view key, const RateLimitQuota& quota, std::chrono::system_clock::time_point now) {
+  std::shared_lock lock(mutex_);
+  if (!current_.policy) return RateLimitDecision{true, quota.limit, quota.limit, {}, {}};
+  if (!current_.answers_now) return std::nullopt;
+  return current_.policy->acquire_now(key, quota, now);
+}
+
 void RateLimiterSlot::refund(std::string_view key, const RateLimitQuota& quota,
                              std::chrono::system_clock::time_point now) {
   std::shared_lock lock(mutex_);
@@ -67,6 +75,7 @@ RateLimiterSlot::Handover RateLimiterSlot::replace(Candidate next,
     }
     outgoing = std::exchange(current_.policy, std::move(next.policy));
     current_.speaks_handoff = next.speaks_handoff;
+    current_.answers_now = next.answers_now;
     handover.replaced = true;
   }
   return handover;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ class RateLimiterSlot final : public RateLimitPolicy {
   struct Candidate {
     std::shared_ptr<RateLimitPolicy> policy;  // null = no rate limiting
     bool speaks_handoff = false;              // the plugin declares API 1.2 or newer
+    bool answers_now = false;                 // API 3.2 or newer: may be asked acquire_now
   };
   struct Handover {
     bool replaced = false;          // another instance took over
@@ -36,6 +38,10 @@ class RateLimiterSlot final : public RateLimitPolicy {
   void acquire_async(std::string_view key, const RateLimitQuota& quota,
                      std::chrono::system_clock::time_point now,
                      Completion<RateLimitDecision> done) override;
+  // The policy's answer now when it gives one (API 3.2) — under the same lock as acquire_async,
+  // so a handover never splits its counts.
+  std::optional<RateLimitDecision> acquire_now(std::string_view key, const RateLimitQuota& quota,
+                                               std::chrono::system_clock::time_point now) override;
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override;
 

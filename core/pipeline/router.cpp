@@ -51,6 +51,12 @@ void Router::add(Route route, const std::string& owner) {
     throw std::invalid_argument(owner + ": route " + route.method + " " + route.path +
                                 " sets both handler and async_handler; set one");
   }
+  if (const auto* parts = route.async_handler.target<NowOrLater>();
+      parts && (!parts->now || !parts->later)) {
+    throw std::invalid_argument(owner + ": route " + route.method + " " + route.path +
+                                " has a NowOrLater handler without its " +
+                                (parts->now ? "later" : "now") + " part");
+  }
   Node* node = &root_;
   for (auto segment : segments(route.path)) {
     if (is_capture(segment)) {
@@ -76,6 +82,7 @@ void Router::add(Route route, const std::string& owner) {
   }
   std::string label = route.method + " " + route.path;
   entry = std::make_unique<RouteEntry>(RouteEntry{std::move(route), owner, std::move(label)});
+  entry->now_or_later = entry->route.async_handler.target<NowOrLater>();
 }
 
 namespace {

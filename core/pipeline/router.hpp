@@ -16,6 +16,9 @@ struct RouteEntry {
   Route route;
   std::string owner;  // plugin name, or "core"
   std::string label;  // "GET /v1/products/{id}": how usage counts it, made once
+  // The route's async_handler when it is a NowOrLater (API 3.2), found once when the route is
+  // added: the handler stage calls its parts itself. Points into `route`.
+  const NowOrLater* now_or_later = nullptr;
 };
 
 struct RouteMatch {

@@ -38,7 +38,14 @@ struct Snapshot {
   std::uint64_t generation = 0;
   std::shared_ptr<const config::Config> config;
   std::vector<ActivePlugin> plugins;      // highest priority first; keeps their code loaded
-  std::vector<AuthScheme*> auth_schemes;  // in priority order
+  // An authentication scheme and whether it may be asked authenticate_now (plugin API 3.2);
+  // converts from a pointer to a scheme of this build's API (tests).
+  struct Scheme {
+    Scheme(AuthScheme* s, bool now = true) : scheme(s), answers_now(now) {}  // NOLINT: implicit
+    AuthScheme* scheme;
+    bool answers_now;
+  };
+  std::vector<Scheme> auth_schemes;  // in priority order
   // Tier limiter (the gateway's RateLimiterSlot, shared across reloads); null = no tier limiting.
   RateLimitPolicy* ratelimit = nullptr;
   std::shared_ptr<RateLimitPolicy> ratelimit_owner;  // keeps `ratelimit` alive; may be null

@@ -40,8 +40,9 @@ Problem unauthenticated(std::string detail) {
   return p;
 }
 
-// Asks the snapshot's schemes in priority order; the first that claims the request decides. Each
-// scheme answers through a completion (API 2.0), at once or later: the stage pauses meanwhile.
+// Asks the snapshot's schemes in priority order; the first that claims the request decides. A
+// scheme answers now (authenticate_now, API 3.2) or through a completion (API 2.0), at once or
+// later: the stage pauses meanwhile.
 class AuthenticateStage final : public Stage {
  public:
   std::string_view name() const override { return "authenticate"; }
@@ -61,6 +62,17 @@ class AuthenticateStage final : public Stage {
                                 : "Send your API key in the X-API-Key header, or an OAuth access "
                                   "token as Authorization: Bearer <token>."));
     }
+    const Snapshot::Scheme& scheme = ex.snapshot.auth_schemes[index];
+    if (scheme.answers_now) {
+      std::optional<AuthResult> now;
+      try {
+        now = scheme.scheme->authenticate_now(ex.request);
+      } catch (const ProblemError& e) {
+        if (e.problem().status == 401) failed(ex);
+        throw;
+      }
+      if (now) return decide(ex, index, std::move(*now));
+    }
     Resumer resume = ex.suspend();
     Completion<AuthResult> answered = ex.completion<AuthResult>(
         [this, resume = std::move(resume), index](AuthResult&& result, std::exception_ptr error) {
@@ -79,7 +91,7 @@ class AuthenticateStage final : public Stage {
             return decide(ex, index, std::move(result));
           });
         });
-    ex.snapshot.auth_schemes[index]->authenticate_async(ex.request, std::move(answered));
+    scheme.scheme->authenticate_async(ex.request, std::move(answered));
     return StageStatus::Pending;
   }
 
@@ -140,7 +152,8 @@ class ScopeStage final : public Stage {
 };
 
 // The route's handler: an AsyncHandler on the request's thread; a Handler there too when it says
-// RunOn::io_thread, otherwise on the worker pool. Either way the stage pauses until the answer.
+// RunOn::io_thread, otherwise on the worker pool. A NowOrLater's `now` answers without a pause;
+// otherwise the stage pauses until the answer.
 class HandlerStage final : public Stage {
  public:
   std::string_view name() const override { return "handler"; }
@@ -149,6 +162,14 @@ class HandlerStage final : public Stage {
     if (!route.async_handler && (route.run_on == RunOn::io_thread || !ex.workers)) {
       ex.response = route.handler(ex.request);
       return StageStatus::Respond;
+    }
+    const AsyncHandler* later = &route.async_handler;
+    if (const NowOrLater* parts = ex.route->now_or_later) {
+      if (std::optional<Answer> now = parts->now(ex.request)) {
+        ex.response = std::move(*now);
+        return StageStatus::Respond;
+      }
+      later = &parts->later;
     }
     Resumer resume = ex.suspend();
     Reply reply = ex.completion<Answer>(
@@ -160,7 +181,7 @@ class HandlerStage final : public Stage {
           });
         });
     if (route.async_handler) {
-      route.async_handler(ex.request, std::move(reply));
+      (*later)(ex.request, std::move(reply));
       return StageStatus::Pending;
     }
     // The request and route outlive the task: the pipeline keeps both until `reply` is answered.

@@ -44,6 +44,11 @@ struct LoadedPlugin {
   std::string api_version;  // "1.0" as declared by the plugin
   unsigned api_minor = 0;
   std::chrono::system_clock::time_point loaded_at;
+
+  // Whether the core may ask its auth scheme and rate-limit policy for an answer now
+  // (authenticate_now, acquire_now): plugin API 3.2 or newer. Older plugins' interfaces have no
+  // such virtual functions — calling one would call whatever their vtable holds there.
+  bool answers_now() const { return api_minor >= 2; }
 };
 
 // Reads the descriptor of `file` without creating the plugin (name, version, API version).

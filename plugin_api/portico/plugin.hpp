@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,6 +81,14 @@ class AuthScheme {
   virtual void authenticate_async(const Request& request, Completion<AuthResult> done) {
     done.run([&] { return authenticate(request); });
   }
+  // Since API 3.2: asked first, on the request's thread — the answer now, for a scheme that has it
+  // in memory (usually `return authenticate(request);`), or std::nullopt, and the core calls
+  // authenticate_async. Answering now spares the request a completion and its resumption. May
+  // throw as authenticate() does. The default has no answer now.
+  virtual std::optional<AuthResult> authenticate_now(const Request& request) {
+    (void)request;
+    return std::nullopt;
+  }
 };
 
 // --- ratelimit ------------------------------------------------------------------------------
@@ -124,6 +134,17 @@ class RateLimitPolicy {
                              Completion<RateLimitDecision> done) {
     done.run([&] { return acquire(key, quota, now); });
   }
+  // Since API 3.2: asked first, on the request's thread — the decision now, for a policy whose
+  // counts are in memory (usually `return acquire(key, quota, now);`), or std::nullopt, and the
+  // core calls acquire_async. May throw as acquire() does. The default has no answer now.
+  virtual std::optional<RateLimitDecision> acquire_now(std::string_view key,
+                                                       const RateLimitQuota& quota,
+                                                       std::chrono::system_clock::time_point now) {
+    (void)key;
+    (void)quota;
+    (void)now;
+    return std::nullopt;
+  }
   // Gives back one request acquire() admitted for `key` shortly before (the core refunds a 304
   // Not Modified, which must not count against the limit). Thread-safe. The default keeps
   // policies written before refunds existed compiling: they simply never refund.
@@ -160,6 +181,28 @@ using Handler = std::function<Response(const Request&)>;
 // Since API 3.0 the reply takes an Answer: a Response, or a SharedResponse (http_types.hpp).
 using Reply = Completion<Answer>;
 using AsyncHandler = std::function<void(const Request& request, Reply reply)>;
+
+// Since API 3.2: an AsyncHandler in two parts, for a route that usually answers from memory (a
+// cache hit) and sometimes must wait (a miss). `now` runs on the request's thread and returns the
+// answer, or std::nullopt — only then is `later` called, with a Reply, as any AsyncHandler. Set
+// it as Route::async_handler (sdk::now_or_later_route); the core finds it there and calls `now`
+// itself, so an answer given now needs no Reply and no resumption. Called as an AsyncHandler (by
+// tests, say) it does the same through the Reply. `now` may throw as a Handler does.
+struct NowOrLater {
+  std::function<std::optional<Answer>(const Request& request)> now;
+  AsyncHandler later;
+
+  void operator()(const Request& request, Reply reply) const {
+    std::optional<Answer> answer;
+    try {
+      answer = now(request);
+    } catch (...) {
+      return reply.fail(std::current_exception());
+    }
+    if (answer) return reply(std::move(*answer));
+    later(request, std::move(reply));
+  }
+};
 
 // Where a Handler runs (API 2.0).
 enum class RunOn {

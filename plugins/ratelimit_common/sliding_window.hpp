@@ -255,6 +255,12 @@ class SlidingWindowLimiter final : public RateLimitPolicy {
     });
   }
 
+  // The counts are in memory: every decision is given now (API 3.2).
+  std::optional<RateLimitDecision> acquire_now(std::string_view key, const RateLimitQuota& quota,
+                                               std::chrono::system_clock::time_point now) override {
+    return acquire(key, quota, now);
+  }
+
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override {
     const std::int64_t window_ms = quota.window.count();

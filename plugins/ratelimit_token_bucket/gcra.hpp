@@ -185,6 +185,12 @@ class TokenBucketLimiter final : public RateLimitPolicy {
     });
   }
 
+  // The schedules are in memory: every decision is given now (API 3.2).
+  std::optional<RateLimitDecision> acquire_now(std::string_view key, const RateLimitQuota& quota,
+                                               std::chrono::system_clock::time_point now) override {
+    return acquire(key, quota, now);
+  }
+
   void refund(std::string_view key, const RateLimitQuota& quota,
               std::chrono::system_clock::time_point now) override {
     if (ratelimit_common::admits_nothing(quota)) return;

@@ -205,7 +205,7 @@ TEST(Cli, VersionPrintsTheBuildSignature) {
   auto result = run_portico({"version", "--json"});
   ASSERT_EQ(result.exit_code, 0);
   auto v = json::parse(result.output);
-  EXPECT_EQ(v["plugin_api"], "3.1");
+  EXPECT_EQ(v["plugin_api"], "3.2");
   EXPECT_FALSE(v["build_signature"].get<std::string>().empty());
 }
 

@@ -193,7 +193,7 @@ TEST(AdminApi, ListsLoadedPlugins) {
       found = true;
       EXPECT_EQ(p["version"], "1.0.0");
       EXPECT_EQ(p["kinds"], json::array({"routes"}));
-      EXPECT_EQ(p["api_version"], "3.1");
+      EXPECT_EQ(p["api_version"], "3.2");
       EXPECT_TRUE(p.contains("file"));
       EXPECT_TRUE(p.contains("loaded_at"));
     }

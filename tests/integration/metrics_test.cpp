@@ -106,7 +106,7 @@ TEST(Metrics, KnownTrafficGivesExactCountsOnTheAdminListener) {
   EXPECT_TRUE(has_line(text, R"(portico_ratelimit_rejections_total{tier="basic"} 0)")) << text;
   EXPECT_TRUE(has_line(text, R"(portico_anomalies_total{kind="scanning"} 0)")) << text;
   EXPECT_NE(text.find("portico_plugin_info{name=\"auth_api_key\",version=\""), std::string::npos);
-  EXPECT_NE(text.find("\nportico_build_info{version=\"0.1.0\",plugin_api=\"3.1\"} 1\n"),
+  EXPECT_NE(text.find("\nportico_build_info{version=\"0.1.0\",plugin_api=\"3.2\"} 1\n"),
             std::string::npos);
   EXPECT_NE(text.find("\nprocess_resident_memory_bytes "), std::string::npos);
   // Admin requests are not partner traffic.

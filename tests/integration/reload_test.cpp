@@ -125,7 +125,7 @@ TEST(Reload, AFileRebuiltUnderTheSamePathRunsItsNewCode) {
   auto after = json::parse(gw.admin("GET", "/plugins").body)["data"];
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0]["version"], "1.1.0");
-  EXPECT_EQ(after[0]["api_version"], "3.1");
+  EXPECT_EQ(after[0]["api_version"], "3.2");
   EXPECT_EQ(after[0]["kinds"], json::array({"routes"}));
   EXPECT_NE(after[0]["loaded_at"], nullptr);
 

@@ -51,7 +51,7 @@ if cmake -S "$scratch/wrong" -B "$scratch/wrong/build" -DCMAKE_PREFIX_PATH="$scr
      >"$scratch/wrong.log" 2>&1; then
   fail "find_package(Portico 4) succeeded against an API 3 SDK"
 fi
-grep -q "3.1.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
+grep -q "3.2.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
 
 echo "== load it into a running gateway with a reload"
 public=$(free_port)

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,15 @@ inline Route async_route(std::string method, std::string path, std::string scope
   Route built = route(std::move(method), std::move(path), std::move(scope), nullptr);
   built.async_handler = std::move(handler);
   return built;
+}
+
+// Since API 3.2: the same with a handler in two parts (NowOrLater): `now` answers from memory on
+// the request's thread or returns std::nullopt, and only then `later` is called with a Reply.
+inline Route now_or_later_route(std::string method, std::string path, std::string scope,
+                                std::function<std::optional<Answer>(const Request&)> now,
+                                AsyncHandler later) {
+  return async_route(std::move(method), std::move(path), std::move(scope),
+                     NowOrLater{std::move(now), std::move(later)});
 }
 
 // A route on the admin listener (under /admin/v1, behind the admin token).

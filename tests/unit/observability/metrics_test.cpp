@@ -217,7 +217,7 @@ TEST_F(MetricsFixture, AuthFailuresByReasonIncludeTheClientGuardsLockouts) {
 
 TEST_F(MetricsFixture, FixedFamiliesArePresentBeforeAnyTraffic) {
   std::string text = scrape();
-  EXPECT_NE(text.find("portico_build_info{version=\"0.1.0\",plugin_api=\"3.1\"} 1"),
+  EXPECT_NE(text.find("portico_build_info{version=\"0.1.0\",plugin_api=\"3.2\"} 1"),
             std::string::npos);
   for (const char* kind : {"auth_failure_burst", "traffic_spike", "scanning"}) {
     EXPECT_LINE(text, std::string("portico_anomalies_total{kind=\"") + kind + "\"} 0");

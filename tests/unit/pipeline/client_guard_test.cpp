@@ -287,6 +287,24 @@ TEST_F(GuardedPipeline, HealthProbesAreNeitherRefusedNorCounted) {
   EXPECT_EQ(snapshot.client_guard->rate_limited_requests(), 1u);
 }
 
+// A scheme answering now (API 3.2) that throws its 401 counts towards the lockout as one that
+// throws it through its completion.
+TEST_F(GuardedPipeline, A401ThrownByASchemeAnsweringNowCountsAsAFailure) {
+  struct ThrowsNow final : AuthScheme {
+    AuthResult authenticate(const Request&) override { throw std::logic_error("not called"); }
+    std::optional<AuthResult> authenticate_now(const Request&) override {
+      Problem p;
+      p.status = 401;
+      p.code = "unauthorized";
+      p.title = "Unauthorized";
+      throw ProblemError(p);
+    }
+  } throws_now;
+  snapshot.auth_schemes = {&throws_now};
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(call("/v1/secret", "203.0.113.60").status, 401);
+  EXPECT_EQ(call("/open", "203.0.113.60").status, 429);
+}
+
 TEST_F(GuardedPipeline, MissingCredentialsCountAsFailures) {
   for (int i = 0; i < 3; ++i) {
     Request r;

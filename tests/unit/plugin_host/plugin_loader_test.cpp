@@ -111,6 +111,15 @@ TEST(PluginLoader, RefusesANewerMinorApiVersion) {
   EXPECT_EQ(descriptor_refusal(fixture("newer_minor.so")), reason);
 }
 
+// An older minor of this major loads, and the core knows not to call what its interfaces lack:
+// authenticate_now and acquire_now came with 3.2.
+TEST(PluginLoader, LoadsAnOlderMinorAndKnowsItCannotAnswerNow) {
+  LoadedPlugin older = load_plugin(fixture("api_3_1.so"));
+  EXPECT_EQ(older.api_version, std::to_string(PORTICO_PLUGIN_API_MAJOR) + ".1");
+  EXPECT_FALSE(older.answers_now());
+  EXPECT_TRUE(load_plugin(built_plugin("hello.so")).answers_now());
+}
+
 TEST(PluginLoader, RefusesAnotherBuildSignature) {
   const std::string reason = "build signature mismatch: plugin 'gcc-0.0-another-build', core '" +
                              std::string(PORTICO_BUILD_SIGNATURE) + "'";
@@ -147,7 +156,7 @@ TEST(PluginLoader, LoadsHelloAndItsRouteAnswers) {
   LoadedPlugin loaded = load_plugin(built_plugin("hello.so"));
   EXPECT_EQ(loaded.info.name, "hello");
   EXPECT_EQ(loaded.info.version, "1.0.0");
-  EXPECT_EQ(loaded.api_version, "3.1");
+  EXPECT_EQ(loaded.api_version, "3.2");
   EXPECT_EQ(loaded.file, built_plugin("hello.so"));
   ASSERT_EQ(loaded.info.kinds.size(), 1u);
   EXPECT_EQ(loaded.info.kinds[0], PluginKind::routes);

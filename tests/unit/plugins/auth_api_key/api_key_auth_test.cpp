@@ -85,6 +85,20 @@ TEST_F(ApiKeyAuthTest, HeaderNameIsCaseInsensitiveAndTestKeysWork) {
   EXPECT_EQ(result.identity->credential_id, "key_test1");
 }
 
+// Every answer is from memory: authenticate_now (API 3.2) always answers, as authenticate() does.
+TEST_F(ApiKeyAuthTest, AnswersNowAsAuthenticateDoes) {
+  auto now = auth.authenticate_now(with_key(kKey));
+  ASSERT_TRUE(now);
+  ASSERT_EQ(now->outcome, Outcome::authenticated);
+  EXPECT_EQ(now->identity->credential_id, "key_live1");
+  auto refused = auth.authenticate_now(with_key("pk_live_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->outcome, Outcome::rejected);
+  auto not_mine = auth.authenticate_now(Request{});
+  ASSERT_TRUE(not_mine);
+  EXPECT_EQ(not_mine->outcome, Outcome::not_mine);
+}
+
 TEST_F(ApiKeyAuthTest, UnknownKeyIsRefused) {
   expect_uniform_401(auth.authenticate(with_key("pk_live_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ")));
 }

@@ -48,4 +48,25 @@ TEST(SlidingWindowPlugin, LimitsAfterInit) {
   EXPECT_EQ(refused.retry_after, 60'001ms);
 }
 
+// Its counts are in memory: every decision is given now (API 3.2), counted with acquire()'s.
+TEST(SlidingWindowPlugin, AnswersNowCountingAsAcquire) {
+  BuiltPlugin library("ratelimit_sliding_window.so");
+  ASSERT_TRUE(library.loaded()) << library.error();
+  std::unique_ptr<portico::Plugin> plugin = library.create();
+  portico::sdk::testing::FakeHost host("ratelimit_sliding_window", {{"max_keys", 640}});
+  plugin->init(host);
+  portico::RateLimitPolicy* policy = plugin->ratelimit();
+  const portico::RateLimitQuota basic{"basic", 10, 60s, 0};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(policy->acquire("partner", basic, host.now()).allowed);
+  for (int i = 0; i < 5; ++i) {
+    auto now = policy->acquire_now("partner", basic, host.now());
+    ASSERT_TRUE(now);
+    EXPECT_TRUE(now->allowed);
+    EXPECT_EQ(now->remaining, 4 - i);
+  }
+  auto refused = policy->acquire_now("partner", basic, host.now());
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->allowed);
+}
+
 }  // namespace
