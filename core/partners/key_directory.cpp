@@ -206,16 +206,33 @@ ApiKeyIdentity KeyDirectory::find_unremembered(std::string_view hash) const {
 
 void KeyDirectory::record_use(std::string_view key_id) {
   TimePoint now = clock_();
+  // last_used_at is kept to the second: a thread's use of the key it recorded last, in the same
+  // second, cannot change it and is not recorded again — so the shared entry, its shard's lock
+  // and their cache lines, which every I/O thread would write, are touched once a second per
+  // thread and key, not per request. (A flush in between wrote that second already.)
+  struct Memo {
+    std::uint64_t directory = 0;
+    std::string key_id;
+    TimePoint second;
+  };
+  thread_local Memo memo;
+  const TimePoint second = std::chrono::floor<std::chrono::seconds>(now);
+  if (memo.directory == instance_ && memo.second == second && memo.key_id == key_id) return;
   const Hashed key = hashed(key_id);
   auto& shard = use_shard(key);
-  std::lock_guard lock(shard.mutex);
-  // A key already waiting for the flush (the common case) is found without a std::string.
-  if (auto it = shard.last_used.find(key); it != shard.last_used.end()) {
-    if (it->second.at < now) it->second.at = now;
-    it->second.pending = true;
-    return;
+  {
+    std::lock_guard lock(shard.mutex);
+    // A key already waiting for the flush (the common case) is found without a std::string.
+    if (auto it = shard.last_used.find(key); it != shard.last_used.end()) {
+      if (it->second.at < now) it->second.at = now;
+      it->second.pending = true;
+    } else {
+      shard.last_used.emplace(std::string(key_id), LastUse{now});
+    }
   }
-  shard.last_used.emplace(std::string(key_id), LastUse{now});
+  memo.directory = instance_;
+  memo.key_id.assign(key_id);
+  memo.second = second;
 }
 
 std::size_t KeyDirectory::flush_last_used() {

@@ -49,10 +49,10 @@ Route detail_route(std::string path, CatalogContext* c, Representation RenderedP
       "GET", std::move(path), kScope,
       [c, shown](const Request& r) -> std::optional<Answer> {
         const std::string& id = r.param("id");
-        if (auto hit = is_valid_id(id) ? c->reads.cached(id) : nullptr) {
-          return ((*hit).*shown).answer(r);
-        }
-        return std::nullopt;
+        auto hit = is_valid_id(id) ? c->reads.cached(id) : nullptr;
+        if (!hit) return std::nullopt;
+        const Representation& representation = (*hit).*shown;
+        return representation.answer(r, std::move(hit));
       },
       [c, shown](const Request& r, Reply reply) {
         c->workers.post([c, shown, &r, reply] {
@@ -68,10 +68,10 @@ Route detail_route(std::string path, CatalogContext* c, Representation RenderedP
 Route list_route(CatalogContext* c) {
   auto now = [c](const Request& r) -> std::optional<Answer> {
     const ListRequest list = read_list_request(r.query, c->cursors);  // its ProblemError: a 400
-    if (auto hit = c->list_pages.find(ListPageCache::key_of(list), c->store.write_generation())) {
-      return hit->answer(r);
-    }
-    return std::nullopt;
+    auto hit = c->list_pages.find(ListPageCache::key_of(list), c->store.write_generation());
+    if (!hit) return std::nullopt;
+    const ListPage& page = *hit;
+    return page.answer(r, std::move(hit));
   };
   auto later = [c](const Request& r, Reply reply) {
     ListRequest list;

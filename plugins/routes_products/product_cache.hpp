@@ -39,7 +39,9 @@ class ProductCache {
     const std::int64_t now = tick();
     entries_.with(id, now, [&](Slot& slot) {
       if (!slot.rendered || slot.confirmed_at == 0 || slot.confirmed_at != generation) return;
-      slot.last_use = now;
+      // Eviction needs only a rough order: an entry read in the last few milliseconds is not
+      // stamped again, so a product read by every I/O thread is not a line they all write.
+      if (now - slot.last_use >= kUseResolutionUs) slot.last_use = now;
       found = slot.rendered;
     });
     return found;
@@ -90,6 +92,9 @@ class ProductCache {
     bool idle_at(std::int64_t) const { return !rendered; }
     std::int64_t eviction_rank() const { return last_use; }
   };
+
+  // How stale an entry's last use may be left by a read (find_unchanged).
+  static constexpr std::int64_t kUseResolutionUs = 10'000;
 
   // Microseconds of a monotonic clock: eviction only needs an order, and no shared counter is
   // written by every reader.

@@ -42,6 +42,17 @@ class Representation {
     }
     return ok_;  // throws for a representation never rendered
   }
+  // The same, the 200 sharing `owner`'s ownership — the object this representation is part of —
+  // instead of its own: handing it out then writes no reference count but the owner's, which the
+  // caller already holds (one count moved, none added, for a cache's hit).
+  template <class Owner>
+  Answer answer(const Request& request, std::shared_ptr<Owner>&& owner) const {
+    auto if_none_match = request.header("If-None-Match");
+    if ((if_none_match && sdk::if_none_match_hits(*if_none_match, etag_)) || !ok_) {
+      return answer(request);
+    }
+    return SharedResponse(std::move(owner), ok_.get());
+  }
 
  private:
   static void set_validators(Response& response, const std::string& etag) {

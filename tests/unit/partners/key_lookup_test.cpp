@@ -234,6 +234,22 @@ TEST_F(PartnersTest, LastUsedIsKeptInMemoryAndFlushedInOneBatch) {
   EXPECT_EQ(keys->flush_last_used(), 0u) << "a flush empties the batch";
 }
 
+// last_used_at is kept to the second: a thread's further uses within the second it recorded
+// cannot change it and are not recorded again (no shared write per request); the next second's is.
+TEST_F(PartnersTest, UsesWithinTheSecondRecordedAreThatUse) {
+  auto partner = create_partner();
+  auto a = issue_key(partner["id"]);
+  keys->record_use(a["id"].get<std::string>());
+  EXPECT_EQ(keys->flush_last_used(), 1u);
+  keys->record_use(a["id"].get<std::string>());
+  EXPECT_EQ(keys->flush_last_used(), 0u) << "the same second is written already";
+  advance(std::chrono::seconds(1));
+  keys->record_use(a["id"].get<std::string>());
+  EXPECT_EQ(keys->flush_last_used(), 1u);
+  EXPECT_EQ(service->list_keys(partner["id"], {})["data"][0]["last_used_at"],
+            "2026-11-26T10:00:01Z");
+}
+
 TEST_F(PartnersTest, KeyListingShowsTheLatestUseWithoutAnExplicitFlush) {
   auto partner = create_partner();
   auto a = issue_key(partner["id"]);

@@ -35,6 +35,28 @@ TEST(Representation, EveryRequestGetsTheOne200MadeWithIt) {
   EXPECT_EQ(*ok.header("Cache-Control"), "private, no-cache");
 }
 
+// Handed out with its owner's ownership (a cache's hit): the same 200, and only the owner's count
+// moves — the response's own is not touched.
+TEST(Representation, The200CanShareItsOwnersOwnership) {
+  struct Owner {
+    rp::Representation shown{R"({"id":"p1"})"};
+  };
+  auto owner = std::make_shared<const Owner>();
+  const portico::Response* ok = owner->shown.answer(get()).shared().get();
+  const long response_count = owner->shown.answer(get()).shared().use_count();
+  std::shared_ptr<const Owner> moved = owner;
+  portico::Answer answer = owner->shown.answer(get(), std::move(moved));
+  ASSERT_TRUE(answer.shared());
+  EXPECT_EQ(answer.shared().get(), ok);
+  EXPECT_EQ(owner.use_count(), 2) << "the answer holds the owner";
+  EXPECT_EQ(owner->shown.answer(get()).shared().use_count(), response_count);
+  // A revalidation is still its 304.
+  std::shared_ptr<const Owner> again = owner;
+  portico::Answer revalidated = owner->shown.answer(get(owner->shown.etag()), std::move(again));
+  EXPECT_FALSE(revalidated.shared());
+  EXPECT_EQ(revalidated.response().status, 304);
+}
+
 TEST(Representation, ARevalidationOfItsETagIsA304WithoutBody) {
   const rp::Representation shown(R"({"id":"p1"})");
   portico::Answer answer = shown.answer(get("\"x\", " + shown.etag()));
