@@ -26,8 +26,9 @@ Problem make(int status, std::string code, std::string title, std::string detail
 
 // The common problem — every field plain text, no field errors — written straight into its body
 // (sized once, then written through a pointer) in the bytes nlohmann::json would write: its keys
-// in order, no spaces.
-bool render_plain(const Problem& problem, std::string_view request_id, std::string& body) {
+// in order, no spaces. `request_id_at`, when given, is set to where the request id begins.
+bool render_plain(const Problem& problem, std::string_view request_id, std::string& body,
+                  std::size_t* request_id_at = nullptr) {
   using namespace std::string_view_literals;  // the constant pieces' lengths known, no strlen
   using util::plain_json_text;
   using util::put_text;
@@ -53,16 +54,19 @@ bool render_plain(const Problem& problem, std::string_view request_id, std::stri
   char* p = body.data();
   p = put_text(put_text(p, kCode), problem.code);
   p = put_text(put_text(p, kDetail), problem.detail);
-  p = put_text(put_text(p, kRequestId), request_id);
+  p = put_text(p, kRequestId);
+  if (request_id_at) *request_id_at = static_cast<std::size_t>(p - body.data());
+  p = put_text(p, request_id);
   p = put_text(put_text(p, kStatus), status);
   p = put_text(put_text(p, kTitle), problem.title);
   put_text(put_text(put_text(p, kType), problem.code), kEnd);
   return true;
 }
 
-// The problem's status, headers and body into `response`, written over what it held (its strings
-// keep their memory): the problem's headers, a later one of a name replacing an earlier one.
-void render_problem(const Problem& problem, std::string_view request_id, Response& response) {
+// The problem's status, content type and headers into `response`, written over what it held (its
+// strings keep their memory): the problem's headers, a later one of a name replacing an earlier
+// one.
+void render_head(const Problem& problem, Response& response) {
   response.status = problem.status;
   response.content_type.assign(std::string_view("application/problem+json"));
   HeaderList& headers = response.headers;
@@ -84,6 +88,11 @@ void render_problem(const Problem& problem, std::string_view request_id, Respons
     }
   }
   headers.resize(count);
+}
+
+// The whole response: head, then the body.
+void render_problem(const Problem& problem, std::string_view request_id, Response& response) {
+  render_head(problem, response);
   response.body.clear();
   if (render_plain(problem, request_id, response.body)) return;
   nlohmann::json body = {
@@ -148,10 +157,45 @@ Response problem_response(const Problem& problem, std::string_view request_id) {
   return response;
 }
 
+namespace {
+
+std::shared_ptr<Response> pooled_response() {
+  return std::shared_ptr<Response>(ResponsePool::this_thread().take(), GiveBack{},
+                                   util::RecyclingAllocator<Response>());
+}
+
+}  // namespace
+
 Answer problem_answer(const Problem& problem, std::string_view request_id) {
-  std::shared_ptr<Response> response(ResponsePool::this_thread().take(), GiveBack{},
-                                     util::RecyclingAllocator<Response>());
+  std::shared_ptr<Response> response = pooled_response();
   render_problem(problem, request_id, *response);
+  return SharedResponse(std::move(response));
+}
+
+Answer problem_answer(const std::shared_ptr<const Problem>& problem, std::string_view request_id) {
+  // The body of the thread's last shared problem, rendered once without a request id, and where
+  // the id goes. The problem is held, so its address is never another problem's.
+  struct Rendered {
+    std::shared_ptr<const Problem> problem;
+    bool plain = false;
+    std::string body;
+    std::size_t request_id_at = 0;
+  };
+  thread_local Rendered last;
+  if (last.problem != problem) {
+    last.problem = problem;
+    last.body.clear();
+    last.plain = render_plain(*problem, {}, last.body, &last.request_id_at);
+  }
+  if (!last.plain || !util::plain_json_text(request_id))
+    return problem_answer(*problem, request_id);
+  std::shared_ptr<Response> response = pooled_response();
+  render_head(*problem, *response);
+  std::string& body = response->body;
+  body.resize(last.body.size() + request_id.size());
+  char* p = util::put_text(body.data(), std::string_view(last.body).substr(0, last.request_id_at));
+  p = util::put_text(p, request_id);
+  util::put_text(p, std::string_view(last.body).substr(last.request_id_at));
   return SharedResponse(std::move(response));
 }
 

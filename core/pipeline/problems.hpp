@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ Response problem_response(const Problem& problem, std::string_view request_id);
 // pool of the thread that lets go of it last (once the connection has sent it), keeping its
 // strings' memory, so that the next problem — the 401 of a flood of bad keys — allocates nothing.
 Answer problem_answer(const Problem& problem, std::string_view request_id);
+// The same for a problem made once and shared (an auth scheme's one refusal, API 3.0): its body is
+// rendered once per thread, and each answer only writes the request id into it.
+Answer problem_answer(const std::shared_ptr<const Problem>& problem, std::string_view request_id);
 
 Problem route_not_found(std::string_view method, std::string_view path);
 Problem method_not_allowed(std::string_view method, const std::vector<std::string>& allowed);

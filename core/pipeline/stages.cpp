@@ -107,9 +107,9 @@ class AuthenticateStage final : public Stage {
           return refuse(ex, unauthenticated("The credentials were refused."));
         }
         const Problem& problem = *result.problem;
-        if (problem.status != 401) return refuse(ex, problem);
+        if (problem.status != 401) return refuse(ex, result.problem);
         failed(ex);
-        if (!problem.headers.empty()) return refuse(ex, problem);
+        if (!problem.headers.empty()) return refuse(ex, result.problem);
         Problem challenged = problem;  // a scheme that named no challenge gets the gateway's
         challenged.headers.emplace_back("WWW-Authenticate", kChallenge);
         return refuse(ex, challenged);
@@ -122,6 +122,11 @@ class AuthenticateStage final : public Stage {
   // bad keys takes, and an exception per request costs more than the rest of it. The same answer
   // the pipeline renders from a thrown ProblemError.
   static StageStatus refuse(Exchange& ex, const Problem& problem) {
+    ex.response = problem_answer(problem, ex.request.request_id);
+    return StageStatus::Respond;
+  }
+  // A scheme's shared refusal: its body made once per thread (problem_answer).
+  static StageStatus refuse(Exchange& ex, const std::shared_ptr<const Problem>& problem) {
     ex.response = problem_answer(problem, ex.request.request_id);
     return StageStatus::Respond;
   }

@@ -95,5 +95,34 @@ TEST(ProblemAnswer, IsTheProblemResponseInARecycledResponse) {
   EXPECT_EQ(second.response().status, 401);
 }
 
+// A shared problem (an auth scheme's one refusal): rendered once per thread, the request id written
+// into it per answer — the same bytes, status and headers as problem_response, for problems that
+// take the plain path and problems that do not, alternating so the thread's one rendering is
+// replaced every time, and for request ids that need escaping.
+TEST(ProblemAnswer, ASharedProblemIsTheSameAnswerEveryTime) {
+  auto refusal = std::make_shared<const Problem>([] {
+    Problem p = problem(401, "unauthorized", "Unauthorized",
+                        "The API key is missing, invalid, expired or revoked.");
+    p.headers.emplace_back("WWW-Authenticate", "ApiKey header=\"X-API-Key\"");
+    return p;
+  }());
+  auto escaped = std::make_shared<const Problem>(
+      problem(403, "forbidden", "Forbidden", "not \"yours\" \xc3\xa9 \x01"));
+  auto empty = std::make_shared<const Problem>(problem(500, "", "", ""));
+  const std::vector<std::string> ids = {"req_1", "req_00000000000000000000000002", "", "id\"q\\"};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& shared : {refusal, escaped, empty, refusal, refusal}) {
+      for (const auto& id : ids) {
+        const Response expected = problem_response(*shared, id);
+        Answer answer = problem_answer(shared, id);
+        EXPECT_EQ(answer.response().body, expected.body) << shared->code << " " << id;
+        EXPECT_EQ(answer.response().status, expected.status);
+        EXPECT_EQ(answer.response().content_type, expected.content_type);
+        EXPECT_EQ(answer.response().headers, expected.headers);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace portico::pipeline
