@@ -83,6 +83,32 @@ char* put_optional(char* p, const std::optional<std::string_view>& value, std::s
   return value ? put_json_string(p, *value, max_bytes) : util::put_text(p, "null");
 }
 
+// A field whose text mostly repeats from one line to the next on a thread — the partner, its key,
+// the method, the route, the client's address: its last text and that text as a JSON string,
+// copied again while the text is the same instead of being checked and escaped again.
+struct Repeated {
+  bool set = false;
+  bool null = false;
+  std::string text;
+  std::string json;  // put_json_string(text) or null
+};
+
+char* put_repeated(char* p, Repeated& last, const std::optional<std::string_view>& value,
+                   std::size_t max_bytes) {
+  if (last.set && last.null == !value &&
+      (!value || (value->size() == last.text.size() &&
+                  std::memcmp(value->data(), last.text.data(), value->size()) == 0))) {
+    return util::put_text(p, last.json);
+  }
+  char* const start = p;
+  p = put_optional(p, value, max_bytes);
+  last.set = true;
+  last.null = !value;
+  last.text.assign(value ? *value : std::string_view{});
+  last.json.assign(start, static_cast<std::size_t>(p - start));
+  return p;
+}
+
 bool alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -244,18 +270,22 @@ constexpr std::size_t kMaxLine =
 // The line (no newline) from `p`, which has room for kMaxLine bytes; returns its end.
 char* put_access_line(char* p, const AccessRecord& r) {
   using namespace std::string_view_literals;
+  struct Repeats {
+    Repeated partner_id, key_id, method, route, client_ip;
+  };
+  thread_local Repeats last;
   p = util::put_text(p, "{\"time\":\""sv);
   p = put_time(p, r.time);
   p = util::put_text(p, "\",\"request_id\":"sv);
   p = put_json_string(p, r.request_id, kMaxId);
   p = util::put_text(p, ",\"partner_id\":"sv);
-  p = put_optional(p, r.partner_id, kMaxId);
+  p = put_repeated(p, last.partner_id, r.partner_id, kMaxId);
   p = util::put_text(p, ",\"key_id\":"sv);
-  p = put_optional(p, r.key_id, kMaxId);
+  p = put_repeated(p, last.key_id, r.key_id, kMaxId);
   p = util::put_text(p, ",\"method\":"sv);
-  p = put_json_string(p, r.method, kMaxMethod);
+  p = put_repeated(p, last.method, r.method, kMaxMethod);
   p = util::put_text(p, ",\"route\":"sv);
-  p = put_optional(p, r.route, kMaxPath);
+  p = put_repeated(p, last.route, r.route, kMaxPath);
   p = util::put_text(p, ",\"path\":"sv);
   p = put_redacted_json_string(p, r.path, kMaxPath);
   p = util::put_text(p, ",\"status\":"sv);
@@ -265,7 +295,7 @@ char* put_access_line(char* p, const AccessRecord& r) {
   p = util::put_text(p, ",\"bytes\":"sv);
   p = put_integer(p, r.bytes);
   p = util::put_text(p, ",\"client_ip\":"sv);
-  p = put_json_string(p, r.client_ip, kMaxClientIp);
+  p = put_repeated(p, last.client_ip, r.client_ip, kMaxClientIp);
   p = util::put_text(p, ",\"user_agent\":"sv);
   p = put_redacted_json_string(p, r.user_agent, kMaxUserAgent);
   *p++ = '}';

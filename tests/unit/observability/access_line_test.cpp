@@ -46,6 +46,52 @@ TEST(AccessLine, HasEveryFieldInOrder) {
             R"("client_ip":"198.51.100.7","user_agent":"acme-sync/2.1"})");
 }
 
+// A thread's lines keep the last partner, key, method, route and address as JSON and copy them
+// while they repeat: every line still shows its own values — repeated, changed, absent, escaped,
+// and back — whatever the line before it held.
+TEST(AccessLine, RepeatedFieldsShowEachLinesOwnValues) {
+  struct Fields {
+    std::optional<std::string> partner, key, route;
+    std::string method, ip;
+  };
+  const std::vector<Fields> lines = {
+      {"ptr_a", "key_1", "/v1/products/{id}", "GET", "198.51.100.7"},
+      {"ptr_a", "key_1", "/v1/products/{id}", "GET", "198.51.100.7"},
+      {"ptr_b", "key_1", "/v1/orders", "POST", "198.51.100.8"},
+      {std::nullopt, std::nullopt, std::nullopt, "GET", "198.51.100.8"},
+      {"", "", "", "", ""},
+      {"ptr_\"q\"\n", "key_\\", "/v1/{id}", "G\tT", "::1"},
+      {"ptr_a", std::nullopt, "/v1/products/{id}", "GET", "198.51.100.7"},
+      {"ptr_a", "key_1", "/v1/products/{id}", "GET", "198.51.100.7"},
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& f : lines) {
+      AccessRecord r;
+      r.time = at("2026-03-04T05:06:07Z");
+      r.request_id = "req-1";
+      if (f.partner) r.partner_id = *f.partner;
+      if (f.key) r.key_id = *f.key;
+      if (f.route) r.route = *f.route;
+      r.method = f.method;
+      r.client_ip = f.ip;
+      r.path = "/x";
+      auto j = json::parse(format_access_line(r));
+      auto expect = [&](const char* name, const std::optional<std::string>& value) {
+        if (value) {
+          EXPECT_EQ(j[name], *value) << name;
+        } else {
+          EXPECT_TRUE(j[name].is_null()) << name;
+        }
+      };
+      expect("partner_id", f.partner);
+      expect("key_id", f.key);
+      expect("route", f.route);
+      EXPECT_EQ(j["method"], f.method);
+      EXPECT_EQ(j["client_ip"], f.ip);
+    }
+  }
+}
+
 TEST(AccessLine, UnauthenticatedUnmatchedRequestHasNulls) {
   AccessRecord r;
   r.time = at("2026-03-04T05:06:07Z");
