@@ -331,7 +331,7 @@ std::string format_access_line(const AccessRecord& r) {
 
 AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_bytes)
     : file_(std::make_unique<DailyFile>(dir, "access", ".jsonl")),
-      max_pending_bytes_(std::max<std::size_t>(max_pending_bytes, 1)) {
+      lane_bytes_(std::max<std::size_t>(max_pending_bytes / kLanes, 1)) {
   writer_ = std::thread([this] {
     sdk::name_this_thread("access-log");
     run();
@@ -340,12 +340,22 @@ AccessLog::AccessLog(const std::filesystem::path& dir, std::size_t max_pending_b
 
 AccessLog::~AccessLog() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(control_mutex_);
     stopping_ = true;
   }
   wake_writer_.notify_one();
+  for (Lane& lane : lanes_) {
+    std::lock_guard lock(lane.mutex);  // a writer between its check and its wait sees stopping_
+    lane.room.notify_all();
+  }
   writer_.join();
   drain();  // anything written after the writer's last batch
+}
+
+std::size_t AccessLog::this_threads_lane() {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t lane = next.fetch_add(1, std::memory_order_relaxed) % kLanes;
+  return lane;
 }
 
 void AccessLog::write(const AccessRecord& record) {
@@ -356,27 +366,32 @@ void AccessLog::write(const AccessRecord& record) {
   *end++ = '\n';
   const std::string_view line(start, static_cast<std::size_t>(end - start));
   auto day = std::chrono::floor<std::chrono::days>(record.time);
-  std::unique_lock lock(mutex_);
-  if (pending_.size >= max_pending_bytes_) {
+  Lane& lane = lanes_[this_threads_lane()];
+  std::unique_lock lock(lane.mutex);
+  Batch& pending = lane.pending;
+  if (pending.size >= lane_bytes_ / 2 && !wake_requested_.load(std::memory_order_relaxed) &&
+      !wake_requested_.exchange(true)) {
     wake_writer_.notify_one();
-    room_.wait(lock, [this] { return pending_.size < max_pending_bytes_ || stopping_; });
   }
-  if (pending_.days.empty() || pending_.days.back().day != day) {
-    pending_.days.push_back({day, pending_.size});
+  if (pending.size >= lane_bytes_) {
+    lane.room.wait(lock, [&] { return pending.size < lane_bytes_ || stopping_.load(); });
+  }
+  if (pending.days.empty() || pending.days.back().day != day) {
+    pending.days.push_back({day, pending.size});
   }
   for (std::string_view rest = line; !rest.empty();) {
-    if (pending_.size == pending_.blocks.size() * kBlockSize) {
-      if (free_blocks_.empty()) {
-        pending_.blocks.push_back(Block(new char[kBlockSize]));  // uninitialised: no page touched
+    if (pending.size == pending.blocks.size() * kBlockSize) {
+      if (lane.free_blocks.empty()) {
+        pending.blocks.push_back(Block(new char[kBlockSize]));  // uninitialised: no page touched
       } else {
-        pending_.blocks.push_back(std::move(free_blocks_.back()));
-        free_blocks_.pop_back();
+        pending.blocks.push_back(std::move(lane.free_blocks.back()));
+        lane.free_blocks.pop_back();
       }
     }
-    std::size_t at = pending_.size % kBlockSize;
+    std::size_t at = pending.size % kBlockSize;
     std::size_t n = std::min(rest.size(), kBlockSize - at);
-    std::memcpy(pending_.blocks.back().get() + at, rest.data(), n);
-    pending_.size += n;
+    std::memcpy(pending.blocks.back().get() + at, rest.data(), n);
+    pending.size += n;
     rest.remove_prefix(n);
   }
 }
@@ -386,10 +401,11 @@ void AccessLog::flush() {
 }
 
 void AccessLog::run() {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(control_mutex_);
   while (!stopping_) {
     wake_writer_.wait_for(lock, std::chrono::milliseconds(100),
-                          [this] { return stopping_ || pending_.size >= max_pending_bytes_; });
+                          [this] { return stopping_.load() || wake_requested_.load(); });
+    wake_requested_ = false;
     lock.unlock();
     drain();
     lock.lock();
@@ -398,35 +414,38 @@ void AccessLog::run() {
 
 void AccessLog::drain() {
   std::lock_guard writing(write_mutex_);
-  {
-    // spare_ is empty; its vectors keep the capacity of an earlier batch, so request threads
-    // append to it without growing them.
-    std::lock_guard lock(mutex_);
-    std::swap(pending_.size, spare_.size);
-    pending_.blocks.swap(spare_.blocks);
-    pending_.days.swap(spare_.days);
-  }
-  room_.notify_all();
-  Batch& batch = spare_;
-  if (batch.size > 0) write_batch(batch);
-  // Back to the pool: as many blocks as this batch used while batches stay large (fresh pages for
-  // every batch would cost more than the formatting), down to kKeptBytes' worth after a burst or
-  // when idle. What the pool does not keep is freed outside the lock.
-  std::size_t keep = std::max(kKeptBytes / kBlockSize, batch.blocks.size());
-  {
-    std::lock_guard lock(mutex_);
-    while (!batch.blocks.empty() && free_blocks_.size() < keep) {
-      free_blocks_.push_back(std::move(batch.blocks.back()));
-      batch.blocks.pop_back();
+  for (Lane& lane : lanes_) {
+    {
+      // spare_ is empty; its vectors keep the capacity of an earlier batch, so the lane's threads
+      // append to it without growing them.
+      std::lock_guard lock(lane.mutex);
+      if (lane.pending.size == 0) continue;
+      std::swap(lane.pending.size, spare_.size);
+      lane.pending.blocks.swap(spare_.blocks);
+      lane.pending.days.swap(spare_.days);
     }
-    while (free_blocks_.size() > keep) {
-      batch.blocks.push_back(std::move(free_blocks_.back()));
-      free_blocks_.pop_back();
+    lane.room.notify_all();
+    Batch& batch = spare_;
+    write_batch(batch);
+    // Back to the lane's pool: as many blocks as this batch used while batches stay large (fresh
+    // pages for every batch would cost more than the formatting), down to the lane's share of
+    // kKeptBytes after a burst or when idle. What the pool does not keep is freed outside the lock.
+    std::size_t keep = std::max(kKeptBytes / kLanes / kBlockSize, batch.blocks.size());
+    {
+      std::lock_guard lock(lane.mutex);
+      while (!batch.blocks.empty() && lane.free_blocks.size() < keep) {
+        lane.free_blocks.push_back(std::move(batch.blocks.back()));
+        batch.blocks.pop_back();
+      }
+      while (lane.free_blocks.size() > keep) {
+        batch.blocks.push_back(std::move(lane.free_blocks.back()));
+        lane.free_blocks.pop_back();
+      }
     }
+    batch.blocks.clear();
+    batch.size = 0;
+    batch.days.clear();
   }
-  batch.blocks.clear();
-  batch.size = 0;
-  batch.days.clear();
 }
 
 void AccessLog::write_batch(const Batch& batch) {

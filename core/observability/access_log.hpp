@@ -11,6 +11,8 @@
 // the path or User-Agent is redacted.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -55,7 +57,8 @@ std::string redact_secrets(std::string_view text);
 class AccessLog {
  public:
   // Creates `dir` and opens today's file (throws std::runtime_error naming it when it cannot).
-  // Beyond `max_pending_bytes` waiting for the writer, request threads wait for it.
+  // Beyond `max_pending_bytes` waiting for the writer (split evenly over the lanes below), request
+  // threads wait for it.
   explicit AccessLog(const std::filesystem::path& dir,
                      std::size_t max_pending_bytes = std::size_t{16} << 20);
   ~AccessLog();  // writes what is pending, then closes the file
@@ -83,21 +86,33 @@ class AccessLog {
     std::size_t size = 0;
     std::vector<DayStart> days;
   };
+  // Lines wait in lanes: a writing thread keeps to one (threads beyond kLanes share them,
+  // round-robin), with its own lock, batch and written blocks on cache lines of its own, so the I/O
+  // threads never meet on a lock or write next to each other. A thread's lines reach the file in
+  // the order it wrote them; the writer takes the lanes one after another.
+  static constexpr std::size_t kLanes = 8;
+  struct alignas(64) Lane {
+    std::mutex mutex;
+    std::condition_variable room;    // a full lane's writers wait here for the writer
+    Batch pending;                   // under mutex
+    std::vector<Block> free_blocks;  // under mutex: written blocks, for pending to take
+  };
+  static std::size_t this_threads_lane();
+
   void run();
-  // Takes the pending batch and writes it (the caller holds no lock).
+  // Takes each lane's pending batch and writes it (the caller holds no lock).
   void drain();
   void write_batch(const Batch& batch);  // under write_mutex_
 
   std::unique_ptr<DailyFile> file_;  // written under write_mutex_
-  const std::size_t max_pending_bytes_;
-  std::mutex mutex_;
+  const std::size_t lane_bytes_;     // a lane's share of max_pending_bytes
+  std::mutex control_mutex_;         // the writer's sleep
   std::condition_variable wake_writer_;
-  std::condition_variable room_;
-  Batch pending_;                   // under mutex_
-  std::vector<Block> free_blocks_;  // under mutex_: written blocks, for pending_ to take
-  bool stopping_ = false;
+  std::atomic<bool> wake_requested_{false};  // a lane is half full: write before the period ends
+  std::atomic<bool> stopping_{false};
+  std::array<Lane, kLanes> lanes_;
   std::mutex write_mutex_;  // one batch reaches the file at a time, in order
-  Batch spare_;             // under write_mutex_: the batch being written, then the next pending_
+  Batch spare_;             // under write_mutex_: the batch being written, then a lane's pending
   std::thread writer_;
 };
 
