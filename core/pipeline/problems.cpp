@@ -172,25 +172,35 @@ Answer problem_answer(const Problem& problem, std::string_view request_id) {
   return SharedResponse(std::move(response));
 }
 
-Answer problem_answer(const std::shared_ptr<const Problem>& problem, std::string_view request_id) {
+Answer problem_answer(const std::shared_ptr<const Problem>& shared, std::string_view request_id) {
+  const Problem& problem = *shared;
   // The body of the thread's last shared problem, rendered once without a request id, and where
-  // the id goes. The problem is held, so its address is never another problem's.
+  // the id goes; known by the fields it is made of, kept as copies — never by holding the problem,
+  // whose memory may be a plugin's (a thread outlives a reload that unloads the plugin).
   struct Rendered {
-    std::shared_ptr<const Problem> problem;
+    bool made = false;
+    int status = 0;
+    std::string code, title, detail;
     bool plain = false;
     std::string body;
     std::size_t request_id_at = 0;
   };
   thread_local Rendered last;
-  if (last.problem != problem) {
-    last.problem = problem;
+  if (!last.made || last.status != problem.status || last.code != problem.code ||
+      last.title != problem.title || last.detail != problem.detail || !problem.errors.empty()) {
+    last.made = true;
+    last.status = problem.status;
+    last.code = problem.code;
+    last.title = problem.title;
+    last.detail = problem.detail;
     last.body.clear();
-    last.plain = render_plain(*problem, {}, last.body, &last.request_id_at);
+    last.plain = render_plain(problem, {}, last.body, &last.request_id_at);
   }
-  if (!last.plain || !util::plain_json_text(request_id))
-    return problem_answer(*problem, request_id);
+  if (!last.plain || !util::plain_json_text(request_id)) {
+    return problem_answer(problem, request_id);
+  }
   std::shared_ptr<Response> response = pooled_response();
-  render_head(*problem, *response);
+  render_head(problem, *response);
   std::string& body = response->body;
   body.resize(last.body.size() + request_id.size());
   char* p = util::put_text(body.data(), std::string_view(last.body).substr(0, last.request_id_at));

@@ -124,5 +124,18 @@ TEST(ProblemAnswer, ASharedProblemIsTheSameAnswerEveryTime) {
   }
 }
 
+// The thread keeps copies, never the problem: a plugin's refusal must not outlive the plugin (a
+// reload unloads its library while the I/O threads go on).
+TEST(ProblemAnswer, ASharedProblemIsNotKeptAlive) {
+  auto refusal =
+      std::make_shared<const Problem>(problem(401, "unauthorized", "Unauthorized", "No."));
+  std::weak_ptr<const Problem> watched = refusal;
+  Answer answer = problem_answer(refusal, "req_1");
+  refusal.reset();
+  EXPECT_TRUE(watched.expired());
+  EXPECT_EQ(answer.response().body,
+            problem_response(problem(401, "unauthorized", "Unauthorized", "No."), "req_1").body);
+}
+
 }  // namespace
 }  // namespace portico::pipeline
