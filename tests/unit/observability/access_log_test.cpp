@@ -123,27 +123,32 @@ TEST(AccessLog, ALargeBatchKeepsEveryLineWholeAndInOrder) {
   }
 }
 
+// `threads` threads each writing `lines` lines at once, request ids "<thread>_<line>".
+void write_from_threads(AccessLog& log, int threads, int lines) {
+  std::vector<std::thread> writers;
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&log, t, lines] {
+      for (int i = 0; i < lines; ++i) {
+        std::string id = std::to_string(t) + "_" + std::to_string(i);
+        AccessRecord r;
+        r.request_id = id;
+        r.method = "GET";
+        r.path = "/";
+        r.time = at("2026-03-05T10:00:00.000Z");
+        log.write(r);
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+}
+
 TEST(AccessLog, AFullBatchMakesWritersWaitAndLosesNothing) {
   test::TempDir dir;
   constexpr int kThreads = 4;
   constexpr int kLines = 2'000;
   {
     AccessLog log(dir.path() / "log", 4096);  // a dozen lines: writers wait for the writer often
-    std::vector<std::thread> writers;
-    for (int t = 0; t < kThreads; ++t) {
-      writers.emplace_back([&log, t] {
-        for (int i = 0; i < kLines; ++i) {
-          std::string id = "req_" + std::to_string(t) + "_" + std::to_string(i);
-          AccessRecord r;
-          r.request_id = id;
-          r.method = "GET";
-          r.path = "/";
-          r.time = at("2026-03-05T10:00:00.000Z");
-          log.write(r);
-        }
-      });
-    }
-    for (auto& writer : writers) writer.join();
+    write_from_threads(log, kThreads, kLines);
     log.flush();
     EXPECT_EQ(lines_of(dir / "log/access-2026-03-05.jsonl").size(),
               static_cast<std::size_t>(kThreads * kLines))
@@ -166,21 +171,7 @@ TEST(AccessLog, EveryThreadsLinesKeepTheirOrder) {
     constexpr int kLines = 1'500;
     {
       AccessLog log(dir.path() / "log", max_pending);
-      std::vector<std::thread> writers;
-      for (int t = 0; t < kThreads; ++t) {
-        writers.emplace_back([&log, t] {
-          for (int i = 0; i < kLines; ++i) {
-            std::string id = std::to_string(t) + "_" + std::to_string(i);
-            AccessRecord r;
-            r.request_id = id;
-            r.method = "GET";
-            r.path = "/";
-            r.time = at("2026-03-05T10:00:00.000Z");
-            log.write(r);
-          }
-        });
-      }
-      for (auto& writer : writers) writer.join();
+      write_from_threads(log, kThreads, kLines);
     }
     std::vector<int> next(kThreads, 0);
     std::size_t count = 0;
