@@ -196,6 +196,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (answered_at_once_) {
       Answer answer = std::move(*answered_at_once_);
       answered_at_once_.reset();
+      answering_ = std::move(pending);
       return respond(std::move(answer), core_headers_);
     }
     if (!pending) return close();  // a handler that neither answered nor can be told anything
@@ -238,7 +239,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void respond(Answer&& answer, std::string_view core_headers) {
-    pending_.reset();
+    if (pending_) answering_ = std::move(pending_);
     handler_timer_.cancel();
     if (closed_) return;
     if (watching_) {
@@ -311,6 +312,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
     response_.body = std::string();  // the head keeps its capacity for the next one
     response_.shared.reset();
+    answering_.reset();  // after the answer it may have kept loaded
     if (ec) return close();
     if (!keep_alive) return linger_then_close();
     // A pipelined request already buffered would be answered inside this call, and the next
@@ -368,6 +370,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::shared_ptr<Request> request_;     // see read_header(): filled again request after request
   std::optional<RequestReader> reader_;  // reads into *request_
+  // The answered request until its response is written: it keeps the snapshot it ran on — and so
+  // every plugin of it — loaded while the response may still hold a plugin's shared answer, whose
+  // release runs the plugin's code. Declared before response_, so it is destroyed after it.
+  std::shared_ptr<pipeline::PendingRequest> answering_;
   WireResponse response_;  // kept alive until its write completes; its head buffer is reused
   asio::steady_timer deadline_timer_;  // see expires_after()
   Clock::time_point deadline_ = Clock::time_point::max();

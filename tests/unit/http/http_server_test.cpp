@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -200,6 +201,61 @@ TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnec
   EXPECT_EQ(client.read_response().second, "small");
   client.send(get("/big"));
   EXPECT_TRUE(client.read_response().second == big);
+}
+
+// The request in flight (here a PendingRequest that notes its release) is held until its response
+// is written, not only until it is answered: it keeps the snapshot — and the plugins whose shared
+// answers the response may still hold — loaded while a slow client reads. Answered at once and
+// answered later, from another thread.
+TEST(HttpServerWrite, TheAnsweredRequestIsHeldUntilItsResponseIsWritten) {
+  struct Noted final : pipeline::PendingRequest {
+    explicit Noted(std::atomic<bool>& released) : released_(released) {}
+    ~Noted() override { released_ = true; }
+    void client_gone() override {}
+    void timed_out() override {}
+    std::atomic<bool>& released_;
+  };
+  const std::string big = pattern(8 << 20);
+  for (const bool later : {false, true}) {
+    std::atomic<bool> released{false};
+    std::vector<std::thread> answering;
+    boost::asio::io_context io{1};
+    HttpServerOptions options;
+    options.listen = {"127.0.0.1", 0};
+    HttpServer server(std::vector<boost::asio::io_context*>{&io}, options,
+                      [&](std::shared_ptr<Request>, pipeline::Respond respond) {
+                        auto noted = std::make_shared<Noted>(released);
+                        Response response;
+                        response.content_type = "text/plain";
+                        response.body = big;
+                        if (!later) {
+                          respond(std::move(response), "");
+                        } else {
+                          answering.emplace_back([respond = std::move(respond),
+                                                  response = std::move(response)]() mutable {
+                            std::this_thread::sleep_for(50ms);
+                            respond(std::move(response), "");
+                          });
+                        }
+                        return std::shared_ptr<pipeline::PendingRequest>(noted);
+                      });
+    server.start();
+    std::thread loop([&] { io.run(); });
+    {
+      Client client(server.port(), 64 << 10);
+      client.send(get("/big"));
+      std::this_thread::sleep_for(300ms);  // answered; the socket is full, the rest waits
+      EXPECT_FALSE(released) << (later ? "later: " : "at once: ")
+                             << "released before its response was written";
+      EXPECT_TRUE(client.read_response().second == big);
+      const auto until = Clock::now() + 2s;
+      while (!released && Clock::now() < until) std::this_thread::sleep_for(5ms);
+      EXPECT_TRUE(released) << "still held after its response was written";
+    }
+    io.stop();
+    loop.join();
+    for (auto& t : answering) t.join();
+  }
 }
 
 TEST(HttpServerWrite, AClientThatStopsReadingIsCutOffAfterTheIdleTimeout) {
