@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "core/http/beast_conversion.hpp"
+#include "core/http/readiness_read.hpp"
 #include "core/http/request_reader.hpp"
 #include "core/http/server_impl.hpp"
 #include "core/pipeline/problems.hpp"
@@ -67,6 +68,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       beast::error_code ec;
       tcp_layer(stream_).non_blocking(true, ec);
       send_at_once_ = !ec;  // write() may send without waiting only on a non-blocking socket
+      // On a context only one thread runs, the socket's reads may track its readiness
+      // (readiness_read.hpp); they then all run on that thread, the first one too.
+      if (send_at_once_ && server_->single_threaded && readiness_.attach(tcp_layer(stream_))) {
+        return asio::post(tcp_layer(stream_).get_executor(),
+                          [self = this->shared_from_this()] { self->wait_for_request(); });
+      }
       wait_for_request();
     } else {
       expires_after(server_->options.header_timeout);
@@ -99,12 +106,34 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     idle_ = true;
     if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
     expires_after(options().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->close();
-                              self->buffer_.commit(n);
-                              self->read_header();
-                            });
+    read_some(&Session::on_request_bytes);
+  }
+
+  void on_request_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) return close();
+    buffer_.commit(n);
+    read_header();
+  }
+
+  // Reads what the socket has, up to kReadSize, into buffer_'s free space; then `on_read`.
+  using OnRead = void (Session::*)(beast::error_code, std::size_t);
+  void read_some(OnRead on_read) {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      if (readiness_.attached()) {
+        on_read_ = on_read;
+        return readiness_.start(
+            this->shared_from_this(), this,
+            [](void* target, const beast::error_code& ec, std::size_t n) {
+              auto* self = static_cast<Session*>(target);
+              (self->*(self->on_read_))(ec, n);
+            },
+            buffer_.prepare(kReadSize));
+      }
+    }
+    stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this(), on_read](
+                                                            beast::error_code ec, std::size_t n) {
+      ((*self).*on_read)(ec, n);
+    });
   }
 
   void read_header() {
@@ -128,12 +157,13 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       case ReadStep::failed: return refuse();
       case ReadStep::need_more: break;
     }
-    stream_.async_read_some(buffer_.prepare(kReadSize),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->on_read_error(ec);
-                              self->buffer_.commit(n);
-                              self->continue_header();
-                            });
+    read_some(&Session::on_header_bytes);
+  }
+
+  void on_header_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) return on_read_error(ec);
+    buffer_.commit(n);
+    continue_header();
   }
 
   void read_body() {
@@ -367,6 +397,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::shared_ptr<HttpServer::Impl> server_;
   std::string client_ip_;
   Stream stream_;
+  ReadinessRead readiness_;   // plain TCP on a one-thread context: see start()
+  OnRead on_read_ = nullptr;  // what read_some calls when readiness_ completes
   beast::flat_buffer buffer_;
   std::shared_ptr<Request> request_;     // see read_header(): filled again request after request
   std::optional<RequestReader> reader_;  // reads into *request_

@@ -1,13 +1,16 @@
 // The listener's own writing and timing, on a real loopback socket with a handler that answers
 // at once: a response bigger than the socket takes in one send, a client that stops reading, a
 // long run of pipelined requests, many connections asking at once, and a header deadline that comes
-// sooner than the idle one the connection's timer was armed for.
+// sooner than the idle one the connection's timer was armed for; and the reads that track the
+// socket's readiness (one read a request, a client closing its side with its request, requests
+// trickled or bigger than a read).
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "core/http/http_server.hpp"
+#include "core/http/readiness_read.hpp"
 
 namespace portico::http {
 namespace {
@@ -82,6 +86,16 @@ class Client {
     }
   }
   ~Client() { ::close(fd_); }
+
+  void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
+
+  // `bytes` and the FIN in one segment: corked, the kernel holds the bytes and tacks the FIN on.
+  void send_with_fin(const std::string& bytes) {
+    int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    send(bytes);
+    shutdown_send();
+  }
 
   void send(const std::string& bytes) {
     std::size_t at = 0;
@@ -310,6 +324,85 @@ TEST(HttpServerWrite, ManyConnectionsAskingAtOnceEachGetTheirOwn) {
       ASSERT_NE(head.find("X-Core: yes\r\n"), std::string::npos);
     }
   }
+}
+
+// Between keep-alive requests the connection reads once a request: the read that found the socket
+// empty after each response (Asio's speculative read) is gone — a short read means drained.
+TEST(HttpServerRead, ARequestCostsOneReadNotOneMoreThatFindsTheSocketEmpty) {
+  ASSERT_TRUE(ReadinessRead::available())
+      << "built without readiness tracking: see readiness_read.hpp";
+  Server server({}, [](const std::string& path) { return path.substr(1); });
+  Client client(server.port());
+  client.send(get("/warm"));
+  EXPECT_EQ(client.read_response().second, "warm");
+  const auto before = ReadinessRead::would_block_reads();
+  constexpr int kRequests = 300;
+  for (int i = 0; i < kRequests; ++i) {
+    client.send(get("/" + std::to_string(i)));
+    ASSERT_EQ(client.read_response().second, std::to_string(i));
+  }
+  const auto empty_reads = ReadinessRead::would_block_reads() - before;
+  EXPECT_LT(empty_reads, 10u) << empty_reads << " reads found the socket empty in " << kRequests
+                              << " requests";
+}
+
+// A FIN that comes with the request's bytes brings no further readiness: the connection must still
+// see it and close once it has answered — not sit until its idle timeout. Also a FIN that comes
+// later, and one after the answer.
+TEST(HttpServerRead, AClientThatClosesItsSideIsAnsweredAndClosedAtOnce) {
+  HttpServerOptions options;
+  options.idle_timeout = 30s;
+  Server server(options, [](const std::string& path) { return path.substr(1); });
+  for (const auto pause : {-1ms, 0ms, 30ms}) {  // -1: in the request's segment
+    Client client(server.port());
+    client.send(get("/first"));
+    EXPECT_EQ(client.read_response().second, "first");
+    if (pause < 0ms) {
+      client.send_with_fin(get("/with-fin"));
+    } else {
+      client.send(get("/with-fin"));
+      std::this_thread::sleep_for(pause);
+      client.shutdown_send();
+    }
+    EXPECT_EQ(client.read_response().second, "with-fin") << "pause " << pause.count() << " ms";
+    const auto start = Clock::now();
+    EXPECT_TRUE(client.closed_by_peer(5s));
+    EXPECT_LT(Clock::now() - start, 2s) << "pause " << pause.count() << " ms: the FIN was missed";
+  }
+  {
+    Client client(server.port());
+    client.send(get("/then-fin"));
+    EXPECT_EQ(client.read_response().second, "then-fin");
+    client.shutdown_send();
+    const auto start = Clock::now();
+    EXPECT_TRUE(client.closed_by_peer(5s));
+    EXPECT_LT(Clock::now() - start, 2s);
+  }
+  const auto start = Clock::now();
+  while (server.open_connections() > 0 && Clock::now() - start < 5s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server.open_connections(), 0u);
+}
+
+// Reads shorter than asked for at every step (a request sent a byte at a time), reads that fill
+// the buffer (a header section longer than one read), and requests pipelined in one send.
+TEST(HttpServerRead, TrickledLargeAndPipelinedRequestsAreRead) {
+  Server server({}, [](const std::string& path) { return path.substr(1); });
+  Client client(server.port());
+  for (const char byte : get("/trickled")) {
+    client.send(std::string(1, byte));
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(client.read_response().second, "trickled");
+  for (const std::size_t pad : {4000u, 4096u, 9000u}) {
+    client.send("GET /large HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(pad, 'p') + "\r\n\r\n");
+    EXPECT_EQ(client.read_response().second, "large") << pad;
+  }
+  client.send(get("/one") + get("/two") + get("/three"));
+  for (const char* body : {"one", "two", "three"}) EXPECT_EQ(client.read_response().second, body);
+  client.send(get("/after"));
+  EXPECT_EQ(client.read_response().second, "after");
 }
 
 TEST(HttpServerDeadline, AHeaderDeadlineSoonerThanTheArmedIdleOneStillCutsOff) {

@@ -1,0 +1,160 @@
+// See readiness_read.hpp: a short read ends the socket's readiness until epoll reports it again.
+#include "core/http/readiness_read.hpp"
+
+#include <boost/asio.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <utility>
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+namespace portico::http {
+namespace asio = boost::asio;
+
+namespace {
+std::atomic<std::uint64_t> would_block{0};
+}  // namespace
+
+#if PORTICO_READINESS_READ
+namespace {
+using Reactor = asio::detail::epoll_reactor;
+using Descriptor = Reactor::per_descriptor_data;  // the reactor's state of one socket
+
+// Three private members of Asio's reactor are named through an explicit instantiation, where
+// access is not checked: the reactor's epoll descriptor and the events a socket is registered for.
+template <class Tag, typename Tag::type Member>
+struct Expose {
+  friend typename Tag::type member(Tag) { return Member; }
+};
+struct EpollFd {
+  using type = int Reactor::*;
+  friend type member(EpollFd);
+};
+struct RegisteredEvents {
+  using type = std::uint32_t Reactor::descriptor_state::*;
+  friend type member(RegisteredEvents);
+};
+template struct Expose<EpollFd, &Reactor::epoll_fd_>;
+template struct Expose<RegisteredEvents, &Reactor::descriptor_state::registered_events_>;
+
+// Two protected ones through a class derived from theirs (never made): the epoll events the
+// reactor last received for a socket, and the socket's implementation (descriptor, state, reactor
+// data).
+struct LastEvents : asio::detail::scheduler_operation {
+  static unsigned of(Descriptor descriptor) {
+    // A descriptor's state is a scheduler operation (a private base: only this cast may name it)
+    // whose task result is the events of the epoll batch that made it ready last.
+    auto* operation = (asio::detail::scheduler_operation*)descriptor;  // NOLINT
+    return operation->*(&LastEvents::task_result_);
+  }
+};
+struct SocketImpl : asio::ip::tcp::socket {
+  static auto& of(asio::ip::tcp::socket& socket) {
+    return (socket.*(&SocketImpl::impl_)).get_implementation();
+  }
+};
+
+}  // namespace
+#endif
+
+ReadinessRead::ReadinessRead()
+    : reactor_op(boost::system::error_code(), &do_perform, &do_complete) {}
+
+bool ReadinessRead::attach(asio::ip::tcp::socket& socket) {
+#if PORTICO_READINESS_READ
+  if (socket_ != nullptr || !socket.is_open()) return false;
+  auto& impl = SocketImpl::of(socket);
+  if (impl.reactor_data_ == nullptr ||
+      (impl.state_ & asio::detail::socket_ops::non_blocking) == 0) {
+    return false;
+  }
+  auto& reactor =
+      asio::use_service<Reactor>(asio::query(socket.get_executor(), asio::execution::context));
+  std::uint32_t& registered = impl.reactor_data_->*member(RegisteredEvents{});
+  epoll_event event{};
+  event.events = registered | EPOLLRDHUP;
+  event.data.ptr = impl.reactor_data_;
+  if (::epoll_ctl(reactor.*member(EpollFd{}), EPOLL_CTL_MOD, impl.socket_, &event) != 0) {
+    return false;
+  }
+  registered = event.events;  // Asio's own re-registrations (EPOLLOUT, waits) keep EPOLLRDHUP
+  socket_ = &socket;
+  reactor_ = &reactor;
+  return true;
+#else
+  (void)socket;
+  return false;
+#endif
+}
+
+void ReadinessRead::start(std::shared_ptr<void> keep, void* target, Callback callback,
+                          asio::mutable_buffer buffer) {
+  keep_ = std::move(keep);
+  target_ = target;
+  callback_ = callback;
+  buffer_ = buffer;
+  ec_ = boost::system::error_code();
+  bytes_transferred_ = 0;
+  cancellation_key_ = nullptr;
+#if PORTICO_READINESS_READ
+  // Like Asio's own reads: performed at once unless the reactor knows the socket is drained, then
+  // when epoll reports it readable; a closed socket completes with bad_descriptor.
+  auto& impl = SocketImpl::of(*socket_);
+  static_cast<Reactor*>(reactor_)->start_op(Reactor::read_op, impl.socket_, impl.reactor_data_,
+                                            this, /*is_continuation=*/false,
+                                            /*allow_speculative=*/true);
+#endif
+}
+
+std::uint64_t ReadinessRead::would_block_reads() {
+  return would_block.load(std::memory_order_relaxed);
+}
+
+boost::asio::detail::reactor_op::status ReadinessRead::do_perform(reactor_op* base) {
+  auto* self = static_cast<ReadinessRead*>(base);
+#if PORTICO_READINESS_READ
+  if (self->buffer_.size() == 0) return done;
+  auto& impl = SocketImpl::of(*self->socket_);
+  for (;;) {
+    const auto n = ::recv(impl.socket_, self->buffer_.data(), self->buffer_.size(), 0);
+    if (n > 0) {
+      self->bytes_transferred_ = static_cast<std::size_t>(n);
+      // Less than asked for: the socket is empty — unless the peer has closed its side, when the
+      // FIN may have come with these bytes and no further edge will: then the next read must try.
+      if (self->bytes_transferred_ < self->buffer_.size() &&
+          (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
+        return done_and_exhausted;
+      }
+      return done;
+    }
+    if (n == 0) {
+      self->ec_ = asio::error::eof;
+      return done;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      would_block.fetch_add(1, std::memory_order_relaxed);
+      return not_done;
+    }
+    self->ec_ = boost::system::error_code(errno, asio::error::get_system_category());
+    return done;
+  }
+#else
+  self->ec_ = asio::error::operation_not_supported;
+  return done;
+#endif
+}
+
+void ReadinessRead::do_complete(void* owner, asio::detail::scheduler_operation* base,
+                                const boost::system::error_code&, std::size_t) {
+  auto* self = static_cast<ReadinessRead*>(static_cast<reactor_op*>(base));
+  // What keeps the target (and this object) alive, let go of last: after the call.
+  const std::shared_ptr<void> keep = std::move(self->keep_);
+  if (owner == nullptr) return;  // the io_context is being destroyed: no call
+  const boost::system::error_code ec = self->ec_;
+  self->callback_(self->target_, ec, self->bytes_transferred_);
+}
+
+}  // namespace portico::http
