@@ -24,6 +24,9 @@ constexpr std::size_t kMaxUserAgent = 512;
 // Written blocks the pool keeps once load is back to normal: a typical batch (100 ms of lines) fits
 // many times over, and a burst that filled 16 MiB does not pin that for the life of the process.
 constexpr std::size_t kKeptBytes = std::size_t{4} << 20;
+// Batches below a lane's peak before the pool it keeps shrinks by a block: ~5 s of batches at the
+// writer's 100 ms period, less under a load that wakes it sooner.
+constexpr std::size_t kPeakDecay = 50;
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -383,6 +386,7 @@ void AccessLog::write(const AccessRecord& record) {
     if (pending.size == pending.blocks.size() * kBlockSize) {
       if (lane.free_blocks.empty()) {
         pending.blocks.push_back(Block(new char[kBlockSize]));  // uninitialised: no page touched
+        blocks_made_.fetch_add(1, std::memory_order_relaxed);
       } else {
         pending.blocks.push_back(std::move(lane.free_blocks.back()));
         lane.free_blocks.pop_back();
@@ -413,24 +417,43 @@ void AccessLog::run() {
 }
 
 void AccessLog::drain() {
+  constexpr std::size_t kMinKeptBlocks = kKeptBytes / kLanes / kBlockSize;  // a lane's share
   std::lock_guard writing(write_mutex_);
   for (Lane& lane : lanes_) {
+    bool written = false;
     {
       // spare_ is empty; its vectors keep the capacity of an earlier batch, so the lane's threads
       // append to it without growing them.
       std::lock_guard lock(lane.mutex);
-      if (lane.pending.size == 0) continue;
-      std::swap(lane.pending.size, spare_.size);
-      lane.pending.blocks.swap(spare_.blocks);
-      lane.pending.days.swap(spare_.days);
+      if (lane.pending.size == 0 && lane.free_blocks.size() <= kMinKeptBlocks) continue;
+      if (lane.pending.size > 0) {
+        std::swap(lane.pending.size, spare_.size);
+        lane.pending.blocks.swap(spare_.blocks);
+        lane.pending.days.swap(spare_.days);
+        written = true;
+      }
     }
-    lane.room.notify_all();
-    Batch& batch = spare_;
-    write_batch(batch);
-    // Back to the lane's pool: as many blocks as this batch used while batches stay large (fresh
-    // pages for every batch would cost more than the formatting), down to the lane's share of
-    // kKeptBytes after a burst or when idle. What the pool does not keep is freed outside the lock.
-    std::size_t keep = std::max(kKeptBytes / kLanes / kBlockSize, batch.blocks.size());
+    Batch& batch = spare_;  // empty when the lane had nothing: then only its pool may shrink
+    if (written) {
+      lane.room.notify_all();
+      write_batch(batch);
+    }
+    // Back to the lane's pool: enough for two of the largest batches of late — the one filling
+    // while another is written — so a steady load takes no new block however its batches vary
+    // (fresh pages for every batch would cost more than the formatting, and a pool sized to the
+    // last batch alone gave a block back and took a new one whenever a batch outgrew the one
+    // before). At most the lane's share of the pending bytes; down to kMinKeptBlocks after a
+    // burst or when idle, one block for every kPeakDecay batches (or idle periods) below the
+    // peak. What the pool does not keep is freed outside the lock.
+    if (batch.blocks.size() >= lane.peak_blocks) {
+      lane.peak_blocks = batch.blocks.size();
+      lane.batches_below_peak = 0;
+    } else if (++lane.batches_below_peak >= kPeakDecay) {
+      --lane.peak_blocks;
+      lane.batches_below_peak = 0;
+    }
+    const std::size_t keep =
+        std::max(kMinKeptBlocks, std::min(2 * lane.peak_blocks, lane_bytes_ / kBlockSize + 1));
     {
       std::lock_guard lock(lane.mutex);
       while (!batch.blocks.empty() && lane.free_blocks.size() < keep) {

@@ -68,6 +68,9 @@ class AccessLog {
   void write(const AccessRecord& record);
   // Writes every line written so far to the file and flushes it, before returning.
   void flush();
+  // Blocks of pending lines taken from the heap since construction; a steady load reuses written
+  // ones and takes none (tested).
+  std::size_t blocks_made() const { return blocks_made_.load(std::memory_order_relaxed); }
 
  private:
   // Fixed-size blocks rather than one growing string: a batch never copies what it holds to grow,
@@ -96,6 +99,9 @@ class AccessLog {
     std::condition_variable room;    // a full lane's writers wait here for the writer
     Batch pending;                   // under mutex
     std::vector<Block> free_blocks;  // under mutex: written blocks, for pending to take
+    // The writer's alone: the largest batch of late (in blocks), and how many batches since.
+    std::size_t peak_blocks = 0;
+    std::size_t batches_below_peak = 0;
   };
   static std::size_t this_threads_lane();
 
@@ -110,6 +116,7 @@ class AccessLog {
   std::condition_variable wake_writer_;
   std::atomic<bool> wake_requested_{false};  // a lane is half full: write before the period ends
   std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> blocks_made_{0};
   std::array<Lane, kLanes> lanes_;
   std::mutex write_mutex_;  // one batch reaches the file at a time, in order
   Batch spare_;             // under write_mutex_: the batch being written, then a lane's pending

@@ -123,6 +123,30 @@ TEST(AccessLog, ALargeBatchKeepsEveryLineWholeAndInOrder) {
   }
 }
 
+// Under a steady load whose batches vary in size, the blocks written go back to the lane and are
+// taken again: after the first rounds, no new block however the batches differ.
+TEST(AccessLog, ASteadyLoadOfVaryingBatchesTakesNoNewBlocks) {
+  test::TempDir dir;
+  AccessLog log(dir.path() / "log");
+  AccessRecord r;
+  r.method = "GET";
+  r.time = at("2026-03-05T10:00:00.000Z");
+  const std::string path = "/v1/" + std::string(1000, 'p');  // ~1.1 KB lines: ~55 a block
+  r.path = path;
+  const int rounds[] = {300, 520, 350, 520, 430};  // ~5 to ~9 blocks each
+  auto cycle = [&] {
+    for (const int lines : rounds) {
+      for (int i = 0; i < lines; ++i) log.write(r);
+      log.flush();  // one batch (or a few, when the writer's period falls inside the round)
+    }
+  };
+  for (int i = 0; i < 3; ++i) cycle();
+  const std::size_t warmed = log.blocks_made();
+  EXPECT_GT(warmed, 4u);
+  for (int i = 0; i < 6; ++i) cycle();
+  EXPECT_EQ(log.blocks_made(), warmed) << "blocks taken from the heap under a steady load";
+}
+
 // `threads` threads each writing `lines` lines at once, request ids "<thread>_<line>".
 void write_from_threads(AccessLog& log, int threads, int lines) {
   std::vector<std::thread> writers;
