@@ -154,7 +154,9 @@ SecretAt find_secret(std::string_view text, std::size_t from) {
     for (const auto& secret : kSecrets) {
       if (at_u < from + secret.underscore) continue;
       const char* start = u - secret.underscore;
+      // The first byte before the call: most underscores ("prod_...") have no 'p' or 'w' there.
       if (end - start >= static_cast<std::ptrdiff_t>(secret.prefix.size()) &&
+          *start == secret.prefix.front() &&
           std::memcmp(start, secret.prefix.data(), secret.prefix.size()) == 0) {
         return {at_u - secret.underscore, &secret};
       }
