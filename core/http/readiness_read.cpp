@@ -4,11 +4,9 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
-#include <cerrno>
 #include <utility>
 
 #include <sys/epoll.h>
-#include <sys/socket.h>
 
 namespace portico::http {
 namespace asio = boost::asio;
@@ -117,30 +115,20 @@ boost::asio::detail::reactor_op::status ReadinessRead::do_perform(reactor_op* ba
 #if PORTICO_READINESS_READ
   if (self->buffer_.size() == 0) return done;
   auto& impl = SocketImpl::of(*self->socket_);
-  for (;;) {
-    const auto n = ::recv(impl.socket_, self->buffer_.data(), self->buffer_.size(), 0);
-    if (n > 0) {
-      self->bytes_transferred_ = static_cast<std::size_t>(n);
-      // Less than asked for: the socket is empty — unless the peer has closed its side, when the
-      // FIN may have come with these bytes and no further edge will: then the next read must try.
-      if (self->bytes_transferred_ < self->buffer_.size() &&
-          (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
-        return done_and_exhausted;
-      }
-      return done;
-    }
-    if (n == 0) {
-      self->ec_ = asio::error::eof;
-      return done;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      would_block.fetch_add(1, std::memory_order_relaxed);
-      return not_done;
-    }
-    self->ec_ = boost::system::error_code(errno, asio::error::get_system_category());
-    return done;
+  // The receive Asio's own read operation makes: EINTR retried, end of file as eof.
+  if (!asio::detail::socket_ops::non_blocking_recv1(impl.socket_, self->buffer_.data(),
+                                                    self->buffer_.size(), 0, /*is_stream=*/true,
+                                                    self->ec_, self->bytes_transferred_)) {
+    would_block.fetch_add(1, std::memory_order_relaxed);  // EAGAIN: wait for epoll
+    return not_done;
   }
+  // Less than asked for: the socket is empty — unless the peer has closed its side, when the FIN
+  // may have come with these bytes and no further edge will: then the next read must try.
+  if (!self->ec_ && self->bytes_transferred_ < self->buffer_.size() &&
+      (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
+    return done_and_exhausted;
+  }
+  return done;
 #else
   self->ec_ = asio::error::operation_not_supported;
   return done;
