@@ -1,14 +1,13 @@
 // The access log: one JSON line per partner request in `<logging.dir>/access-YYYY-MM-DD.jsonl`,
-// formatted on the request thread and appended to a batch under a short lock; a writer thread of
-// its own takes the whole batch every 100 ms and writes it. No request wakes a thread (spdlog's
-// async logger signalled its worker once per line: the largest single cost of a cached product
-// read), and a full batch (16 MiB) makes request threads wait for the writer rather than lose
-// lines.
-// In steady state a line costs no heap allocation: it is formatted into a buffer of the request
-// thread's own and copied into fixed-size blocks that the writer hands back once written, and each
-// day's run of lines reaches the file in a few large writes.
-// It holds ids, never credentials: key_id is the key's id, and key-shaped text a client puts in
-// the path or User-Agent is redacted.
+// formatted on the request thread (access_line.hpp) and appended to a batch under a short lock; a
+// writer thread of its own takes the whole batch every 100 ms and writes it. No request wakes a
+// thread (spdlog's async logger signalled its worker once per line: the largest single cost of a
+// cached product read), and a full batch (16 MiB) makes request threads wait for the writer rather
+// than lose lines. In steady state a line costs no heap allocation: it is formatted into a buffer
+// of the request thread's own and copied into fixed-size blocks that the writer hands back once
+// written, and each day's run of lines reaches the file in a few large writes. It holds ids, never
+// credentials: key_id is the key's id, and key-shaped text a client puts in the path or User-Agent
+// is redacted.
 #pragma once
 
 #include <array>
@@ -25,34 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/observability/access_line.hpp"
+
 namespace portico::observability {
 
 class DailyFile;
-
-struct AccessRecord {
-  std::chrono::system_clock::time_point time;  // when the request was received
-  std::string_view request_id;
-  std::optional<std::string_view> partner_id;  // set when the caller authenticated
-  std::optional<std::string_view> key_id;      // the credential's id, never the key
-  std::string_view method;
-  std::optional<std::string_view> route;  // the matched pattern, e.g. /v1/products/{id}
-  std::string_view path;                  // without the query string
-  int status = 0;
-  std::chrono::nanoseconds duration{};
-  std::size_t bytes = 0;  // response body
-  std::string_view client_ip;
-  std::string_view user_agent;
-};
-
-// The JSON object of one line (no newline): time (RFC 3339, ms, UTC), request_id, partner_id,
-// key_id, method, route, path, status, duration_ms, bytes, client_ip, user_agent.
-std::string format_access_line(const AccessRecord& record);
-// The same line appended to `out`: no allocation once `out` has the capacity for it.
-void append_access_line(std::string& out, const AccessRecord& record);
-
-// `text` with anything shaped like an API key or webhook secret (pk_live_…, pk_test_…, whsec_…)
-// replaced by its prefix and "[redacted]".
-std::string redact_secrets(std::string_view text);
 
 class AccessLog {
  public:

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include "core/observability/access_log.hpp"
+#include "core/observability/access_line.hpp"
 #include "core/observability/daily_file_sink.hpp"
 #include "core/util/time.hpp"
 

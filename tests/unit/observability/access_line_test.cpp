@@ -1,7 +1,7 @@
 // The access line (append_access_line, format_access_line, redact_secrets): every CONTRACT field
 // in order, hostile text kept one valid JSON line, key-shaped text redacted before the cut, the
 // time and the duration as written before, the longest line there can be.
-#include "core/observability/access_log.hpp"
+#include "core/observability/access_line.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
