@@ -62,7 +62,11 @@ std::optional<std::int64_t> KeyDirectory::directory_version() const {
 }
 
 bool KeyDirectory::refresh_if_changed() {
+  // Read before the version: a write landing after this read moves it again for the next look.
+  const std::uint64_t generation = db_->write_generation();
+  if (generation == looked_at_generation_.load(std::memory_order_acquire)) return false;
   const auto version = directory_version();
+  looked_at_generation_.store(generation, std::memory_order_release);
   if (!version || *version == loaded_version_.load()) return false;
   load();
   return true;
@@ -71,7 +75,9 @@ bool KeyDirectory::refresh_if_changed() {
 void KeyDirectory::load() {
   // Read first: a change committed while the rows are read moves it again, and the next refresh
   // reloads.
+  const std::uint64_t generation = db_->write_generation();
   if (const auto version = directory_version()) loaded_version_ = *version;
+  looked_at_generation_.store(generation, std::memory_order_release);
   std::array<KeysByHash, kShards> keys;
   std::array<PartnersById, kShards> partners;
   for (const auto& row : db_->query(std::string("SELECT ") + kPartnerColumns + " FROM partners")) {

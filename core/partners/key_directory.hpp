@@ -37,8 +37,10 @@ class KeyDirectory final : public CredentialDirectory {
   void load();
   // Rebuilds it when the database's directory version moved since the last load — a partner or
   // a key changed through another gateway on this database, the CLI, or this process (partners
-  // migration 2). One point read otherwise; true when it reloaded. Run every 250 ms by the
-  // gateway.
+  // migration 2). One point read otherwise, and not even that while nothing at all was written
+  // to the database since the last look (Database::write_generation(), which other writers move
+  // too: SQLite within 100 ms, PostgreSQL by notification); true when it reloaded. Run every
+  // 250 ms by the gateway, so an idle one neither queries nor allocates.
   bool refresh_if_changed();
 
   std::optional<ApiKeyRecord> find_api_key(std::string_view presented) const override;
@@ -127,6 +129,8 @@ class KeyDirectory final : public CredentialDirectory {
   const std::uint64_t instance_;  // tells the memo which directory it is of
   std::atomic<std::uint64_t> changes_{0};
   std::atomic<std::int64_t> loaded_version_{-1};  // the directory version the index was built at
+  // db_->write_generation() read before the last directory version read that succeeded.
+  std::atomic<std::uint64_t> looked_at_generation_{~std::uint64_t{0}};
   Clock clock_;
   std::array<KeyShard, kShards> key_shards_;
   std::array<PartnerShard, kShards> partner_shards_;

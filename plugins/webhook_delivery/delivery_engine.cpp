@@ -67,16 +67,17 @@ void DeliveryEngine::renew_leases(std::int64_t now_ms) {
   });
 }
 
-void DeliveryEngine::take_over_dead_owners(std::int64_t now_ms) {
+void DeliveryEngine::take_over_dead_owners() {
   Database& db = host_.database();
-  for (const std::string& owner : lease_owners(db, host_prefix_, now_ms)) {
-    if (owner == owner_) continue;
+  std::erase_if(swept_owners_, [&](const std::string& owner) {
+    if (owner == owner_) return false;
     const auto pid = pid_of(owner, host_prefix_);
-    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) return false;  // alive, or not ours to judge
     db.transaction([&](Session& tx) { release_owner(tx, owner); });
     host_.log().info("webhook_delivery: took over the deliveries of " + owner +
                      ", a process of this host that is gone");
-  }
+    return true;
+  });
 }
 
 DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
@@ -111,9 +112,15 @@ DeliveryEngine::~DeliveryEngine() {
 std::size_t DeliveryEngine::fan_out_once() {
   if (draining_) return 0;
   Database& db = host_.database();
+  const std::uint64_t generation = db.write_generation();
+  if (outbox_empty_at_ == generation) return 0;
   if (!position_) position_ = load_position(db);
   const auto events = host_.outbox().read_after(*position_, settings_.fan_out_batch);
-  if (events.empty()) return 0;
+  if (events.empty()) {
+    outbox_empty_at_ = generation;
+    return 0;
+  }
+  outbox_empty_at_.reset();
   const auto now = host_.now();
   const std::int64_t now_ms = unix_ms(now);
   std::unordered_set<std::string> touched;
@@ -170,8 +177,14 @@ std::size_t DeliveryEngine::dispatch_once() {
       const EndpointSlot& slot = entry.second;
       return slot.in_flight == 0 && !slot.dirty && !slot.recheck_at;
     });
-    for (const auto& id : enabled_endpoint_ids(db)) slots_[id].dirty = true;
-    take_over_dead_owners(now_ms);
+    const std::uint64_t generation = db.write_generation();
+    if (swept_at_ != generation) {
+      swept_endpoints_ = enabled_endpoint_ids(db);
+      swept_owners_ = lease_owners(db, host_prefix_, now_ms);
+      swept_at_ = generation;
+    }
+    for (const auto& id : swept_endpoints_) slots_[id].dirty = true;
+    take_over_dead_owners();
   }
   // Every turn, not only at a sweep: a lease shorter than two sweeps would otherwise lapse under
   // a send that is still on the wire, and another node would send it again.

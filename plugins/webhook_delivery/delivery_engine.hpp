@@ -110,9 +110,19 @@ class DeliveryEngine {
   // Renews this engine's leases every lease/3 while sends are on the wire.
   void renew_leases(std::int64_t now_ms);
   // Ends the leases of processes on this host that are gone (a restart after kill -9 resumes
-  // their rows at once, not after the lease); at each sweep.
-  void take_over_dead_owners(std::int64_t now_ms);
+  // their rows at once, not after the lease); at each sweep, over swept_owners_.
+  void take_over_dead_owners();
   std::optional<std::int64_t> position_;
+  // Idle rounds ask the database nothing (they run 10 times a second for the life of the
+  // process): the outbox is read again only once Database::write_generation() — read before
+  // the read, moved by every write, this process's or another's — has left the value at which
+  // it was last found empty; a sweep's lists of enabled endpoints and of lease owners on this
+  // host stand while it is the value they were read at (an owner whose lease has run out since
+  // is only checked again: harmless).
+  std::optional<std::uint64_t> outbox_empty_at_;
+  std::optional<std::uint64_t> swept_at_;
+  std::vector<std::string> swept_endpoints_;
+  std::vector<std::string> swept_owners_;
   std::unordered_map<std::int64_t, Flight> flights_;
   std::unordered_map<std::string, EndpointSlot> slots_;
   std::unordered_map<std::string, std::string> payloads_;  // event id → body, bounded FIFO

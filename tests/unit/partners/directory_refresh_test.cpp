@@ -1,8 +1,11 @@
 // Another node on the same database: a second KeyDirectory (the other gateway's index) follows
 // every change made through this one's PartnerService — issue, revoke, disable, tier — on its next
-// refresh_if_changed(), and nothing else makes it reload (not a key's last use).
+// refresh_if_changed(), and nothing else makes it reload (not a key's last use). While nothing
+// at all is written, a refresh does not even ask the database; another process's write is still
+// seen.
 #include <thread>
 
+#include "tests/support/counting_database.hpp"
 #include "tests/unit/partners/partners_fixture.hpp"
 
 namespace portico::partners::testing {
@@ -91,6 +94,47 @@ TEST_F(PartnersTest, AWriteOutsideTheServiceIsFollowedToo) {
   db->execute("UPDATE api_keys SET revoked_at = '2026-11-26T10:00:00.000Z'");
   EXPECT_TRUE(keys->refresh_if_changed());
   EXPECT_FALSE(keys->find_api_key(key));
+}
+
+TEST_F(PartnersTest, AnIdleRefreshAsksTheDatabaseNothing) {
+  auto counting = std::make_shared<test::CountingDatabase>(db);
+  KeyDirectory directory(counting, KeyHasher(kSecret), clock());
+  directory.load();
+  counting->queries = 0;
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(directory.refresh_if_changed());
+  EXPECT_EQ(counting->queries, 0) << "nothing was written: the version cannot have moved";
+
+  // A write of any kind: one look at the version, and a reload only if it moved.
+  db->execute("CREATE TABLE unrelated(x INTEGER)");
+  EXPECT_FALSE(directory.refresh_if_changed());
+  EXPECT_EQ(counting->queries, 1);
+  EXPECT_FALSE(directory.refresh_if_changed());
+  EXPECT_EQ(counting->queries, 1) << "that write was looked at once";
+
+  auto partner = create_partner();
+  std::string key = issue_key(partner["id"])["key"];
+  EXPECT_TRUE(directory.refresh_if_changed());
+  EXPECT_TRUE(directory.find_api_key(key));
+}
+
+TEST_F(PartnersTest, AnotherProcesssWriteIsSeenThoughThisOneWroteNothing) {
+  // A second handle on the file is another process (the CLI): its commits reach this handle's
+  // write generation through the checkpoint thread's round (100 ms), so the refresh looks.
+  auto partner = create_partner();
+  std::string key = issue_key(partner["id"])["key"];
+  ASSERT_TRUE(keys->refresh_if_changed() || keys->find_api_key(key));
+  EXPECT_FALSE(keys->refresh_if_changed());
+  {
+    auto other_process = storage::open_sqlite({.path = db_path().string()});
+    other_process->execute("UPDATE api_keys SET revoked_at = '2026-11-26T10:00:00.000Z'");
+  }
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {  // at most 5 s
+    reloaded = keys->refresh_if_changed();
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(reloaded);
+  EXPECT_FALSE(keys->find_api_key(key)) << "the revocation reached this process's index";
 }
 
 }  // namespace

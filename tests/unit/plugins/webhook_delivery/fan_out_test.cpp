@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "plugins/webhook_delivery/delivery_settings.hpp"
+#include "tests/support/counting_database.hpp"
 #include "tests/unit/plugins/webhook_delivery/delivery_fixture.hpp"
 
 namespace portico::webhook_delivery::testbed {
@@ -179,6 +180,33 @@ TEST(DeliveryPlugin, ReadsItsConfigTable) {
   EXPECT_EQ(set.ca_file, "/etc/ca.pem");
   EXPECT_EQ(set.poll_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(set.client_threads, 3);
+}
+
+// Idle, the engine's rounds (10 a second for the life of the process) ask the database nothing:
+// the outbox is read again, and a sweep's lists of endpoints and lease owners, once something was
+// written — by this process or another (Database::write_generation()).
+TEST_F(FanOutTest, IdleRoundsAskTheDatabaseNothingUntilSomethingIsWritten) {
+  auto counting = std::make_shared<test::CountingDatabase>(db_);
+  host_.use_database(counting);
+  host_.use_outbox(std::make_shared<storage::SqlOutbox>(counting, [this] { return host_.now(); }));
+  auto every_round_sweeps = settings();
+  every_round_sweeps.sweep_interval = 0ms;
+  DeliveryEngine engine(host_, every_round_sweeps);
+  engine.step();
+  EXPECT_GE(counting->queries, 3) << "the position, the outbox, the endpoints and lease owners";
+  counting->queries = 0;
+  for (int i = 0; i < 20; ++i) engine.step();
+  EXPECT_EQ(counting->queries, 0);
+
+  // Written meanwhile: the next round reads the outbox and fans the event out.
+  add_endpoint(EndpointSpec().url(kUrl));
+  const auto event = emit("order.created", "ptn_1", "ord_1");
+  EXPECT_EQ(engine.fan_out_once(), 1u);
+  EXPECT_EQ(targets_of(event).size(), 1u);
+  EXPECT_EQ(engine.fan_out_once(), 0u);
+  const int after = counting->queries;
+  EXPECT_EQ(engine.fan_out_once(), 0u);
+  EXPECT_EQ(counting->queries, after) << "its own fan-out was a write: looked at once, then idle";
 }
 
 }  // namespace
