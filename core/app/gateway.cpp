@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <map>
@@ -31,22 +32,45 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Runs `work` on `workers` every `interval` (timed on the timer's loop) until the loop stops.
-void run_every(asio::steady_timer& timer, asio::steady_timer::duration interval,
-               Executor& workers, std::function<void()> work) {
-  timer.expires_after(interval);
-  timer.async_wait(
-      [&timer, interval, &workers, work = std::move(work)](const boost::system::error_code& ec) {
-        if (ec) return;
-        // On a worker: the work talks to the store (a round trip to PostgreSQL), which no I/O
-        // loop may wait for. The next turn is armed once this one is done, so turns never overlap.
-        workers.post([&timer, interval, &workers, work] {
-          work();
-          asio::post(timer.get_executor(),
-                     [&timer, interval, &workers, work] { run_every(timer, interval, workers, work); });
-        });
-      });
-}
+// Runs `work` on `workers` every `interval`, timed on `loop`, until the loop stops. On a worker:
+// the work talks to the store (a round trip to PostgreSQL), which no I/O loop may wait for. A
+// tick that comes while the last turn still runs is skipped, so turns never overlap. A tick
+// allocates nothing (it runs for the life of the process, idle or not): the timer's wait reuses
+// the loop's handler memory, and the task posted holds one pointer, which std::function keeps in
+// place.
+class Periodic {
+ public:
+  Periodic(asio::io_context& loop, asio::steady_timer::duration interval, Executor& workers,
+           std::function<void()> work)
+      : timer_(loop), interval_(interval), workers_(workers), work_(std::move(work)) {
+    arm();
+  }
+  Periodic(const Periodic&) = delete;
+  Periodic& operator=(const Periodic&) = delete;
+
+ private:
+  void arm() {
+    timer_.expires_after(interval_);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!running_.exchange(true, std::memory_order_acq_rel)) workers_.post([this] { turn(); });
+      arm();
+    });
+  }
+  void turn() {
+    struct Done {
+      std::atomic<bool>& running;
+      ~Done() { running.store(false, std::memory_order_release); }
+    } done{running_};
+    work_();
+  }
+
+  asio::steady_timer timer_;
+  const asio::steady_timer::duration interval_;
+  Executor& workers_;
+  const std::function<void()> work_;
+  std::atomic<bool> running_{false};
+};
 
 http::HttpServerOptions listener_options(const config::ServerConfig& server, std::string name,
                                          config::ListenAddress listen) {
@@ -320,14 +344,13 @@ int serve(const ServeOptions& options) {
                threads, runtime.workers->threads(), holder.load()->plugins.size());
 
   // Batched state (usage counts, keys' last use) reaches the store every few seconds.
-  asio::steady_timer flush_timer(admin_io);
-  run_every(flush_timer, std::chrono::seconds(5), *runtime.workers, [&runtime] { runtime.flush(); });
+  Periodic flushes(admin_io, std::chrono::seconds(5), *runtime.workers,
+                   [&runtime] { runtime.flush(); });
 
   // Partners and keys changed elsewhere (another node on this database, the CLI) reach the key
   // index within 250 ms: a revoked key is refused on every node within that.
-  asio::steady_timer directory_timer(admin_io);
-  run_every(directory_timer, std::chrono::milliseconds(250), *runtime.workers,
-            [&runtime] { runtime.refresh_directory(); });
+  Periodic directory_refreshes(admin_io, std::chrono::milliseconds(250), *runtime.workers,
+                               [&runtime] { runtime.refresh_directory(); });
 
   std::vector<std::thread> workers;
   workers.emplace_back([&admin_io] {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "portico/sdk/thread_name.hpp"
 
@@ -28,7 +29,7 @@ void WorkerPool::post(std::function<void()> task) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_ || !threads_.empty()) {
-      tasks_.push_back(std::move(task));
+      tasks_.push(std::move(task));
       wake_.notify_one();
       return;
     }
@@ -57,18 +58,39 @@ void WorkerPool::shutdown() {
     }
   }
   // Posted while the last workers were leaving: run here, nothing is lost.
-  std::deque<std::function<void()>> left;
+  TaskRing left;
   {
     std::lock_guard lock(mutex_);
     threads_.clear();
-    left.swap(tasks_);
+    std::swap(left, tasks_);
   }
-  for (auto& task : left) {
+  while (!left.empty()) {
     try {
-      task();
+      left.pop()();
     } catch (...) {
     }
   }
+}
+
+void WorkerPool::TaskRing::push(std::function<void()>&& task) {
+  if (count_ == slots_.size()) {
+    std::vector<std::function<void()>> grown(std::max<std::size_t>(16, slots_.size() * 2));
+    for (std::size_t i = 0; i < count_; ++i) {
+      grown[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+    }
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+  slots_[(head_ + count_) % slots_.size()] = std::move(task);
+  ++count_;
+}
+
+std::function<void()> WorkerPool::TaskRing::pop() {
+  std::function<void()> task = std::move(slots_[head_]);
+  slots_[head_] = nullptr;  // what the task captured goes with it, not with the slot
+  head_ = (head_ + 1) % slots_.size();
+  --count_;
+  return task;
 }
 
 std::size_t WorkerPool::queued() const {
@@ -91,8 +113,7 @@ void WorkerPool::work() {
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
     if (tasks_.empty()) return;  // stopping, and everything posted has run
-    auto task = std::move(tasks_.front());
-    tasks_.pop_front();
+    auto task = tasks_.pop();
     ++busy_;
     lock.unlock();
     try {

@@ -5,7 +5,6 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -47,9 +46,25 @@ class WorkerPool final : public Executor {
  private:
   void work();
 
+  // The queue: a ring over slots that only grow (doubling), so a steady trickle of tasks — the
+  // gateway's timers post several a second, idle or not — allocates nothing once warm (a deque
+  // takes a new block every 16 and frees the old one).
+  class TaskRing {
+   public:
+    bool empty() const { return count_ == 0; }
+    std::size_t size() const { return count_; }
+    void push(std::function<void()>&& task);
+    std::function<void()> pop();  // the oldest; the ring must not be empty
+
+   private:
+    std::vector<std::function<void()>> slots_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+  };
+
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
+  TaskRing tasks_;
   std::size_t busy_ = 0;
   bool stopping_ = false;
   std::function<void(std::string_view)> on_error_;

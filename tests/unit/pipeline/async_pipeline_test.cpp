@@ -331,6 +331,38 @@ TEST(WorkerPool, ATaskThatThrowsIsReportedAndTheWorkerGoesOn) {
   EXPECT_EQ(errors[0], "a worker task failed: boom");
 }
 
+// The queue is a ring that grows while a worker is held up: tasks still start in the order they
+// were posted, across its growth and its wrapping round.
+TEST(WorkerPool, TasksStartInTheOrderPostedAsTheQueueGrowsAndWraps) {
+  WorkerPool pool(1);
+  std::mutex mutex;
+  std::vector<int> order;
+  for (int round = 0; round < 3; ++round) {
+    std::promise<void> gate;
+    std::shared_future<void> open = gate.get_future().share();
+    pool.post([open] { open.wait(); });  // the one worker waits: the next tasks queue up
+    for (int spins = 0; spins < 5000 && pool.busy() == 0; ++spins) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const int count = 10 + round * 45;  // 10 (no growth), 55 and 100 (growth, from a wrapped head)
+    for (int i = 0; i < count; ++i) {
+      pool.post([&, i] {
+        std::lock_guard lock(mutex);
+        order.push_back(i);
+      });
+    }
+    EXPECT_EQ(pool.queued(), static_cast<std::size_t>(count));
+    gate.set_value();
+    for (int spins = 0; spins < 5000 && pool.queued() + pool.busy() > 0; ++spins) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(order.size(), static_cast<std::size_t>(count)) << "round " << round;
+    for (int i = 0; i < count; ++i) ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
+    order.clear();
+  }
+}
+
 TEST(WorkerPool, DefaultSizeLeavesRoomForBlockedTasks) {
   EXPECT_GE(WorkerPool::default_size(), 8u);
 }
