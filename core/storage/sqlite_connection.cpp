@@ -254,16 +254,19 @@ Rows SqliteConnection::query(std::string_view sql, const Params& params) {
   return rows;
 }
 
-std::int64_t SqliteConnection::query_integer(std::string_view sql) {
+std::int64_t SqliteConnection::query_integer(std::string_view sql, int column) {
   CachedStatement& cached = prepare(sql);
   ResetOnExit reset(cached.statement);
   const int rc = sqlite3_step(cached.statement);
   if (rc == SQLITE_DONE) throw DatabaseError("no row from: " + sql_excerpt(sql));
   if (rc != SQLITE_ROW) throw_sqlite_error(rc, sqlite3_errmsg(db_), sql);
-  if (sqlite3_column_type(cached.statement, 0) != SQLITE_INTEGER) {
+  if (column < 0 || column >= sqlite3_column_count(cached.statement)) {
+    throw DatabaseError("no column " + std::to_string(column) + " from: " + sql_excerpt(sql));
+  }
+  if (sqlite3_column_type(cached.statement, column) != SQLITE_INTEGER) {
     throw DatabaseError("not an integer from: " + sql_excerpt(sql));
   }
-  return sqlite3_column_int64(cached.statement, 0);
+  return sqlite3_column_int64(cached.statement, column);
 }
 
 std::int64_t SqliteConnection::execute(std::string_view sql, const Params& params) {

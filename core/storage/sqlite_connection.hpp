@@ -38,10 +38,11 @@ class SqliteConnection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   Rows query(std::string_view sql, const Params& params);
-  // The first column of the first row as an integer, for a statement without parameters that
-  // answers one number (`PRAGMA data_version`): read off the statement, so no Rows are built and
-  // nothing is allocated. Throws DatabaseError when there is no row or the value is not an integer.
-  std::int64_t query_integer(std::string_view sql);
+  // A column (the first by default) of the first row as an integer, for a statement without
+  // parameters that answers numbers (`PRAGMA data_version`, `PRAGMA wal_checkpoint`): read off
+  // the statement, so no Rows are built and nothing is allocated. Throws DatabaseError when there
+  // is no row, no such column, or the value is not an integer.
+  std::int64_t query_integer(std::string_view sql, int column = 0);
   // Rows changed by this statement (0 for statements that change none, e.g. DDL).
   std::int64_t execute(std::string_view sql, const Params& params);
   // Several statements, no parameters; errors name the statement that failed.

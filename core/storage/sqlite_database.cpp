@@ -319,8 +319,9 @@ class SqliteDatabase final : public Database {
           seen_by_writer = by_writer;
           seen_version = version;
           // One row: busy (0/1), frames in the log, frames now in the database.
-          const Rows done = checkpointer_->query("PRAGMA wal_checkpoint(PASSIVE)", {});
-          if (!done.empty() && done.front().integer(1) >= kRestartFrames) restart_wal();
+          if (checkpointer_->query_integer("PRAGMA wal_checkpoint(PASSIVE)", 1) >= kRestartFrames) {
+            restart_wal();
+          }
         }
       } catch (const std::exception&) {
         // Busy or failing: the WAL keeps every commit; the next round tries again.

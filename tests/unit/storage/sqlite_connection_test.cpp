@@ -1,5 +1,5 @@
-// One SQLite connection (core/storage/sqlite_connection.hpp): the one-number read the checkpoint
-// thread makes every 100 ms (query_integer) answers as query() would, and says what is wrong when
+// One SQLite connection (core/storage/sqlite_connection.hpp): the number reads the checkpoint
+// thread makes every 100 ms (query_integer) answer as query() would, and say what is wrong when
 // the statement answers no number.
 #include <gtest/gtest.h>
 
@@ -41,6 +41,7 @@ TEST_F(SqliteConnectionTest, QueryIntegerAnswersTheFirstColumnOfTheFirstRow) {
   EXPECT_EQ(connection.query_integer("SELECT count(*) FROM t"), 3);
   EXPECT_EQ(connection.query_integer("PRAGMA data_version"),
             connection.query("PRAGMA data_version", {}).at(0).integer(0));
+  EXPECT_EQ(connection.query_integer("SELECT n, n * 10 FROM t ORDER BY n", 1), 10);
 }
 
 TEST_F(SqliteConnectionTest, QueryIntegerSaysWhenThereIsNoNumber) {
@@ -51,6 +52,12 @@ TEST_F(SqliteConnectionTest, QueryIntegerSaysWhenThereIsNoNumber) {
             std::string::npos);
   EXPECT_NE(error_of(connection, "SELECT n FROM t").find("not an integer"), std::string::npos);
   EXPECT_NE(error_of(connection, "SELECT n FROM missing").find("no such table"), std::string::npos);
+  try {
+    connection.query_integer("SELECT 1", 1);
+    ADD_FAILURE() << "no column 1";
+  } catch (const DatabaseError& error) {
+    EXPECT_NE(std::string(error.what()).find("no column 1 from: SELECT 1"), std::string::npos);
+  }
   // The connection is still usable after each.
   EXPECT_EQ(connection.query_integer("SELECT 41 + 1"), 42);
 }
