@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "list_query.hpp"
 #include "representation.hpp"
@@ -127,6 +128,14 @@ class ListPageCache {
     Slot() = default;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
+    // Moved within its shard (sdk::TextTable): the charge goes with the page.
+    Slot(Slot&& other) noexcept
+        : page(std::move(other.page)),
+          charged(std::exchange(other.charged, 0)),
+          owner(std::exchange(other.owner, nullptr)),
+          generation(other.generation),
+          last_use(other.last_use) {}
+    Slot& operator=(Slot&&) = delete;
     ~Slot() { drop(); }
 
     void keep(std::shared_ptr<const ListPage> kept, std::size_t charge, ListPageCache* cache) {

@@ -1,6 +1,8 @@
 // KeyShards: per-key state (rate limiters, caches) in 64 independently locked shards, so requests
 // for different keys rarely meet on a lock and no lock is global. Memory is bounded: idle entries
-// are swept opportunistically, and a full shard evicts the entries whose loss matters least.
+// are swept opportunistically, and a full shard evicts the entries whose loss matters least. Each
+// shard's entries sit in one open-addressed array (TextTable): a key is found with the shard's
+// line and one slot read.
 #pragma once
 
 #include <algorithm>
@@ -11,16 +13,17 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "portico/sdk/text_key.hpp"
+#include "portico/sdk/text_table.hpp"
 
 namespace portico::sdk {
 
-// State needs: `bool idle_at(std::int64_t now) const` (forgetting it changes no decision) and
-// `std::int64_t eviction_rank() const` (lowest evicted first when a shard is full).
+// State needs: `bool idle_at(std::int64_t now) const` (forgetting it changes no decision),
+// `std::int64_t eviction_rank() const` (lowest evicted first when a shard is full), a default
+// constructor (a new key's state) and a move constructor (entries move within the shard).
 template <class State>
 class KeyShards {
  public:
@@ -42,12 +45,12 @@ class KeyShards {
     if (++shard.uses_since_sweep >= std::max(kMinSweepInterval, shard.states.size())) {
       sweep(shard, now);
     }
-    auto it = shard.states.find(hashed);
-    if (it == shard.states.end()) {
+    State* state = shard.states.find(hashed);
+    if (!state) {
       if (shard.states.size() >= per_shard_capacity_) make_room(shard, now);
-      it = shard.states.try_emplace(std::string(key)).first;
+      state = &shard.states.add(hashed);
     }
-    return std::forward<Use>(use)(it->second);
+    return std::forward<Use>(use)(*state);
   }
 
   // Runs `visit(const std::string& key, const State&)` for every entry, holding one shard's lock
@@ -56,7 +59,7 @@ class KeyShards {
   void for_each(Visit&& visit) const {
     for (const Shard& shard : shards_) {
       std::lock_guard lock(shard.mutex);
-      for (const auto& [key, state] : shard.states) visit(key, state);
+      shard.states.for_each(visit);
     }
   }
 
@@ -80,12 +83,10 @@ class KeyShards {
   std::size_t capacity() const { return per_shard_capacity_ * kShards; }
 
  private:
-  using StateMap = std::unordered_map<std::string, State, TextHash, TextEqual>;
-
   // Cache-line aligned so two busy shards never share a line.
   struct alignas(64) Shard {
     mutable std::mutex mutex;
-    StateMap states;
+    TextTable<State> states;
     std::size_t uses_since_sweep = 0;
     std::uint64_t evicted = 0;
   };
@@ -98,26 +99,35 @@ class KeyShards {
 
   static void sweep(Shard& shard, std::int64_t now) {
     shard.uses_since_sweep = 0;
-    std::erase_if(shard.states, [now](const auto& entry) { return entry.second.idle_at(now); });
+    shard.states.erase_if(
+        [now](const std::string&, const State& state) { return state.idle_at(now); });
   }
 
   // Idle entries go first; if none, the lowest-ranked sixteenth (at least one) is evicted, so the
-  // O(n) selection is paid once per n/16 new keys.
+  // O(n) selection is paid once per n/16 new keys: the count-th lowest rank is found, then every
+  // entry ranked below it goes, and as many ranked equal to it as make up the count.
   void make_room(Shard& shard, std::int64_t now) {
     sweep(shard, now);
     if (shard.states.size() < per_shard_capacity_) return;
-    using Ranked = std::pair<std::int64_t, typename StateMap::iterator>;
-    std::vector<Ranked> ranked;
-    ranked.reserve(shard.states.size());
-    for (auto it = shard.states.begin(); it != shard.states.end(); ++it) {
-      ranked.emplace_back(it->second.eviction_rank(), it);
-    }
-    const std::size_t count = std::max<std::size_t>(1, ranked.size() / 16);
-    std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(count - 1),
-                     ranked.end(),
-                     [](const Ranked& a, const Ranked& b) { return a.first < b.first; });
-    for (std::size_t i = 0; i < count; ++i) shard.states.erase(ranked[i].second);
-    shard.evicted += count;
+    std::vector<std::int64_t> ranks;
+    ranks.reserve(shard.states.size());
+    shard.states.for_each(
+        [&](const std::string&, const State& state) { ranks.push_back(state.eviction_rank()); });
+    const std::size_t count = std::max<std::size_t>(1, ranks.size() / 16);
+    const auto cut_at = ranks.begin() + static_cast<std::ptrdiff_t>(count - 1);
+    std::nth_element(ranks.begin(), cut_at, ranks.end());
+    const std::int64_t cut = *cut_at;
+    std::size_t equal_left =
+        count - static_cast<std::size_t>(std::count_if(
+                    ranks.begin(), ranks.end(), [cut](std::int64_t rank) { return rank < cut; }));
+    // A rank is asked again only of an entry that stays: below the cut it would have gone.
+    shard.evicted += shard.states.erase_if([&](const std::string&, const State& state) {
+      const std::int64_t rank = state.eviction_rank();
+      if (rank < cut) return true;
+      if (rank > cut || equal_left == 0) return false;
+      --equal_left;
+      return true;
+    });
   }
 
   std::size_t per_shard_capacity_;
