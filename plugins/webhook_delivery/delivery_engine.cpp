@@ -69,15 +69,19 @@ void DeliveryEngine::renew_leases(std::int64_t now_ms) {
 
 void DeliveryEngine::take_over_dead_owners() {
   Database& db = host_.database();
-  std::erase_if(swept_owners_, [&](const std::string& owner) {
-    if (owner == owner_) return false;
-    const auto pid = pid_of(owner, host_prefix_);
-    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) return false;  // alive, or not ours to judge
+  for (auto it = swept_owners_.begin(); it != swept_owners_.end();) {
+    const std::string& owner = *it;
+    const auto pid = owner == owner_ ? std::nullopt : pid_of(owner, host_prefix_);
+    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) {  // ours, alive, or not ours to judge
+      ++it;
+      continue;
+    }
+    // A failure throws with the list as it was: the next sweep tries again.
     db.transaction([&](Session& tx) { release_owner(tx, owner); });
     host_.log().info("webhook_delivery: took over the deliveries of " + owner +
                      ", a process of this host that is gone");
-    return true;
-  });
+    it = swept_owners_.erase(it);
+  }
 }
 
 DeliveryEngine::DeliveryEngine(Host& host, DeliverySettings settings)
