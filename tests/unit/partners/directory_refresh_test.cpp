@@ -86,6 +86,29 @@ TEST_F(PartnersTest, TheRememberedIdentityNeverOutlivesAChange) {
   std::thread([&] { EXPECT_FALSE(other_node->find_api_key_identity(key).identity); }).join();
 }
 
+// The copies a thread's memo hands out count on a block of that thread's own: requests on two
+// I/O threads for one partner do not both write the identity's shared count.
+TEST_F(PartnersTest, ARememberedIdentityIsCountedOnTheThreadsOwnBlock) {
+  auto partner = create_partner();
+  const std::string key = issue_key(partner["id"])["key"];
+  ASSERT_TRUE(keys->find_api_key_identity(key).identity);  // now remembered by this thread
+  std::vector<std::shared_ptr<const Identity>> held;
+  for (int i = 0; i < 100; ++i) held.push_back(keys->find_api_key_identity(key).identity);
+  long shared_count = 0;
+  const Identity* looked_up = nullptr;
+  std::thread([&] {
+    const auto identity = keys->find_api_key_identity(key).identity;  // not remembered here yet
+    shared_count = identity.use_count();
+    looked_up = identity.get();
+  }).join();
+  EXPECT_EQ(looked_up, held.front().get()) << "one identity, however it is counted";
+  EXPECT_EQ(held.back()->partner_id, partner["id"].get<std::string>());
+  EXPECT_LT(shared_count, 10) << "the 100 copies held here count on this thread's block";
+  held.clear();
+  EXPECT_EQ(keys->find_api_key_identity(key).identity->partner_id,
+            partner["id"].get<std::string>());
+}
+
 TEST_F(PartnersTest, AWriteOutsideTheServiceIsFollowedToo) {
   // The CLI or an operator's SQL: the triggers move the version whatever the write path.
   auto partner = create_partner();
