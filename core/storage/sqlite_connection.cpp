@@ -257,6 +257,7 @@ Rows SqliteConnection::query(std::string_view sql, const Params& params) {
 std::int64_t SqliteConnection::query_integer(std::string_view sql, int column) {
   CachedStatement& cached = prepare(sql);
   ResetOnExit reset(cached.statement);
+  bind(cached, {}, sql);  // a statement with placeholders is refused, not run with NULLs
   const int rc = sqlite3_step(cached.statement);
   if (rc == SQLITE_DONE) throw DatabaseError("no row from: " + sql_excerpt(sql));
   if (rc != SQLITE_ROW) throw_sqlite_error(rc, sqlite3_errmsg(db_), sql);

@@ -52,6 +52,9 @@ TEST_F(SqliteConnectionTest, QueryIntegerSaysWhenThereIsNoNumber) {
             std::string::npos);
   EXPECT_NE(error_of(connection, "SELECT n FROM t").find("not an integer"), std::string::npos);
   EXPECT_NE(error_of(connection, "SELECT n FROM missing").find("no such table"), std::string::npos);
+  EXPECT_NE(
+      error_of(connection, "SELECT n FROM t WHERE s = ?").find("expected 1 parameters, got 0"),
+      std::string::npos);
   try {
     connection.query_integer("SELECT 1", 1);
     ADD_FAILURE() << "no column 1";
