@@ -182,10 +182,12 @@ ApiKeyIdentity KeyDirectory::find_api_key_identity(std::string_view presented) c
     // identity's shared count twice a request (taken here, let go when the connection reads its
     // next request), a cache line that went back and forth between their cores — perf put more
     // than half of RequestReader::finish_request on it. The block's memory is recycled per thread.
-    if (out.identity) {
+    if (memo.answer.identity) {
+      const Identity* identity = memo.answer.identity.get();
       auto holder = std::allocate_shared<std::shared_ptr<const Identity>>(
-          util::RecyclingAllocator<std::shared_ptr<const Identity>>(), out.identity);
-      memo.answer.identity = std::shared_ptr<const Identity>(std::move(holder), out.identity.get());
+          util::RecyclingAllocator<std::shared_ptr<const Identity>>(),
+          std::move(memo.answer.identity));  // the memo's one reference moves into the block
+      memo.answer.identity = std::shared_ptr<const Identity>(std::move(holder), identity);
     }
   }
   return out;
