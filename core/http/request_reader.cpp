@@ -11,6 +11,7 @@
 
 #include "core/pipeline/problems.hpp"
 #include "core/util/json_text.hpp"
+#include "core/util/put_text.hpp"
 
 namespace portico::http {
 namespace beast = boost::beast;
@@ -65,14 +66,14 @@ void RequestParser::set_request_line(std::string_view method, std::string_view t
                                      unsigned version) {
   head_ = method == "HEAD";  // Beast's verb::head is exactly this text
   version_ = version;
-  out_.method.assign(method);
-  out_.target.assign(target);
+  util::assign_text(out_.method, method);
+  util::assign_text(out_.target, target);
   const auto question = target.find('?');
-  out_.path.assign(target.substr(0, question));
+  util::assign_text(out_.path, target.substr(0, question));
   if (question == std::string_view::npos) {
     out_.query.clear();
   } else {
-    out_.query.assign(target.substr(question + 1));
+    util::assign_text(out_.query, target.substr(question + 1));
   }
   out_.body.clear();
 }
@@ -101,8 +102,8 @@ void RequestParser::add_field(std::string_view name, std::string_view value, boo
   // Pairs the last request left are written over; the rest are added.
   auto& headers = out_.headers;
   if (fields_ < headers.size()) {
-    headers[fields_].first.assign(name);
-    headers[fields_].second.assign(value);
+    util::assign_text(headers[fields_].first, name);
+    util::assign_text(headers[fields_].second, value);
   } else {
     if (headers.empty()) headers.reserve(16);
     headers.emplace_back(std::string(name), std::string(value));
@@ -402,7 +403,7 @@ std::optional<std::string> RequestReader::framing_problem() const {
 }
 
 void RequestReader::finish_request(std::string_view client_ip, int max_json_depth) {
-  out_.client_ip.assign(client_ip);
+  util::assign_text(out_.client_ip, client_ip);
   out_.request_id.clear();
   out_.identity.reset();
   out_.max_json_depth = max_json_depth;

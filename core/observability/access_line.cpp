@@ -92,9 +92,7 @@ struct Repeated {
 
 char* put_repeated(char* p, Repeated& last, const std::optional<std::string_view>& value,
                    std::size_t max_bytes) {
-  if (last.set && last.null == !value &&
-      (!value || (value->size() == last.text.size() &&
-                  std::memcmp(value->data(), last.text.data(), value->size()) == 0))) {
+  if (last.set && last.null == !value && (!value || util::same_text(*value, last.text))) {
     return util::put_text(p, last.json);
   }
   char* const start = p;

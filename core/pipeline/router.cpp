@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/util/put_text.hpp"
+
 namespace portico::pipeline {
 namespace {
 
@@ -99,7 +101,7 @@ auto find_name(const Names& names, std::string_view name) {
                                                   : nullptr;
   }
   for (const auto& [named, value] : names) {
-    if (named.size() == name.size() && std::memcmp(named.data(), name.data(), name.size()) == 0) {
+    if (util::same_text(named, name)) {
       return static_cast<const Value*>(value.get());
     }
   }
@@ -160,15 +162,15 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     std::size_t matched = 0;
     for (const auto& [name, value] : params) {
       std::size_t i = 0;
-      while (i < captures && *capture(i).first != name) ++i;
+      while (i < captures && !util::same_text(*capture(i).first, name)) ++i;
       if (i == captures) break;
       ++matched;
     }
     if (matched == captures) {
       for (auto& [name, value] : params) {
         std::size_t i = 0;
-        while (*capture(i).first != name) ++i;
-        value.assign(capture(i).second);
+        while (!util::same_text(*capture(i).first, name)) ++i;
+        util::assign_text(value, capture(i).second);
       }
       return result;
     }
