@@ -30,24 +30,32 @@ inline bool is_gateway_header(std::string_view name) {
 
 // Makes every CR and LF in [begin, end) a space, in place: header text copied as it is into a
 // response head can then neither end its line early nor start a header of its own. Eight bytes
-// are tested at a time (header text almost never has either); a word that might hold one is
-// gone over byte by byte.
+// are tested at a time (header text almost never has either), the last eight overlapping the
+// word before, so a line of 8 bytes or more has no byte-at-a-time tail; a word that might hold
+// one is gone over byte by byte.
 inline void blank_line_breaks(char* begin, char* end) {
   constexpr std::uint64_t kOnes = 0x0101010101010101u;
   constexpr std::uint64_t kHighs = 0x8080808080808080u;
   const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  char* p = begin;
-  for (; end - p >= 8; p += 8) {
-    std::uint64_t x;
-    std::memcpy(&x, p, sizeof x);
-    if ((has_zero(x ^ (kOnes * '\r')) | has_zero(x ^ (kOnes * '\n'))) == 0) continue;
-    for (char* q = p; q < p + 8; ++q) {
+  const auto blank = [](char* from, char* to) {
+    for (char* q = from; q < to; ++q) {
       if (*q == '\r' || *q == '\n') *q = ' ';
     }
+  };
+  const auto may_break = [&](const char* p) {
+    std::uint64_t x;
+    std::memcpy(&x, p, sizeof x);
+    return (has_zero(x ^ (kOnes * '\r')) | has_zero(x ^ (kOnes * '\n'))) != 0;
+  };
+  if (end - begin < 8) {
+    blank(begin, end);
+    return;
   }
-  for (; p < end; ++p) {
-    if (*p == '\r' || *p == '\n') *p = ' ';
+  char* p = begin;
+  for (; end - p > 8; p += 8) {
+    if (may_break(p)) blank(p, p + 8);
   }
+  if (may_break(end - 8)) blank(end - 8, end);
 }
 
 class HeaderLines {
@@ -69,7 +77,7 @@ class HeaderLines {
   // A line from pieces the caller vouches for — text written in the code, digits, or text it
   // blanked itself (blank_line_breaks) — so nothing is blanked here: together the pieces are the
   // whole "Name: value\r\n". For lines made many times from the same parts.
-  void add_trusted(std::initializer_list<std::string_view> pieces) {
+  [[gnu::always_inline]] void add_trusted(std::initializer_list<std::string_view> pieces) {
     std::size_t n = 0;
     for (const std::string_view piece : pieces) n += piece.size();
     char* p = grow(n);

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "core/pipeline/request_id.hpp"
 
@@ -170,6 +173,28 @@ TEST(RequestId, GeneratedIdsAreUniqueAndSane) {
   assign_request_id(id, std::nullopt);
   EXPECT_EQ(id.substr(0, 16), a.substr(0, 16));
   EXPECT_TRUE(seen.insert(id).second);
+}
+
+// Each thread numbers its ids from blocks it takes off the process's counter: ids made on four
+// threads at once, each past several blocks, are all different.
+TEST(RequestId, UniqueAcrossThreadsTakingBlocks) {
+  constexpr int kThreads = 4, kEach = 5000;
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i) made[t].push_back(new_request_id());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> seen;
+  for (const auto& ids : made) {
+    for (const auto& id : ids) {
+      EXPECT_TRUE(is_sane_request_id(id));
+      ASSERT_TRUE(seen.insert(id).second) << id;
+    }
+  }
+  EXPECT_EQ(seen.size(), std::size_t{kThreads * kEach});
 }
 
 }  // namespace
