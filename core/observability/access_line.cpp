@@ -80,26 +80,41 @@ char* put_optional(char* p, const std::optional<std::string_view>& value, std::s
   return value ? put_json_string(p, *value, max_bytes) : util::put_text(p, "null");
 }
 
-// A field whose text mostly repeats from one line to the next on a thread — the partner, its key,
-// the method, the route, the client's address: its last text and that text as a JSON string,
-// copied again while the text is the same instead of being checked and escaped again.
-struct Repeated {
-  bool set = false;
-  bool null = false;
-  std::string text;
-  std::string json;  // put_json_string(text) or null
+// Fields whose text mostly repeats from one line to the next on a thread — the partner, its key,
+// the method and the route, one after another; the client's address: their last texts and what
+// they were written as (names included), copied again as one piece while every text is the same
+// instead of being checked and escaped again.
+struct RepeatedField {
+  std::string_view name;  // written before the value: ,"partner_id":
+  const std::optional<std::string_view>& value;
+  std::size_t max_bytes;
 };
 
-char* put_repeated(char* p, Repeated& last, const std::optional<std::string_view>& value,
-                   std::size_t max_bytes) {
-  if (last.set && last.null == !value && (!value || util::same_text(*value, last.text))) {
-    return util::put_text(p, last.json);
+template <std::size_t N>
+struct Repeated {
+  bool set = false;
+  std::array<bool, N> null{};
+  std::array<std::string, N> text;
+  std::string json;  // the fields as written
+};
+
+template <std::size_t N>
+char* put_repeated(char* p, Repeated<N>& last, const std::array<RepeatedField, N>& fields) {
+  bool same = last.set;
+  for (std::size_t i = 0; i < N && same; ++i) {
+    const auto& value = fields[i].value;
+    same = last.null[i] == !value && (!value || util::same_text(*value, last.text[i]));
   }
+  if (same) return util::put_text(p, last.json);
   char* const start = p;
-  p = put_optional(p, value, max_bytes);
+  for (std::size_t i = 0; i < N; ++i) {
+    const auto& value = fields[i].value;
+    p = util::put_text(p, fields[i].name);
+    p = put_optional(p, value, fields[i].max_bytes);
+    last.null[i] = !value;
+    last.text[i].assign(value ? *value : std::string_view{});
+  }
   last.set = true;
-  last.null = !value;
-  last.text.assign(value ? *value : std::string_view{});
   last.json.assign(start, static_cast<std::size_t>(p - start));
   return p;
 }
@@ -268,21 +283,20 @@ constexpr std::size_t kMaxLine =
 char* put_access_line(char* p, const AccessRecord& r) {
   using namespace std::string_view_literals;
   struct Repeats {
-    Repeated partner_id, key_id, method, route, client_ip;
+    Repeated<4> caller_and_route;
+    Repeated<1> client_ip;
   };
   thread_local Repeats last;
   p = util::put_text(p, "{\"time\":\""sv);
   p = put_time(p, r.time);
   p = util::put_text(p, "\",\"request_id\":"sv);
   p = put_json_string(p, r.request_id, kMaxId);
-  p = util::put_text(p, ",\"partner_id\":"sv);
-  p = put_repeated(p, last.partner_id, r.partner_id, kMaxId);
-  p = util::put_text(p, ",\"key_id\":"sv);
-  p = put_repeated(p, last.key_id, r.key_id, kMaxId);
-  p = util::put_text(p, ",\"method\":"sv);
-  p = put_repeated(p, last.method, r.method, kMaxMethod);
-  p = util::put_text(p, ",\"route\":"sv);
-  p = put_repeated(p, last.route, r.route, kMaxPath);
+  const std::optional<std::string_view> method = r.method;
+  p = put_repeated<4>(p, last.caller_and_route,
+                      {{{",\"partner_id\":"sv, r.partner_id, kMaxId},
+                        {",\"key_id\":"sv, r.key_id, kMaxId},
+                        {",\"method\":"sv, method, kMaxMethod},
+                        {",\"route\":"sv, r.route, kMaxPath}}});
   p = util::put_text(p, ",\"path\":"sv);
   p = put_redacted_json_string(p, r.path, kMaxPath);
   p = util::put_text(p, ",\"status\":"sv);
@@ -291,8 +305,8 @@ char* put_access_line(char* p, const AccessRecord& r) {
   p = put_duration_ms(p, r.duration);
   p = util::put_text(p, ",\"bytes\":"sv);
   p = put_integer(p, r.bytes);
-  p = util::put_text(p, ",\"client_ip\":"sv);
-  p = put_repeated(p, last.client_ip, r.client_ip, kMaxClientIp);
+  const std::optional<std::string_view> client_ip = r.client_ip;
+  p = put_repeated<1>(p, last.client_ip, {{{",\"client_ip\":"sv, client_ip, kMaxClientIp}}});
   p = util::put_text(p, ",\"user_agent\":"sv);
   p = put_redacted_json_string(p, r.user_agent, kMaxUserAgent);
   *p++ = '}';

@@ -60,6 +60,10 @@ inline void blank_line_breaks(char* begin, char* end) {
 
 class HeaderLines {
  public:
+  // User-provided, so that `HeaderLines lines = {}` (the exchange's, every request) does not zero
+  // the inline room first: only the first size_ bytes of it are ever read.
+  HeaderLines() noexcept {}
+
   // CR and LF in either part become spaces, as in every header the connection writes: no value
   // can end the line early or start a header of its own.
   void add(std::string_view name, std::string_view value) {
