@@ -67,6 +67,7 @@ class InFlight final : public PendingRequest,
     exchange_.cancel = std::shared_ptr<CancelState>(shared_from_this(), &cancel_state_);
     if (request_.request_id.empty()) {
       assign_request_id(request_.request_id, request_.header("X-Request-Id"));
+      request_id_sane_ = true;
     }
     std::lock_guard lock(mutex_);
     proceed(StageStatus::Continue);
@@ -188,7 +189,11 @@ class InFlight final : public PendingRequest,
         }
       }
     }
-    exchange_.core_headers.add("X-Request-Id", request_.request_id);
+    if (request_id_sane_) {  // assign_request_id's: no CR or LF to blank
+      exchange_.core_headers.add_trusted({"X-Request-Id: ", request_.request_id, "\r\n"});
+    } else {
+      exchange_.core_headers.add("X-Request-Id", request_.request_id);
+    }
     try {
       report_usage(snapshot, exchange_, response);
     } catch (const std::exception& error) {
@@ -219,6 +224,7 @@ class InFlight final : public PendingRequest,
   std::recursive_mutex mutex_;  // a stage answering at once resumes on the same thread
   std::size_t next_stage_ = 0;
   bool finished_ = false;
+  bool request_id_sane_ = false;  // set by assign_request_id (is_sane_request_id holds)
   std::atomic<Phase> phase_{running};
   Resumption early_step_;
   std::exception_ptr early_error_;
