@@ -15,6 +15,7 @@
 
 #include "core/util/json_text.hpp"
 #include "core/util/put_text.hpp"
+#include "portico/sdk/text_key.hpp"
 
 namespace portico::observability {
 namespace {
@@ -103,7 +104,7 @@ char* put_repeated(char* p, Repeated<N>& last, const std::array<RepeatedField, N
   bool same = last.set;
   for (std::size_t i = 0; i < N && same; ++i) {
     const auto& value = fields[i].value;
-    same = last.null[i] == !value && (!value || util::same_text(*value, last.text[i]));
+    same = last.null[i] == !value && (!value || sdk::same_text(*value, last.text[i]));
   }
   if (same) return util::put_text(p, last.json);
   char* const start = p;

@@ -107,8 +107,8 @@ RequestMetrics::Shard& RequestMetrics::local_shard() {
 void RequestMetrics::record(const RequestLabels& labels, std::chrono::nanoseconds duration) {
   Shard& shard = local_shard();
   RequestCell* cell = shard.last_request;
-  if (!cell || cell->status != labels.status || !util::same_text(cell->route, labels.route) ||
-      !util::same_text(cell->method, labels.method) || !util::same_text(cell->tier, labels.tier)) {
+  if (!cell || cell->status != labels.status || !sdk::same_text(cell->route, labels.route) ||
+      !sdk::same_text(cell->method, labels.method) || !sdk::same_text(cell->tier, labels.tier)) {
     std::string& key = shard.key;
     key.assign(labels.route).push_back('\0');
     key.append(labels.method).push_back('\0');
@@ -140,7 +140,7 @@ void RequestMetrics::record_partner(std::string_view partner_id,
                                     const std::optional<QuotaSample>& quota) {
   Shard& shard = local_shard();
   PartnerCell* cell = shard.last_partner;
-  if (cell && util::same_text(cell->partner, partner_id)) {
+  if (cell && sdk::same_text(cell->partner, partner_id)) {
     // the same partner as this thread's last request
   } else if (auto it = shard.partner_index.find(partner_id); it != shard.partner_index.end()) {
     cell = it->second;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/util/put_text.hpp"
+#include "portico/sdk/text_key.hpp"
 
 namespace portico::pipeline {
 namespace {
@@ -101,7 +102,7 @@ auto find_name(const Names& names, std::string_view name) {
                                                   : nullptr;
   }
   for (const auto& [named, value] : names) {
-    if (util::same_text(named, name)) {
+    if (sdk::same_text(named, name)) {
       return static_cast<const Value*>(value.get());
     }
   }
@@ -162,14 +163,14 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
     std::size_t matched = 0;
     for (const auto& [name, value] : params) {
       std::size_t i = 0;
-      while (i < captures && !util::same_text(*capture(i).first, name)) ++i;
+      while (i < captures && !sdk::same_text(*capture(i).first, name)) ++i;
       if (i == captures) break;
       ++matched;
     }
     if (matched == captures) {
       for (auto& [name, value] : params) {
         std::size_t i = 0;
-        while (!util::same_text(*capture(i).first, name)) ++i;
+        while (!sdk::same_text(*capture(i).first, name)) ++i;
         util::assign_text(value, capture(i).second);
       }
       return result;

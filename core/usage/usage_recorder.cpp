@@ -125,8 +125,8 @@ void UsageRecorder::record(const std::string& partner_id, std::string_view route
     UsageCounts* entry = nullptr;
   };
   thread_local Memo memo;
-  if (memo.recorder == instance_ && util::same_text(memo.partner_id, partner_id) &&
-      util::same_text(memo.route, route) && util::same_text(memo.day, cached.text)) {
+  if (memo.recorder == instance_ && sdk::same_text(memo.partner_id, partner_id) &&
+      sdk::same_text(memo.route, route) && sdk::same_text(memo.day, cached.text)) {
     std::lock_guard lock(memo.shard->mutex);
     if (memo.shard->erasures == memo.erasures) {
       *memo.entry += counts;

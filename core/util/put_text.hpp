@@ -1,7 +1,7 @@
 // Text written through a pointer into room made beforehand — the response head, the access line,
 // the gateway's header lines — with no capacity check per piece: the caller has sized the room.
-// And the other things done with the small texts of a request — a string reused from one request
-// to the next written over, two texts compared — in line rather than through the C library.
+// And a string reused from one request to the next written over in line rather than through the
+// C library (sdk::same_text compares two such texts).
 #pragma once
 
 #include <cstdint>
@@ -73,38 +73,6 @@ namespace portico::util {
   }
   if (n != s.size()) s.resize(n);  // within the capacity: no allocation
   copy_bytes(s.data(), text.data(), n);
-}
-
-// Whether `a` and `b` hold the same bytes. Up to 32 bytes (a partner or key id, a route, a
-// method, an address) with overlapping word loads in line, as copy_bytes copies; std::string's
-// and string_view's == call memcmp, whose dispatch is most of the cost at these sizes.
-[[gnu::always_inline]] inline bool same_text(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* const x = a.data();
-  const char* const y = b.data();
-  const auto word = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  };
-  if (n >= 8) {
-    if (n <= 16) return ((word(x) ^ word(y)) | (word(x + n - 8) ^ word(y + n - 8))) == 0;
-    if (n <= 32) {
-      return ((word(x) ^ word(y)) | (word(x + 8) ^ word(y + 8)) |
-              (word(x + n - 16) ^ word(y + n - 16)) | (word(x + n - 8) ^ word(y + n - 8))) == 0;
-    }
-    return std::memcmp(x, y, n) == 0;
-  }
-  if (n >= 4) {
-    std::uint32_t xh, yh, xt, yt;
-    std::memcpy(&xh, x, 4);
-    std::memcpy(&yh, y, 4);
-    std::memcpy(&xt, x + n - 4, 4);
-    std::memcpy(&yt, y + n - 4, 4);
-    return ((xh ^ yh) | (xt ^ yt)) == 0;
-  }
-  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
 }
 
 }  // namespace portico::util

@@ -33,7 +33,7 @@ class TextTable {
     for (std::size_t i = key.hash & mask_;; i = (i + 1) & mask_) {
       auto& slot = slots_[i];
       if (!slot) return nullptr;
-      if (slot->hash == key.hash && slot->key == key.text) return &slot->state;
+      if (slot->hash == key.hash && same_text(slot->key, key.text)) return &slot->state;
     }
   }
 

@@ -78,5 +78,25 @@ TEST(TextHash, IdsAddressesAndProductsDoNotCollide) {
   }
 }
 
+// same_text (TextEqual's) compares up to 32 bytes as overlapping words: it must agree with memcmp
+// at every size around its cases' edges, with any one bit of any byte changed.
+TEST(SameText, AgreesWithMemcmpAtEverySizeAndWhereverTheyDiffer) {
+  std::mt19937 random(13);
+  for (std::size_t size = 0; size <= 80; ++size) {
+    std::string a(size, '\0');
+    for (char& c : a) c = static_cast<char>(random() % 256);
+    EXPECT_TRUE(same_text(a, std::string(a))) << size;
+    for (std::size_t at = 0; at < size; ++at) {  // one byte different, in each place
+      std::string b = a;
+      b[at] = static_cast<char>(b[at] ^ (1 << (random() % 8)));
+      ASSERT_FALSE(same_text(a, b)) << size << " " << at;
+    }
+    if (size > 0) {
+      EXPECT_FALSE(same_text(a, a.substr(0, size - 1))) << size;
+    }
+  }
+  EXPECT_TRUE(same_text(std::string_view(), ""));
+}
+
 }  // namespace
 }  // namespace portico::sdk
