@@ -23,6 +23,7 @@
 #include "core/pipeline/stages.hpp"
 #include "core/util/put_text.hpp"
 #include "portico/sdk/etag.hpp"
+#include "portico/sdk/text_key.hpp"
 
 namespace portico::pipeline {
 namespace {
@@ -42,31 +43,33 @@ void append_sf_string(std::string& out, std::string_view text) {
 }
 
 // What the rate limit's lines take from the quota alone, made for the last quota this thread
-// wrote (a partner's requests come with the same one): the whole RateLimit-Policy line and the
-// start of the RateLimit line, the tier quoted, both blanked of CR and LF once here.
+// wrote (a partner's requests come with the same one), the tier quoted and blanked of CR and LF
+// once here: the text before the first remaining count (the whole RateLimit-Policy line and the
+// start of the RateLimit line) and the text between the reset and the second remaining count
+// (the end of the RateLimit line, X-RateLimit-Limit, the start of X-RateLimit-Remaining).
 struct QuotaLines {
   std::string tier;
   std::int64_t limit = -1;
   std::int64_t window = -1;
-  std::string policy_line;  // RateLimit-Policy: "<tier>";q=<limit>;w=<window>\r\n
-  std::string rate_start;   // RateLimit: "<tier>";r=
-  std::string limit_line;   // X-RateLimit-Limit: <limit>\r\n
+  std::string head;    // RateLimit-Policy: "<tier>";q=<limit>;w=<window>\r\nRateLimit: "<tier>";r=
+  std::string middle;  // \r\nX-RateLimit-Limit: <limit>\r\nX-RateLimit-Remaining:<SP>
 
   void make(const RateLimitQuota& quota, std::int64_t window_seconds) {
     tier = quota.tier;
     limit = quota.limit;
     window = window_seconds;
-    policy_line.assign("RateLimit-Policy: ");
-    append_sf_string(policy_line, quota.tier);
-    policy_line.append(";q=").append(std::to_string(quota.limit));
-    policy_line.append(";w=").append(std::to_string(window_seconds));
-    blank_line_breaks(policy_line.data(), policy_line.data() + policy_line.size());
-    policy_line.append("\r\n");
-    rate_start.assign("RateLimit: ");
-    append_sf_string(rate_start, quota.tier);
-    blank_line_breaks(rate_start.data(), rate_start.data() + rate_start.size());
-    rate_start.append(";r=");
-    limit_line.assign("X-RateLimit-Limit: ").append(std::to_string(quota.limit)).append("\r\n");
+    head.assign("RateLimit-Policy: ");
+    append_sf_string(head, quota.tier);
+    head.append(";q=").append(std::to_string(quota.limit));
+    head.append(";w=").append(std::to_string(window_seconds));
+    blank_line_breaks(head.data(), head.data() + head.size());
+    const std::size_t rate_start = head.size() + 2;
+    head.append("\r\nRateLimit: ");
+    append_sf_string(head, quota.tier);
+    blank_line_breaks(head.data() + rate_start, head.data() + head.size());
+    head.append(";r=");
+    middle.assign("\r\nX-RateLimit-Limit: ").append(std::to_string(quota.limit));
+    middle.append("\r\nX-RateLimit-Remaining: ");
   }
 };
 
@@ -89,22 +92,22 @@ ObservedQuota add_headers(HeaderLines& lines, const RateLimitQuota& quota,
   const std::int64_t reset = ceil_seconds(decision.reset_after);
   const std::int64_t window = ceil_seconds(quota.window);
   thread_local QuotaLines made;
-  if (made.limit != quota.limit || made.window != window || made.tier != quota.tier) {
+  if (made.limit != quota.limit || made.window != window ||
+      !sdk::same_text(made.tier, quota.tier)) {
     made.make(quota, window);
   }
   const Digits remaining_digits(remaining), reset_digits(reset);
-  std::string_view limit_line = made.limit_line;
-  char other_limit[64];  // "X-RateLimit-Limit: " and any 64-bit number's digits
+  std::string_view middle = made.middle;
+  char other_middle[96];  // a policy that answers with a limit of its own: made here
   if (limit != quota.limit) {
-    char* p = util::put_text(other_limit, "X-RateLimit-Limit: ");
+    char* p = util::put_text(other_middle, "\r\nX-RateLimit-Limit: ");
     p = util::put_text(p, Digits(limit).view());
-    p = util::put_text(p, "\r\n");
-    limit_line = std::string_view(other_limit, static_cast<std::size_t>(p - other_limit));
+    p = util::put_text(p, "\r\nX-RateLimit-Remaining: ");
+    middle = std::string_view(other_middle, static_cast<std::size_t>(p - other_middle));
   }
-  lines.add_trusted({made.policy_line, made.rate_start, remaining_digits.view(),
-                     ";t=", reset_digits.view(), "\r\n", limit_line,
-                     "X-RateLimit-Remaining: ", remaining_digits.view(),
-                     "\r\nX-RateLimit-Reset: ", reset_digits.view(), "\r\n"});
+  lines.add_trusted({made.head, remaining_digits.view(), ";t=", reset_digits.view(), middle,
+                     remaining_digits.view(), "\r\nX-RateLimit-Reset: ", reset_digits.view(),
+                     "\r\n"});
   return {limit, remaining, reset};
 }
 
