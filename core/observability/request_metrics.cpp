@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "core/util/instance_id.hpp"
-#include "core/util/put_text.hpp"
 #include "portico/sdk/text_key.hpp"
 
 namespace portico::observability {

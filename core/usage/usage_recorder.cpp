@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "core/util/instance_id.hpp"
-#include "core/util/put_text.hpp"
 #include "portico/sdk/text_key.hpp"
 
 namespace portico::usage {
