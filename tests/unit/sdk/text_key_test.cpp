@@ -79,7 +79,7 @@ TEST(TextHash, IdsAddressesAndProductsDoNotCollide) {
 }
 
 // same_text (TextEqual's) compares up to 32 bytes as overlapping words: it must agree with memcmp
-// at every size around its cases' edges, with any one bit of any byte changed.
+// at every size around its cases' edges, with a bit of each byte, in turn, changed.
 TEST(SameText, AgreesWithMemcmpAtEverySizeAndWhereverTheyDiffer) {
   std::mt19937 random(13);
   for (std::size_t size = 0; size <= 80; ++size) {
