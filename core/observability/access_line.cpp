@@ -87,7 +87,7 @@ char* put_optional(char* p, const std::optional<std::string_view>& value, std::s
 // instead of being checked and escaped again.
 struct RepeatedField {
   std::string_view name;  // written before the value: ,"partner_id":
-  const std::optional<std::string_view>& value;
+  std::optional<std::string_view> value;
   std::size_t max_bytes;
 };
 
@@ -292,11 +292,10 @@ char* put_access_line(char* p, const AccessRecord& r) {
   p = put_time(p, r.time);
   p = util::put_text(p, "\",\"request_id\":"sv);
   p = put_json_string(p, r.request_id, kMaxId);
-  const std::optional<std::string_view> method = r.method;
   p = put_repeated<4>(p, last.caller_and_route,
                       {{{",\"partner_id\":"sv, r.partner_id, kMaxId},
                         {",\"key_id\":"sv, r.key_id, kMaxId},
-                        {",\"method\":"sv, method, kMaxMethod},
+                        {",\"method\":"sv, r.method, kMaxMethod},
                         {",\"route\":"sv, r.route, kMaxPath}}});
   p = util::put_text(p, ",\"path\":"sv);
   p = put_redacted_json_string(p, r.path, kMaxPath);
@@ -306,8 +305,7 @@ char* put_access_line(char* p, const AccessRecord& r) {
   p = put_duration_ms(p, r.duration);
   p = util::put_text(p, ",\"bytes\":"sv);
   p = put_integer(p, r.bytes);
-  const std::optional<std::string_view> client_ip = r.client_ip;
-  p = put_repeated<1>(p, last.client_ip, {{{",\"client_ip\":"sv, client_ip, kMaxClientIp}}});
+  p = put_repeated<1>(p, last.client_ip, {{{",\"client_ip\":"sv, r.client_ip, kMaxClientIp}}});
   p = util::put_text(p, ",\"user_agent\":"sv);
   p = put_redacted_json_string(p, r.user_agent, kMaxUserAgent);
   *p++ = '}';
