@@ -15,9 +15,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -46,6 +48,56 @@ tcp::socket& tcp_layer(Stream& s) {
 
 using Clock = std::chrono::steady_clock;
 
+// What one request needs from its first byte to its response's last — the request object, its
+// reader, the response being written — held by a connection only while it has a request in hand:
+// leased from a pool of the thread's own when the request's bytes arrive, given back once its
+// response is written. The few states a thread's requests take turns with stay in its caches
+// however many connections it serves; each connection keeping its own made every request start on
+// memory last touched a whole round of connections ago (docs/performance.md, thirteenth pass).
+struct RequestState {
+  std::shared_ptr<Request> request;     // filled again request after request: see read_header()
+  std::optional<RequestReader> reader;  // reads into *request
+  WireResponse response;                // kept until its write completes; its head is reused
+  std::optional<Answer> answered_at_once;
+  std::string core_headers;  // the lines that came with answered_at_once
+};
+
+// Last in, first out: the state given back last is the one warmest in the caches. Beyond
+// kKept states (a thread with that many requests in hand at once) the extra ones are freed.
+// A state may come back on another thread than the one it left (a connection destroyed
+// elsewhere): each thread's pool is its own, a state belongs to none.
+class RequestStatePool {
+ public:
+  static std::unique_ptr<RequestState> take() {
+    Pool& pool = this_threads();
+    if (pool.free.empty()) return std::make_unique<RequestState>();
+    auto state = std::move(pool.free.back());
+    pool.free.pop_back();
+    return state;
+  }
+  static void give_back(std::unique_ptr<RequestState> state) {
+    state->reader.reset();                 // it refers to the request
+    state->response.body = std::string();  // a large body is not kept
+    state->response.shared.reset();
+    state->answered_at_once.reset();
+    if (gone_) return;  // this thread's pool is destroyed already (it is exiting)
+    Pool& pool = this_threads();
+    if (pool.free.size() < kKept) pool.free.push_back(std::move(state));
+  }
+
+ private:
+  static constexpr std::size_t kKept = 256;
+  struct Pool {
+    std::vector<std::unique_ptr<RequestState>> free;
+    ~Pool() { gone_ = true; }
+  };
+  static Pool& this_threads() {
+    thread_local Pool pool;
+    return pool;
+  }
+  static inline thread_local bool gone_ = false;
+};
+
 template <class Stream>
 class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -59,6 +111,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     server_->connections.fetch_add(1);
   }
   ~Session() override {
+    if (state_) RequestStatePool::give_back(std::move(state_));  // before answering_ goes
     server_->connections.fetch_sub(1);
     server_->connection_closed();
   }
@@ -138,21 +191,23 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_header() {
     idle_ = false;
-    reader_.reset();
-    // The last request's object, with its memory, unless something still holds it (a handler
-    // that outlived its answer's deadline): then a new one.
-    if (request_.use_count() == 1) {
+    if (!state_) state_ = RequestStatePool::take();
+    state_->reader.reset();
+    // The state's last request object, with its memory, unless something still holds it (a
+    // handler that outlived its answer's deadline): then a new one.
+    std::shared_ptr<Request>& request = state_->request;
+    if (request.use_count() == 1) {
       std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
     } else {
-      request_ = std::make_shared<Request>();
+      request = std::make_shared<Request>();
     }
-    reader_.emplace(options().max_header, options().max_body, *request_);
+    state_->reader.emplace(options().max_header, options().max_body, *request);
     expires_after(options().header_timeout);  // for the whole header section
     continue_header();
   }
 
   void continue_header() {
-    switch (reader_->read_header(buffer_)) {
+    switch (state_->reader->read_header(buffer_)) {
       case ReadStep::done: return read_body();
       case ReadStep::failed: return refuse();
       case ReadStep::need_more: break;
@@ -168,9 +223,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void read_body() {
     // A request without a body is complete with its header: no read to wait for.
-    if (reader_->complete()) return dispatch();
+    if (state_->reader->complete()) return dispatch();
     expires_after(options().idle_timeout);
-    bhttp::async_read(stream_, buffer_, reader_->parser(),
+    bhttp::async_read(stream_, buffer_, state_->reader->parser(),
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->on_read_error(ec);
                         self->dispatch();
@@ -180,19 +235,19 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // Limits and malformed input are answered with a problem and the connection is closed;
   // timeouts and resets just close it.
   void on_read_error(beast::error_code ec) {
-    if (auto problem = reader_->problem_for(ec)) return reply_and_close(*problem);
+    if (auto problem = state_->reader->problem_for(ec)) return reply_and_close(*problem);
     close();
   }
 
   void refuse() {
-    if (reader_->problem()) return reply_and_close(*reader_->problem());
+    if (state_->reader->problem()) return reply_and_close(*state_->reader->problem());
     close();
   }
 
   void reply_and_close(const Problem& problem) {
     std::string id = pipeline::new_request_id();
     write_wire_response(pipeline::problem_response(problem, id), "X-Request-Id: " + id + "\r\n", 11,
-                        false, false, response_);
+                        false, false, state_->response);
     write(false);
   }
 
@@ -200,20 +255,20 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // connection waits — watching for the client leaving, with handler_timeout as the deadline —
   // while this thread serves other connections, and the answer is posted back here.
   void dispatch() {
-    keep_alive_ = reader_->keep_alive() && !server_->draining;
-    head_ = reader_->head();
-    version_ = reader_->version();
-    reader_->finish_request(client_ip_, options().max_json_depth);
+    keep_alive_ = state_->reader->keep_alive() && !server_->draining;
+    head_ = state_->reader->head();
+    version_ = state_->reader->version();
+    state_->reader->finish_request(client_ip_, options().max_json_depth);
     auto self = this->shared_from_this();
     const auto dispatching_thread = std::this_thread::get_id();
     dispatching_.store(true, std::memory_order_release);
     auto pending = server_->handler(
-        request_,
+        state_->request,
         [self, dispatching_thread](Answer&& answer, std::string_view core_headers) {
           if (self->dispatching_.load(std::memory_order_acquire) &&
               std::this_thread::get_id() == dispatching_thread) {
-            self->answered_at_once_ = std::move(answer);
-            self->core_headers_.assign(core_headers);  // keeps its capacity: no allocation
+            self->state_->answered_at_once = std::move(answer);
+            self->state_->core_headers.assign(core_headers);  // keeps its capacity: no allocation
             return;
           }
           asio::post(tcp_layer(self->stream_).get_executor(),
@@ -223,11 +278,11 @@ class Session final : public SessionControl, public std::enable_shared_from_this
                      });
         });
     dispatching_.store(false, std::memory_order_release);
-    if (answered_at_once_) {
-      Answer answer = std::move(*answered_at_once_);
-      answered_at_once_.reset();
+    if (state_->answered_at_once) {
+      Answer answer = std::move(*state_->answered_at_once);
+      state_->answered_at_once.reset();
       answering_ = std::move(pending);
-      return respond(std::move(answer), core_headers_);
+      return respond(std::move(answer), state_->core_headers);
     }
     if (!pending) return close();  // a handler that neither answered nor can be told anything
     pending_ = std::move(pending);
@@ -277,7 +332,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       tcp_layer(stream_).cancel(ignored);  // ends the watch; the write is not affected
     }
     const bool keep_alive = keep_alive_ && !server_->draining;
-    write_wire_response(std::move(answer), core_headers, version_, head_, keep_alive, response_);
+    write_wire_response(std::move(answer), core_headers, version_, head_, keep_alive,
+                        state_->response);
     write(keep_alive);
   }
 
@@ -312,14 +368,15 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void write(bool keep_alive) {
     std::size_t sent = 0;
     if (send_at_once_) {
-      const std::array<asio::const_buffer, 2> buffers{asio::buffer(response_.head),
-                                                      asio::buffer(response_.body_bytes())};
+      const WireResponse& response = state_->response;
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(response.head),
+                                                      asio::buffer(response.body_bytes())};
       beast::error_code ec;
       sent = tcp_layer(stream_).write_some(buffers, ec);  // non-blocking: see start()
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
         return written(ec, keep_alive);
       }
-      if (sent == response_.head.size() + response_.body_bytes().size()) {
+      if (sent == response.head.size() + response.body_bytes().size()) {
         return written({}, keep_alive, /*at_once=*/true);
       }
     }
@@ -327,8 +384,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void write_rest(std::size_t sent, bool keep_alive) {
-    const auto head = asio::buffer(response_.head);
-    const auto body = asio::buffer(response_.body_bytes());
+    const auto head = asio::buffer(state_->response.head);
+    const auto body = asio::buffer(state_->response.body_bytes());
     const std::array<asio::const_buffer, 2> buffers{
         head + std::min(sent, head.size()), body + (sent > head.size() ? sent - head.size() : 0)};
     expires_after(options().idle_timeout);
@@ -340,9 +397,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
-    response_.body = std::string();  // the head keeps its capacity for the next one
-    response_.shared.reset();
-    answering_.reset();  // after the answer it may have kept loaded
+    // The response goes back with its state (which drops its body and any shared answer, the
+    // head keeping its capacity), before the request that may have kept that answer's code loaded.
+    RequestStatePool::give_back(std::move(state_));
+    answering_.reset();
     if (ec) return close();
     if (!keep_alive) return linger_then_close();
     // A pipelined request already buffered would be answered inside this call, and the next
@@ -400,22 +458,18 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   ReadinessRead readiness_;   // plain TCP on a one-thread context: see start()
   OnRead on_read_ = nullptr;  // what read_some calls when readiness_ completes
   beast::flat_buffer buffer_;
-  std::shared_ptr<Request> request_;     // see read_header(): filled again request after request
-  std::optional<RequestReader> reader_;  // reads into *request_
   // The answered request until its response is written: it keeps the snapshot it ran on — and so
   // every plugin of it — loaded while the response may still hold a plugin's shared answer, whose
-  // release runs the plugin's code. Declared before response_, so it is destroyed after it.
+  // release runs the plugin's code. The state goes back before it (written(), ~Session).
   std::shared_ptr<pipeline::PendingRequest> answering_;
-  WireResponse response_;  // kept alive until its write completes; its head buffer is reused
+  std::unique_ptr<RequestState> state_;  // from the first byte of a request to its response
   asio::steady_timer deadline_timer_;  // see expires_after()
   Clock::time_point deadline_ = Clock::time_point::max();
   std::uint64_t deadline_generation_ = 0;
   bool deadline_armed_ = false;
   asio::steady_timer handler_timer_;
   std::shared_ptr<pipeline::PendingRequest> pending_;  // while the answer is awaited
-  std::atomic<bool> dispatching_{false};  // inside server_->handler, on this thread
-  std::optional<Answer> answered_at_once_;
-  std::string core_headers_;  // the lines that came with answered_at_once_
+  std::atomic<bool> dispatching_{false};               // inside server_->handler, on this thread
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;

@@ -199,6 +199,43 @@ TEST(HttpServerRequests, AConnectionReusesItsRequestUnlessSomethingStillHoldsIt)
   EXPECT_EQ(kept->target, "/keep");
 }
 
+// A connection holds a request's state only while it has a request in hand: connections of one
+// thread asking in turn are all served with the same Request (and reader and response), however
+// many there are — and one that something still holds is not handed to the next connection.
+TEST(HttpServerRequests, ConnectionsAskingInTurnShareOneRequestStateNoneHeldBetweenRequests) {
+  std::mutex mutex;
+  std::vector<std::pair<const Request*, std::string>> seen;
+  std::shared_ptr<Request> kept;
+  Server server(
+      {}, [](const std::string& path) { return path; },
+      [&](const std::shared_ptr<Request>& request) {
+        std::lock_guard lock(mutex);
+        seen.emplace_back(request.get(), request->path);
+        if (request->path == "/keep") kept = request;
+      });
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 16; ++i) clients.push_back(std::make_unique<Client>(server.port()));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      const std::string path = "/r" + std::to_string(round) + "c" + std::to_string(i);
+      clients[i]->send(get(path));
+      EXPECT_EQ(clients[i]->read_response().second, path);
+    }
+  }
+  clients[3]->send(get("/keep"));
+  EXPECT_EQ(clients[3]->read_response().second, "/keep");
+  clients[4]->send(get("/next"));
+  EXPECT_EQ(clients[4]->read_response().second, "/next");
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 34u);
+  for (std::size_t i = 1; i < 33; ++i) {
+    EXPECT_EQ(seen[i].first, seen[0].first) << seen[i].second << " had a Request of its own";
+  }
+  EXPECT_NE(seen[33].first, seen[32].first) << "a Request still held went to another connection";
+  EXPECT_EQ(kept->path, "/keep");
+  EXPECT_EQ(kept->target, "/keep");
+}
+
 TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {
   const std::string big = pattern(8 << 20);
   Server server({}, [&](const std::string& path) { return path == "/big" ? big : "small"; });
