@@ -80,6 +80,13 @@ class RequestStatePool {
     state->response.body = std::string();  // a large body is not kept
     state->response.shared.reset();
     state->answered_at_once.reset();
+    if (state->request.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
+      // Nor is a large request body's room: a pooled state lives as long as its thread.
+      if (state->request->body.capacity() > kKeptBody) std::string().swap(state->request->body);
+    } else {
+      state->request.reset();  // still held (a handler past its deadline): not to be filled again
+    }
     if (gone_) return;  // this thread's pool is destroyed already (it is exiting)
     Pool& pool = this_threads();
     if (pool.free.size() < kKept) pool.free.push_back(std::move(state));
@@ -87,6 +94,7 @@ class RequestStatePool {
 
  private:
   static constexpr std::size_t kKept = 256;
+  static constexpr std::size_t kKeptBody = 64 * 1024;  // bytes of a request body's room
   struct Pool {
     std::vector<std::unique_ptr<RequestState>> free;
     ~Pool() { gone_ = true; }

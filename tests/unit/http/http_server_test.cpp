@@ -236,6 +236,40 @@ TEST(HttpServerRequests, ConnectionsAskingInTurnShareOneRequestStateNoneHeldBetw
   EXPECT_EQ(kept->target, "/keep");
 }
 
+// A pooled request state lives as long as its thread: the room of a large body goes back to the
+// heap with the request, not to the next one (a small body's room is kept).
+TEST(HttpServerRequests, APooledRequestKeepsNoLargeBodysRoom) {
+  std::mutex mutex;
+  std::vector<std::pair<const Request*, std::size_t>> seen;  // the request, its body's room
+  Server server(
+      {}, [](const std::string& path) { return path; },
+      [&](const std::shared_ptr<Request>& request) {
+        std::lock_guard lock(mutex);
+        seen.emplace_back(request.get(), request->body.capacity());
+      });
+  const auto post = [](const std::string& path, const std::string& body) {
+    return "POST " + path +
+           " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body;
+  };
+  Client first(server.port());
+  first.send(post("/small", std::string(100, 's')));
+  EXPECT_EQ(first.read_response().second, "/small");
+  first.send(post("/large", pattern(300 * 1024)));
+  EXPECT_EQ(first.read_response().second, "/large");
+  Client second(server.port());
+  second.send(post("/after", std::string(100, 'a')));
+  EXPECT_EQ(second.read_response().second, "/after");
+  second.send(post("/again", std::string(100, 'b')));
+  EXPECT_EQ(second.read_response().second, "/again");
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[2].first, seen[1].first) << "the next connection did not take the pooled state";
+  EXPECT_GE(seen[1].second, 300u * 1024);
+  EXPECT_LT(seen[2].second, 64u * 1024) << "a 300 KiB body's room was kept in the pool";
+  EXPECT_EQ(seen[3].second, seen[2].second) << "a small body's room was not kept";
+}
+
 TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {
   const std::string big = pattern(8 << 20);
   Server server({}, [&](const std::string& path) { return path == "/big" ? big : "small"; });
