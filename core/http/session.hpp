@@ -96,6 +96,7 @@ class RequestStatePool {
   static constexpr std::size_t kKept = 256;
   static constexpr std::size_t kKeptBody = 64 * 1024;  // bytes of a request body's room
   struct Pool {
+    Pool() { free.reserve(kKept); }  // no growth later, when a request is answered
     std::vector<std::unique_ptr<RequestState>> free;
     ~Pool() { gone_ = true; }
   };
@@ -119,7 +120,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     server_->connections.fetch_add(1);
   }
   ~Session() override {
-    if (state_) RequestStatePool::give_back(std::move(state_));  // before answering_ goes
+    release_state();
     server_->connections.fetch_sub(1);
     server_->connection_closed();
   }
@@ -345,6 +346,19 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     write(keep_alive);
   }
 
+  // Once a response is written, or the connection ends: the response's body and any shared answer
+  // go first, while answering_ still keeps that answer's code loaded; then the answered request,
+  // which held the request object; then the state, back to this thread's pool — the request
+  // object in it unless something else still holds it (the head keeps its capacity).
+  void release_state() {
+    if (state_) {
+      state_->response.body = std::string();
+      state_->response.shared.reset();
+    }
+    answering_.reset();
+    if (state_) RequestStatePool::give_back(std::move(state_));
+  }
+
   // Every deadline of the connection — TLS handshake, header section, idle wait, body, write,
   // linger — is one time point on one timer, armed lazily: moving the deadline later, which
   // every request does, costs a clock read; the timer is moved only when a deadline comes
@@ -405,10 +419,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void written(beast::error_code ec, bool keep_alive, bool at_once = false) {
-    // The response goes back with its state (which drops its body and any shared answer, the
-    // head keeping its capacity), before the request that may have kept that answer's code loaded.
-    RequestStatePool::give_back(std::move(state_));
-    answering_.reset();
+    release_state();
     if (ec) return close();
     if (!keep_alive) return linger_then_close();
     // A pipelined request already buffered would be answered inside this call, and the next
@@ -468,7 +479,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   // The answered request until its response is written: it keeps the snapshot it ran on — and so
   // every plugin of it — loaded while the response may still hold a plugin's shared answer, whose
-  // release runs the plugin's code. The state goes back before it (written(), ~Session).
+  // release runs the plugin's code. See release_state().
   std::shared_ptr<pipeline::PendingRequest> answering_;
   std::unique_ptr<RequestState> state_;  // from the first byte of a request to its response
   asio::steady_timer deadline_timer_;  // see expires_after()

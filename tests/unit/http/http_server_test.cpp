@@ -33,7 +33,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // The server on its own thread, answering every request at once with `body_for(path)` and one
-// header line of the gateway's own (X-Core). `seen`, when given, gets each request first.
+// header line of the gateway's own (X-Core). `seen`, when given, gets each request first. As the
+// pipeline's requests do, what the handler returns holds the request until its response is written.
 class Server {
  public:
   using Seen = std::function<void(const std::shared_ptr<Request>&)>;
@@ -50,7 +51,7 @@ class Server {
           response.content_type = "text/plain";
           response.body = body_for_(request->path);
           respond(std::move(response), "X-Core: yes\r\n");
-          return std::shared_ptr<pipeline::PendingRequest>();
+          return std::make_shared<Holding>(std::move(request));
         });
     server_->start();
     thread_ = std::thread([this] { io_.run(); });
@@ -63,6 +64,13 @@ class Server {
   std::size_t open_connections() const { return server_->open_connections(); }
 
  private:
+  struct Holding final : pipeline::PendingRequest {
+    explicit Holding(std::shared_ptr<Request> request) : request(std::move(request)) {}
+    void client_gone() override {}
+    void timed_out() override {}
+    std::shared_ptr<Request> request;
+  };
+
   boost::asio::io_context io_{1};
   std::function<std::string(const std::string&)> body_for_;
   Seen seen_;
@@ -201,23 +209,31 @@ TEST(HttpServerRequests, AConnectionReusesItsRequestUnlessSomethingStillHoldsIt)
 
 // A connection holds a request's state only while it has a request in hand: connections of one
 // thread asking in turn are all served with the same Request (and reader and response), however
-// many there are — and one that something still holds is not handed to the next connection.
+// many there are — and one that something still holds is not handed to the next connection. The
+// same Request, not a new one at the same address: its target keeps the room of the first one's.
 TEST(HttpServerRequests, ConnectionsAskingInTurnShareOneRequestStateNoneHeldBetweenRequests) {
+  struct Seen {
+    const Request* request;
+    std::string path;
+    std::size_t target_room;
+  };
   std::mutex mutex;
-  std::vector<std::pair<const Request*, std::string>> seen;
+  std::vector<Seen> seen;
   std::shared_ptr<Request> kept;
   Server server(
       {}, [](const std::string& path) { return path; },
       [&](const std::shared_ptr<Request>& request) {
         std::lock_guard lock(mutex);
-        seen.emplace_back(request.get(), request->path);
+        seen.push_back({request.get(), request->path, request->target.capacity()});
         if (request->path == "/keep") kept = request;
       });
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 16; ++i) clients.push_back(std::make_unique<Client>(server.port()));
+  const std::string first = "/first-" + std::string(100, 'f');
   for (int round = 0; round < 2; ++round) {
     for (std::size_t i = 0; i < clients.size(); ++i) {
-      const std::string path = "/r" + std::to_string(round) + "c" + std::to_string(i);
+      const std::string path =
+          round == 0 && i == 0 ? first : "/r" + std::to_string(round) + "c" + std::to_string(i);
       clients[i]->send(get(path));
       EXPECT_EQ(clients[i]->read_response().second, path);
     }
@@ -229,9 +245,12 @@ TEST(HttpServerRequests, ConnectionsAskingInTurnShareOneRequestStateNoneHeldBetw
   std::lock_guard lock(mutex);
   ASSERT_EQ(seen.size(), 34u);
   for (std::size_t i = 1; i < 33; ++i) {
-    EXPECT_EQ(seen[i].first, seen[0].first) << seen[i].second << " had a Request of its own";
+    EXPECT_EQ(seen[i].request, seen[0].request) << seen[i].path << " had a Request of its own";
+    EXPECT_GE(seen[i].target_room, first.size()) << seen[i].path << " had a new Request";
   }
-  EXPECT_NE(seen[33].first, seen[32].first) << "a Request still held went to another connection";
+  EXPECT_NE(seen[33].request, seen[32].request)
+      << "a Request still held went to another connection";
+  EXPECT_LT(seen[33].target_room, first.size());
   EXPECT_EQ(kept->path, "/keep");
   EXPECT_EQ(kept->target, "/keep");
 }
