@@ -7,7 +7,8 @@
 //   * chunked trailer fields are read and dropped: they never become request headers (§7.1.2).
 // The request is written straight into the Request plugins see: Beast's grammar (basic_parser)
 // hands over each part as a view of the bytes read, and it is copied once, into strings that a
-// connection's Request keeps from one request to the next — no field container in between.
+// reused Request keeps from one request to the next (the I/O thread's pool: session.hpp) — no
+// field container in between.
 // A header section of the plain kind (no body, no Connection or Upgrade, nothing folded, nothing
 // outside printable ASCII) is read by a scan of our own into the same strings; anything else goes
 // to Beast. The session feeds it from the socket; the fuzzer feeds it bytes, both ways, and

@@ -215,7 +215,7 @@ class InFlight final : public PendingRequest,
   }
 
   std::shared_ptr<const Snapshot> snapshot_;
-  std::shared_ptr<Request> request_owner_;  // the connection's, reused once this one lets go
+  std::shared_ptr<Request> request_owner_;  // the I/O thread's pooled one, reused once we let go
   Request& request_;
   Respond respond_;
   CancelState cancel_state_;  // before exchange_, which points at it

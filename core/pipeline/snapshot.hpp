@@ -78,7 +78,8 @@ struct Snapshot {
 // is kept until the request is answered: a reload waits for it exactly as for a synchronous one.
 // Always sets X-Request-Id; reports the outcome to `usage` and to `observer`.
 // The request is shared with the caller, which may fill it again for its next request once it
-// holds the only reference (its strings keep their memory: HttpServer's connections do).
+// holds the only reference (its strings keep their memory: HttpServer's I/O threads do, with the
+// request objects of their pools).
 std::shared_ptr<PendingRequest> start_request(std::shared_ptr<const Snapshot> snapshot,
                                               std::shared_ptr<Request> request, Respond respond);
 
