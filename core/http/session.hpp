@@ -141,15 +141,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void read_header() {
     idle_ = false;
     if (!state_) state_ = RequestStatePool::take();
-    state_->reader.reset();
-    // The state's last request object, with its memory, unless something still holds it (a
-    // handler that outlived its answer's deadline): then a new one.
+    // The state's last request object, with its memory — the pool kept it only if nothing else
+    // held it (RequestStatePool::give_back) — or a new one.
     std::shared_ptr<Request>& request = state_->request;
-    if (request.use_count() == 1) {
-      std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder let go
-    } else {
-      request = std::make_shared<Request>();
-    }
+    if (!request) request = std::make_shared<Request>();
     state_->reader.emplace(options().max_header, options().max_body, *request);
     expires_after(options().header_timeout);  // for the whole header section
     continue_header();
