@@ -4,7 +4,10 @@
 #   packaging/dev.sh test   install what is missing, build, run every test
 #                           (--sanitize address,undefined | thread: in build-sanitize-*/)
 #   packaging/dev.sh build  install what is missing, build everything
-#   packaging/dev.sh package  build, then the Debian packages portico and portico-dev (cpack)
+#                           (--pgo: the profile-guided build, in build-pgo/)
+#   packaging/dev.sh package  the profile-guided build, then the Debian packages portico and
+#                             portico-dev (cpack; --no-pgo: from the ordinary build)
+#   packaging/dev.sh bench  the profile-guided build, then tests/bench/run.sh against it
 #   packaging/dev.sh cluster  install what is missing, build, start PostgreSQL, Redis, three
 #                             gateway nodes and haproxy in front (packaging/cluster.sh)
 set -euo pipefail
@@ -66,12 +69,60 @@ build() {
   fi
 }
 
-# The Debian packages: build/packages/portico_<version>_amd64.deb and portico-dev_<version>_all.deb.
+# build_pgo [TARGET...]: the profile-guided build in build-pgo/ (docs/performance.md "The
+# profile-guided build"): the gateway and its plugins built instrumented, trained by the benchmark's
+# scenarios against the gateway itself for about a minute (tests/bench/run.sh --quick --no-peer:
+# product reads, the list, 401s, orders, webhooks, start-ups), then everything asked for (default:
+# everything) rebuilt with the profile. Both stages in the same directory: the profile's file names
+# are the objects' paths. Each build trains afresh: a profile of older code would mislead.
+build_pgo() {
+  build_dir=${PORTICO_BUILD_DIR:-build-pgo}
+  packages+=(wrk python3 nginx-light)  # the training run's load, its helper and webhook receiver
+  install_missing
+  local profile
+  profile=$(mkdir -p "$build_dir" && cd "$build_dir" && pwd)/pgo-profile
+  rm -rf "$profile"
+  say "configuring $build_dir for the instrumented build"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPORTICO_PGO=generate -DPORTICO_PGO_DIR="$profile" >/dev/null
+  say "building the gateway and its plugins instrumented"
+  cmake --build "$build_dir" --target portico portico_plugins
+  say "training: the benchmark's scenarios against the instrumented gateway"
+  tests/bench/run.sh --quick --no-peer --duration 2 --build "$build_dir" \
+    --out "$build_dir/pgo-training" >"$build_dir/pgo-training.log" 2>&1 ||
+    { tail -n 20 "$build_dir/pgo-training.log" >&2; echo "build --pgo: the training run failed (log: $build_dir/pgo-training.log)" >&2; exit 1; }
+  local counts
+  counts=$(find "$profile" -name '*.gcda' 2>/dev/null | wc -l)
+  [ "$counts" -gt 0 ] || { echo "build --pgo: the training run wrote no profile to $profile" >&2; exit 1; }
+  say "profile: $counts object files' counts; rebuilding with them"
+  cmake -S . -B "$build_dir" -DPORTICO_PGO=use >/dev/null
+  if [ $# -gt 0 ]; then
+    cmake --build "$build_dir" --target "$@"
+  else
+    cmake --build "$build_dir"
+  fi
+}
+
+# The Debian packages: build-pgo/packages/portico_<version>_amd64.deb and
+# portico-dev_<version>_all.deb, from the profile-guided build (build/packages/ with --no-pgo).
 package() {
-  build
+  case "${1:-}" in
+    "") build_pgo ;;
+    --no-pgo) build ;;
+    *) echo "package: unknown option '$1' (usage: packaging/dev.sh package [--no-pgo])" >&2; exit 2 ;;
+  esac
   say "packaging"
   (cd "$build_dir" && cpack -B packages >/dev/null)
   ls -1 "$build_dir"/packages/*.deb
+}
+
+# bench [run.sh options]: the profile-guided build, then tests/bench/run.sh against it — the
+# build the packages ship. (tests/bench/run.sh --build build measures the ordinary one.)
+bench() {
+  build_pgo portico portico_plugins portico_alloc_count
+  packages+=("${test_packages[@]}")
+  install_missing
+  tests/bench/run.sh --build "$build_dir" "$@"
 }
 
 # Starts the demo gateway, makes sure the demo partner, its key and the demo catalog exist
@@ -236,11 +287,17 @@ run_fuzz() {
 }
 
 case "${1:-}" in
-  build) build ;;
-  package) package ;;
+  build)
+    case "${2:-}" in
+      "") build ;;
+      --pgo) build_pgo ;;
+      *) echo "build: unknown option '$2' (usage: packaging/dev.sh build [--pgo])" >&2; exit 2 ;;
+    esac ;;
+  package) shift; package "$@" ;;
+  bench) shift; bench "$@" ;;
   run) run ;;
   test) shift; run_tests "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
   cluster) . "$root/packaging/cluster.sh"; cluster ;;
-  *) echo "usage: packaging/dev.sh run|test|build|package|fuzz|cluster" >&2; exit 2 ;;
+  *) echo "usage: packaging/dev.sh run|test|build [--pgo]|package [--no-pgo]|bench|fuzz|cluster" >&2; exit 2 ;;
 esac
