@@ -71,7 +71,7 @@ build() {
 
 # build_pgo [TARGET...]: the profile-guided build in build-pgo/ (docs/performance.md "The
 # profile-guided build"): the gateway and its plugins built instrumented, trained by the benchmark's
-# scenarios against the gateway itself for about a minute (tests/bench/run.sh --quick --no-peer:
+# scenarios against the gateway itself for about half a minute (tests/bench/run.sh --quick --no-peer:
 # product reads, the list, 401s, orders, webhooks, start-ups), then everything asked for (default:
 # everything) rebuilt with the profile. Both stages in the same directory: the profile's file names
 # are the objects' paths. Each build trains afresh: a profile of older code would mislead.
@@ -108,15 +108,14 @@ build_pgo() {
 # portico-dev_<version>_all.deb, from the profile-guided build once every test has passed on it
 # (the tests otherwise run on build/: the profile changes how the code is compiled, so the build
 # that ships is tested itself). --no-pgo: from the ordinary build, into build/packages/.
-package() {
-  case "${1:-}" in
-    "")
-      build_pgo
-      say "running every test on the profile-guided build"
-      ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 300 ;;
-    --no-pgo) build ;;
-    *) echo "package: unknown option '$1' (usage: packaging/dev.sh package [--no-pgo])" >&2; exit 2 ;;
-  esac
+package() {  # [--no-pgo]
+  if [ "${1:-}" = --no-pgo ]; then
+    build
+  else
+    build_pgo
+    say "running every test on the profile-guided build"
+    ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 300
+  fi
   say "packaging"
   (cd "$build_dir" && cpack -B packages >/dev/null)
   ls -1 "$build_dir"/packages/*.deb
@@ -294,12 +293,16 @@ run_fuzz() {
 
 case "${1:-}" in
   build)
-    case "${2:-}" in
+    case "${2:-}${3+ $3}" in
       "") build ;;
       --pgo) build_pgo ;;
-      *) echo "build: unknown option '$2' (usage: packaging/dev.sh build [--pgo])" >&2; exit 2 ;;
+      *) echo "build: unknown option '${*:2}' (usage: packaging/dev.sh build [--pgo])" >&2; exit 2 ;;
     esac ;;
-  package) shift; package "$@" ;;
+  package)
+    case "${2:-}${3+ $3}" in
+      "" | --no-pgo) package "${2:-}" ;;
+      *) echo "package: unknown option '${*:2}' (usage: packaging/dev.sh package [--no-pgo])" >&2; exit 2 ;;
+    esac ;;
   bench) shift; bench "$@" ;;
   run) run ;;
   test) shift; run_tests "$@" ;;
