@@ -82,8 +82,9 @@ for config in portico.toml staging.toml production.toml; do
 done
 
 echo "== serve the packaged configuration"
-public=$(free_port)
-admin=$(free_port)
+public="" admin=""  # claim_port sets them
+claim_port public
+claim_port admin
 # The packaged configuration logs at warn: no "listening" line to wait for; /healthz tells.
 "$r/usr/bin/portico" serve -c "$r/etc/portico/portico.toml" "${moved[@]}" \
   --set "server.listen=127.0.0.1:$public" --set "admin.listen=127.0.0.1:$admin" \

@@ -54,8 +54,9 @@ fi
 grep -q "3.2.0" "$scratch/wrong.log" || { cat "$scratch/wrong.log" >&2; fail "the refusal does not name the SDK's version"; }
 
 echo "== load it into a running gateway with a reload"
-public=$(free_port)
-admin=$(free_port)
+public="" admin=""  # claim_port sets them
+claim_port public
+claim_port admin
 mkdir -p "$scratch/plugins" "$scratch/data" "$scratch/log"
 cp "$build"/plugins/*.so "$scratch/plugins/"
 config="$scratch/portico.toml"
