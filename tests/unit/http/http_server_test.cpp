@@ -4,306 +4,28 @@
 // sooner than the idle one the connection's timer was armed for; and the reads that track the
 // socket's readiness (one read a request, a client closing its side with its request, requests
 // trickled or bigger than a read).
+
 #include <gtest/gtest.h>
-
-#include <boost/asio/io_context.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "core/http/http_server.hpp"
 #include "core/http/readiness_read.hpp"
+#include "tests/unit/http/loopback_server.hpp"
 
 namespace portico::http {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-// The server on its own thread, answering every request at once with `body_for(path)` and one
-// header line of the gateway's own (X-Core). `seen`, when given, gets each request first. As the
-// pipeline's requests do, what the handler returns holds the request until its response is written.
-class Server {
- public:
-  using Seen = std::function<void(const std::shared_ptr<Request>&)>;
-  explicit Server(HttpServerOptions options, std::function<std::string(const std::string&)> body_for,
-                  Seen seen = nullptr)
-      : body_for_(std::move(body_for)), seen_(std::move(seen)) {
-    options.listen = {"127.0.0.1", 0};
-    server_ = std::make_unique<HttpServer>(
-        std::vector<boost::asio::io_context*>{&io_}, std::move(options),
-        [this](std::shared_ptr<Request> request, pipeline::Respond respond) {
-          if (seen_) seen_(request);
-          Response response;
-          response.status = 200;
-          response.content_type = "text/plain";
-          response.body = body_for_(request->path);
-          respond(std::move(response), "X-Core: yes\r\n");
-          return std::make_shared<Holding>(std::move(request));
-        });
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Server() {
-    io_.stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return server_->port(); }
-  std::size_t open_connections() const { return server_->open_connections(); }
-
- private:
-  struct Holding final : pipeline::PendingRequest {
-    explicit Holding(std::shared_ptr<Request> request) : request(std::move(request)) {}
-    void client_gone() override {}
-    void timed_out() override {}
-    std::shared_ptr<Request> request;
-  };
-
-  boost::asio::io_context io_{1};
-  std::function<std::string(const std::string&)> body_for_;
-  Seen seen_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-};
-
-class Client {
- public:
-  explicit Client(std::uint16_t port, int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ADD_FAILURE() << "cannot connect to 127.0.0.1:" << port;
-    }
-  }
-  ~Client() { ::close(fd_); }
-
-  void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
-
-  // `bytes` and the FIN in one segment: corked, the kernel holds the bytes and tacks the FIN on.
-  void send_with_fin(const std::string& bytes) {
-    int on = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-    send(bytes);
-    shutdown_send();
-  }
-
-  void send(const std::string& bytes) {
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-      const auto n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
-      ASSERT_GT(n, 0) << "send failed";
-      at += static_cast<std::size_t>(n);
-    }
-  }
-
-  // Reads until `want` bytes have come or `limit` passes; fewer, and a failure, on a short read.
-  std::string read_exactly(std::size_t want, Clock::duration limit = 10s) {
-    const auto until = Clock::now() + limit;
-    while (pending_.size() < want && Clock::now() < until && fill()) {
-    }
-    EXPECT_GE(pending_.size(), want) << "the response ended early or took too long";
-    std::string got = pending_.substr(0, want);
-    pending_.erase(0, got.size());
-    return got;
-  }
-
-  // One response: the head up to the blank line, then Content-Length bytes of body.
-  std::pair<std::string, std::string> read_response() {
-    const auto until = Clock::now() + 10s;
-    while (pending_.find("\r\n\r\n") == std::string::npos && Clock::now() < until && fill()) {
-    }
-    const auto end = pending_.find("\r\n\r\n");
-    if (end == std::string::npos) {
-      ADD_FAILURE() << "no complete response head";
-      return {};
-    }
-    std::string head = pending_.substr(0, end + 4);
-    pending_.erase(0, end + 4);
-    const auto at = head.find("Content-Length: ");
-    if (at == std::string::npos) return {head, ""};
-    return {head, read_exactly(std::stoul(head.substr(at + 16)))};
-  }
-
-  // Waits for the server to close: recv returns 0 or fails (unread data is read and dropped).
-  bool closed_by_peer(Clock::duration limit) {
-    const auto until = Clock::now() + limit;
-    char buf[65536];
-    while (Clock::now() < until) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      if (::recv(fd_, buf, sizeof buf, 0) <= 0) return true;
-    }
-    return false;
-  }
-
- private:
-  // Appends what the socket has (waiting up to 100 ms); false once the peer has closed.
-  bool fill() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) return true;
-    char buf[65536];
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    pending_.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string pending_;  // read, not yet taken
-};
-
-std::string pattern(std::size_t size) {
-  std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
-  return s;
-}
-
-std::string get(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-}
-
-// What a server's handler saw of each request: the object, its path and the room its target and
-// body had; and the request to "/keep", held past its answer as a slow handler would.
-class Recorder {
- public:
-  struct Seen {
-    const Request* request;
-    std::string path;
-    std::size_t target_room;
-    std::size_t body_room;
-  };
-  Server::Seen callback() {
-    return [this](const std::shared_ptr<Request>& request) {
-      std::lock_guard lock(mutex_);
-      seen_.push_back(
-          {request.get(), request->path, request->target.capacity(), request->body.capacity()});
-      if (request->path == "/keep") kept_ = request;
-    };
-  }
-  std::vector<Seen> seen() {
-    std::lock_guard lock(mutex_);
-    return seen_;
-  }
-  std::shared_ptr<Request> kept() {
-    std::lock_guard lock(mutex_);
-    return kept_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<Seen> seen_;
-  std::shared_ptr<Request> kept_;
-};
-
-std::string echo_path(const std::string& path) {
-  return path;
-}
-
-// A connection fills one Request for request after request (its memory kept), but never one that
-// something still holds — a handler that kept it past its answer — which stays as it was.
-TEST(HttpServerRequests, AConnectionReusesItsRequestUnlessSomethingStillHoldsIt) {
-  Recorder recorder;
-  Server server({}, echo_path, recorder.callback());
-  Client client(server.port());
-  for (const char* path : {"/a", "/b", "/keep", "/c", "/d"}) {
-    client.send(get(path));
-    EXPECT_EQ(client.read_response().second, path);
-  }
-  const auto seen = recorder.seen();
-  ASSERT_EQ(seen.size(), 5u);
-  EXPECT_EQ(seen[1].request, seen[0].request)
-      << "the second request did not reuse the first one's Request";
-  EXPECT_EQ(seen[2].request, seen[0].request);
-  EXPECT_NE(seen[3].request, seen[2].request) << "a Request still held was filled again";
-  EXPECT_EQ(seen[4].request, seen[3].request);
-  EXPECT_EQ(recorder.kept()->path, "/keep");
-  EXPECT_EQ(recorder.kept()->target, "/keep");
-}
-
-// A connection holds a request's state only while it has a request in hand: connections of one
-// thread asking in turn are all served with the same Request (and reader and response), however
-// many there are — and one that something still holds is not handed to the next connection. The
-// same Request, not a new one at the same address: its target keeps the room of the first one's.
-TEST(HttpServerRequests, ConnectionsAskingInTurnShareOneRequestStateNoneHeldBetweenRequests) {
-  Recorder recorder;
-  Server server({}, echo_path, recorder.callback());
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 16; ++i) clients.push_back(std::make_unique<Client>(server.port()));
-  const std::string first = "/first-" + std::string(100, 'f');
-  for (int round = 0; round < 2; ++round) {
-    for (std::size_t i = 0; i < clients.size(); ++i) {
-      const std::string path =
-          round == 0 && i == 0 ? first : "/r" + std::to_string(round) + "c" + std::to_string(i);
-      clients[i]->send(get(path));
-      EXPECT_EQ(clients[i]->read_response().second, path);
-    }
-  }
-  clients[3]->send(get("/keep"));
-  EXPECT_EQ(clients[3]->read_response().second, "/keep");
-  clients[4]->send(get("/next"));
-  EXPECT_EQ(clients[4]->read_response().second, "/next");
-  const auto seen = recorder.seen();
-  ASSERT_EQ(seen.size(), 34u);
-  for (std::size_t i = 1; i < 33; ++i) {
-    EXPECT_EQ(seen[i].request, seen[0].request) << seen[i].path << " had a Request of its own";
-    EXPECT_GE(seen[i].target_room, first.size()) << seen[i].path << " had a new Request";
-  }
-  EXPECT_NE(seen[33].request, seen[32].request)
-      << "a Request still held went to another connection";
-  EXPECT_LT(seen[33].target_room, first.size());
-  EXPECT_EQ(recorder.kept()->path, "/keep");
-  EXPECT_EQ(recorder.kept()->target, "/keep");
-}
-
-// A pooled request state lives as long as its thread: the room of a large body goes back to the
-// heap with the request, not to the next one (a small body's room is kept). The next connection
-// gets the same Request, not a new one: its target keeps the room of the first one's.
-TEST(HttpServerRequests, APooledRequestKeepsNoLargeBodysRoom) {
-  Recorder recorder;
-  Server server({}, echo_path, recorder.callback());
-  const auto post = [](const std::string& path, const std::string& body) {
-    return "POST " + path +
-           " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-           body;
-  };
-  const std::string small = "/small-" + std::string(100, 's');
-  Client first(server.port());
-  first.send(post(small, std::string(100, 's')));
-  EXPECT_EQ(first.read_response().second, small);
-  first.send(post("/large", pattern(300 * 1024)));
-  EXPECT_EQ(first.read_response().second, "/large");
-  Client second(server.port());
-  second.send(post("/after", std::string(100, 'a')));
-  EXPECT_EQ(second.read_response().second, "/after");
-  second.send(post("/again", std::string(100, 'b')));
-  EXPECT_EQ(second.read_response().second, "/again");
-  const auto seen = recorder.seen();
-  ASSERT_EQ(seen.size(), 4u);
-  EXPECT_EQ(seen[2].request, seen[1].request);
-  EXPECT_GE(seen[2].target_room, small.size())
-      << "the next connection did not get the same Request";
-  EXPECT_GE(seen[1].body_room, 300u * 1024);
-  EXPECT_LT(seen[2].body_room, 64u * 1024) << "a 300 KiB body's room was kept in the pool";
-  EXPECT_EQ(seen[3].body_room, seen[2].body_room) << "a small body's room was not kept";
-}
+using loopback::Client;
+using loopback::Clock;
+using loopback::get;
+using loopback::pattern;
+using loopback::Server;
 
 TEST(HttpServerWrite, AResponseTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {
   const std::string big = pattern(8 << 20);
@@ -513,13 +235,13 @@ TEST(HttpServerRead, TrickledLargeAndPipelinedRequestsAreRead) {
 
 TEST(HttpServerDeadline, AHeaderDeadlineSoonerThanTheArmedIdleOneStillCutsOff) {
   HttpServerOptions options;
-  options.idle_timeout = 20s;  // the timer is first armed for this ...
+  options.idle_timeout = 20s;      // the timer is first armed for this ...
   options.header_timeout = 300ms;  // ... and must be moved sooner when a request starts
   Server server(options, [](const std::string&) { return "ok"; });
   Client client(server.port());
   client.send(get("/first"));
   EXPECT_EQ(client.read_response().second, "ok");
-  std::this_thread::sleep_for(100ms);  // idle, within idle_timeout
+  std::this_thread::sleep_for(100ms);                  // idle, within idle_timeout
   client.send("GET /second HTTP/1.1\r\nHost: x\r\n");  // never finished
   const auto start = Clock::now();
   EXPECT_TRUE(client.closed_by_peer(5s));
