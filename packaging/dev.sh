@@ -53,6 +53,11 @@ install_missing() {
 
 cmake_extra=()  # more -D options for a new build directory (test --sanitize)
 
+# compile [TARGET...]: builds those targets of $build_dir, or everything.
+compile() {
+  cmake --build "$build_dir" ${1:+--target} "$@"
+}
+
 # build [TARGET...]: everything by default; `run` builds only the gateway and its plugins.
 build() {
   [ $# -eq 0 ] && packages+=("${test_packages[@]}")
@@ -62,11 +67,7 @@ build() {
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_extra[@]}" >/dev/null
   fi
   say "building${1:+ $*}"
-  if [ $# -gt 0 ]; then
-    cmake --build "$build_dir" --target "$@"
-  else
-    cmake --build "$build_dir"
-  fi
+  compile "$@"
 }
 
 # build_pgo [TARGET...]: the profile-guided build in build-pgo/ (docs/performance.md "The
@@ -97,11 +98,7 @@ build_pgo() {
   [ "$counts" -gt 0 ] || { echo "build --pgo: the training run wrote no profile to $profile" >&2; exit 1; }
   say "profile: $counts object files' counts; rebuilding with them"
   cmake -S . -B "$build_dir" -DPORTICO_PGO=use >/dev/null
-  if [ $# -gt 0 ]; then
-    cmake --build "$build_dir" --target "$@"
-  else
-    cmake --build "$build_dir"
-  fi
+  compile "$@"
 }
 
 # The Debian packages: build-pgo/packages/portico_<version>_amd64.deb and
