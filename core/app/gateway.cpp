@@ -43,6 +43,7 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   o.idle_timeout = server.idle_timeout;
   o.max_json_depth = server.max_json_depth;
   o.handler_timeout = server.handler_timeout;
+  o.batch_sends = server.batch_sends;
   return o;
 }
 
@@ -225,6 +226,14 @@ int serve(const ServeOptions& options) {
   const std::size_t connection_cap =
       partner_connection_cap(raise_open_file_limit(), cfg.server.tls ? 2 : 1);
   AcceptPauseReporter pauses(runtime.observability);
+  if (cfg.server.batch_sends) {
+    if (const std::string refusal = http::send_batching_refusal(); !refusal.empty()) {
+      spdlog::warn(
+          "{} server.batch_sends: io_uring cannot be used here ({}): every response is "
+          "sent with a system call of its own (set batch_sends = false to say so)",
+          cfg.file, refusal);
+    }
+  }
   std::vector<std::unique_ptr<http::HttpServer>> servers;
   auto public_options = listener_options(cfg.server, "public", cfg.server.listen);
   public_options.max_connections = connection_cap;

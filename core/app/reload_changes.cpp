@@ -96,6 +96,8 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           std::to_string(b.workers));
   d.shown("server.handler_timeout", a.handler_timeout, b.handler_timeout, ms(a.handler_timeout),
           ms(b.handler_timeout));
+  d.shown("server.batch_sends", a.batch_sends, b.batch_sends, a.batch_sends ? "true" : "false",
+          b.batch_sends ? "true" : "false");
   d.shown("server.tls", a.tls, b.tls, tls_text(a.tls), tls_text(b.tls));
   d.shown("admin.listen", running.admin.listen, next.admin.listen, running.admin.listen.to_string(),
           next.admin.listen.to_string());

@@ -79,6 +79,11 @@ const ConfigSchema& server_schema() {
        .default_value = "30s",
        .min = 1,
        .max = 3600000},
+      {.key = "batch_sends",
+       .type = FieldType::boolean,
+       .description = "send an I/O thread's ready responses with one io_uring call; false = "
+                      "one sendmsg each",
+       .default_value = true},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
   return schema;

@@ -25,6 +25,7 @@
 #include "core/http/readiness_read.hpp"
 #include "core/http/request_reader.hpp"
 #include "core/http/request_state.hpp"
+#include "core/http/send_batch.hpp"
 #include "core/http/server_impl.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
@@ -48,7 +49,9 @@ tcp::socket& tcp_layer(Stream& s) {
 using Clock = std::chrono::steady_clock;
 
 template <class Stream>
-class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
+class Session final : public SessionControl,
+                      public BatchedSend,
+                      public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
   Session(std::shared_ptr<HttpServer::Impl> server, std::string client_ip, Args&&... args)
@@ -73,6 +76,11 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       // On a context only one thread runs, the socket's reads may track its readiness
       // (readiness_read.hpp); they then all run on that thread, the first one too.
       if (send_at_once_ && server_->single_threaded && readiness_.attach(tcp_layer(stream_))) {
+        // The same thread writes its responses in batches (send_batch.hpp).
+        if (options().batch_sends) {
+          batch_ = &SendBatch::of(static_cast<asio::io_context&>(
+              asio::query(tcp_layer(stream_).get_executor(), asio::execution::context)));
+        }
         return asio::post(tcp_layer(stream_).get_executor(),
                           [self = this->shared_from_this()] { self->wait_for_request(); });
       }
@@ -126,8 +134,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         return readiness_.start(
             this->shared_from_this(), this,
             [](void* target, const beast::error_code& ec, std::size_t n) {
-              auto* self = static_cast<Session*>(target);
-              (self->*(self->on_read_))(ec, n);
+              Session& self = *static_cast<Session*>(target);
+              (self.*self.on_read_)(ec, n);
             },
             buffer_.prepare(kReadSize));
       }
@@ -326,6 +334,16 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::size_t sent = 0;
     if (send_at_once_) {
       const WireResponse& response = state_->response;
+      if (batch_ && batch_->usable()) {
+        const std::string_view body = response.body_bytes();
+        batched_iov_[0] = {const_cast<char*>(response.head.data()), response.head.size()};
+        batched_iov_[1] = {const_cast<char*>(body.data()), body.size()};
+        batched_message_ = {};
+        batched_message_.msg_iov = batched_iov_.data();
+        batched_message_.msg_iovlen = body.empty() ? 1 : 2;
+        batched_keep_alive_ = keep_alive;
+        return batch_->add(this->shared_from_this());
+      }
       const std::array<asio::const_buffer, 2> buffers{asio::buffer(response.head),
                                                       asio::buffer(response.body_bytes())};
       beast::error_code ec;
@@ -338,6 +356,22 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       }
     }
     write_rest(sent, keep_alive);
+  }
+
+  // BatchedSend: the response queued by write().
+  int batched_socket() override { return closed_ ? -1 : tcp_layer(stream_).native_handle(); }
+  const msghdr& batched_message() const override { return batched_message_; }
+  void batched_sent(int result) override {
+    const std::size_t size = batched_iov_[0].iov_len + batched_iov_[1].iov_len;
+    if (result >= 0 && static_cast<std::size_t>(result) == size) {
+      return written({}, batched_keep_alive_, /*at_once=*/true);
+    }
+    if (result == -EAGAIN || result == -EWOULDBLOCK) result = 0;
+    if (result < 0) {
+      return written(beast::error_code(-result, boost::system::system_category()),
+                     batched_keep_alive_);
+    }
+    write_rest(static_cast<std::size_t>(result), batched_keep_alive_);
   }
 
   void write_rest(std::size_t sent, bool keep_alive) {
@@ -432,6 +466,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool idle_ = true;
   bool closed_ = false;
   bool send_at_once_ = false;  // plain TCP on a non-blocking socket: write() tries sendmsg first
+  SendBatch* batch_ = nullptr;  // its loop's, when write() queues there instead (see start())
+  std::array<iovec, 2> batched_iov_{};  // the queued response: head, body
+  msghdr batched_message_{};
+  bool batched_keep_alive_ = false;
   std::size_t linger_left_ = 0;  // bytes linger_then_close() still drops
 };
 

@@ -53,6 +53,16 @@ path = "elsewhere.db"
   for (const auto& line : lines) EXPECT_EQ(line.find("another-secret"), std::string::npos);
 }
 
+TEST(ReloadChanges, BatchedSendsChangeOnlyWithARestart) {
+  auto running = parse(kBase);
+  auto next = parse(
+      std::string(kBase).replace(std::string(kBase).find("[admin]"), 0, "batch_sends = false\n"));
+  ASSERT_FALSE(next.server.batch_sends);
+  EXPECT_EQ(restart_only_changes(running, next),
+            std::vector<std::string>{"gw.toml server.batch_sends: needs a restart to change "
+                                     "(running with true, the config says false)"});
+}
+
 TEST(ReloadChanges, LiveSettingsAreListed) {
   auto running = parse(kBase);
   auto next = parse(R"(

@@ -21,6 +21,7 @@ TEST(Sections, EmptyConfigHasEveryDefault) {
   EXPECT_EQ(config.server.shutdown_timeout, milliseconds(10'000));
   EXPECT_TRUE(config.server.trusted_proxies.empty());
   EXPECT_FALSE(config.server.tls);
+  EXPECT_TRUE(config.server.batch_sends);
   EXPECT_EQ(config.admin.listen.to_string(), "127.0.0.1:9901");
   EXPECT_EQ(config.admin.token, "");
   EXPECT_EQ(config.storage.backend, "sqlite");
@@ -53,6 +54,7 @@ header_timeout = "5s"
 idle_timeout = "1m30s"
 shutdown_timeout = "250ms"
 trusted_proxies = ["10.0.0.0/8", "192.168.0.0/16"]
+batch_sends = false
 
 [server.tls]
 listen = "[::1]:8443"
@@ -85,6 +87,7 @@ dir = "/opt/portico/plugins"
   EXPECT_EQ(config.server.shutdown_timeout, milliseconds(250));
   EXPECT_EQ(config.server.trusted_proxies,
             (std::vector<std::string>{"10.0.0.0/8", "192.168.0.0/16"}));
+  EXPECT_FALSE(config.server.batch_sends);
   ASSERT_TRUE(config.server.tls);
   EXPECT_EQ(config.server.tls->listen.host, "::1");
   EXPECT_EQ(config.server.tls->listen.port, 8443);
