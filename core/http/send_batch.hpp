@@ -5,10 +5,12 @@
 // isolation, retpolines, a virtual machine): a keep-alive request took two of them, the read and
 // the write — as many as nginx's. A connection whose response is ready queues it here instead of
 // calling sendmsg; after the loop has run the handlers ready in this turn (the connections epoll
-// reported together), every queued response goes out in one io_uring_enter, each as a
-// non-blocking sendmsg the kernel runs inline, and each connection then goes on with what its
+// reported together) — the flush is posted behind them, so Asio's scheduler polls epoll once,
+// without waiting, before it runs — every queued response goes out in one io_uring_enter, each as
+// a non-blocking sendmsg the kernel runs inline, and each connection then goes on with what its
 // send did — all of it written (the common case), part or none (the rest is written
-// asynchronously, as before), or an error (the connection closes).
+// asynchronously, as before), or an error (the connection closes). The connections that poll
+// finds ready are read in the next turn, after the flush.
 //
 // Where io_uring cannot be used (a kernel without it, a seccomp profile or
 // kernel.io_uring_disabled refusing it), the first batch finds that out, sends its responses one
