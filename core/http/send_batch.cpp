@@ -94,8 +94,6 @@ void SendBatch::flush() {
     if (!rings_refused.load() && io_uring_queue_init(kEntries, &ring->ring, 0) == 0) {
       ring->ready = true;
       ring_ = std::move(ring);
-    } else {
-      unusable_ = true;
     }
   }
   std::size_t done = 0;
@@ -104,7 +102,6 @@ void SendBatch::flush() {
       const std::size_t last = std::min(count, done + kEntries);
       if (!send_through_ring(done, last)) {
         ring_.reset();
-        unusable_ = true;
         break;
       }
       done = last;

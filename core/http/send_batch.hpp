@@ -54,7 +54,7 @@ class SendBatch final : public boost::asio::execution_context::service {
   static SendBatch& of(boost::asio::io_context& context);
 
   // False once the loop found it cannot use io_uring: its connections then send themselves.
-  bool usable() const { return !unusable_; }
+  bool usable() const { return !tried_ring_ || ring_ != nullptr; }
   // Sent before the loop next waits for events; `send` is kept until batched_sent.
   void add(std::shared_ptr<BatchedSend> send);
 
@@ -74,9 +74,8 @@ class SendBatch final : public boost::asio::execution_context::service {
   bool send_through_ring(std::size_t first, std::size_t last);
 
   boost::asio::io_context& context_;
-  std::unique_ptr<Ring> ring_;  // made by the first flush, on the loop's thread
+  std::unique_ptr<Ring> ring_;  // made by the first flush, on the loop's thread; null once failed
   bool tried_ring_ = false;
-  bool unusable_ = false;
   bool flush_posted_ = false;
   std::vector<std::shared_ptr<BatchedSend>> queued_;
   std::vector<std::shared_ptr<BatchedSend>> sending_;
