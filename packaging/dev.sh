@@ -21,7 +21,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config curl openssl
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libsodium-dev libsqlite3-dev libssl-dev
-  liburing-dev  # core/http/send_batch: a loop's ready responses in one system call
+  liburing-dev  # core/http/io_batch: a loop's ready responses in one system call
   libhiredis-dev  # plugins/ratelimit_redis
   libpq-dev  # plugins/store_postgres
 )

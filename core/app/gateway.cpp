@@ -44,6 +44,7 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   o.max_json_depth = server.max_json_depth;
   o.handler_timeout = server.handler_timeout;
   o.batch_sends = server.batch_sends;
+  o.batch_reads = server.batch_reads;
   return o;
 }
 
@@ -226,11 +227,11 @@ int serve(const ServeOptions& options) {
   const std::size_t connection_cap =
       partner_connection_cap(raise_open_file_limit(), cfg.server.tls ? 2 : 1);
   AcceptPauseReporter pauses(runtime.observability);
-  if (cfg.server.batch_sends) {
-    if (const std::string refusal = http::send_batching_refusal(); !refusal.empty()) {
+  if (cfg.server.batch_sends || cfg.server.batch_reads) {
+    if (const std::string refusal = http::io_batching_refusal(); !refusal.empty()) {
       spdlog::warn(
-          "{} server.batch_sends: io_uring cannot be used here ({}): every response is "
-          "sent with a system call of its own (set batch_sends = false to say so)",
+          "{} server.batch_sends, server.batch_reads: io_uring cannot be used here ({}): every "
+          "response and every read is a system call of its own (set both to false to say so)",
           cfg.file, refusal);
     }
   }

@@ -98,6 +98,8 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           ms(b.handler_timeout));
   d.shown("server.batch_sends", a.batch_sends, b.batch_sends, a.batch_sends ? "true" : "false",
           b.batch_sends ? "true" : "false");
+  d.shown("server.batch_reads", a.batch_reads, b.batch_reads, a.batch_reads ? "true" : "false",
+          b.batch_reads ? "true" : "false");
   d.shown("server.tls", a.tls, b.tls, tls_text(a.tls), tls_text(b.tls));
   d.shown("admin.listen", running.admin.listen, next.admin.listen, running.admin.listen.to_string(),
           next.admin.listen.to_string());

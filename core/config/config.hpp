@@ -65,7 +65,8 @@ struct ServerConfig {
   int max_json_depth = 64;  // arrays/objects nested deeper in a JSON body → 400
   int workers = 0;          // worker-pool threads for blocking handlers; 0 = sized for the machine
   std::chrono::milliseconds handler_timeout{30000};  // then 504 handler_timeout
-  bool batch_sends = true;  // a loop's ready responses in one io_uring call (core/http/send_batch)
+  bool batch_sends = true;  // a loop's ready responses in one io_uring call (core/http/io_batch)
+  bool batch_reads = true;  // and the requests of its ready connections, read in the same call
   std::optional<TlsConfig> tls;
   bool operator==(const ServerConfig&) const = default;
 };

@@ -84,6 +84,11 @@ const ConfigSchema& server_schema() {
        .description = "send an I/O thread's ready responses with one io_uring call; false = "
                       "one sendmsg each",
        .default_value = true},
+      {.key = "batch_reads",
+       .type = FieldType::boolean,
+       .description = "read an I/O thread's ready connections in the same io_uring call; false = "
+                      "one recv each",
+       .default_value = true},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
   return schema;

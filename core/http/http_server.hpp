@@ -37,19 +37,22 @@ struct HttpServerOptions {
   // closes — the kernel's backlog holds the rest — so the process keeps descriptors for the admin
   // listener, the store and the logs instead of spinning on EMFILE.
   std::size_t max_connections = 0;
-  // Plain-TCP responses of a loop's turn sent with one system call (send_batch.hpp) where the
+  // Plain-TCP responses of a loop's turn sent with one system call (io_batch.hpp) where the
   // loop's thread owns its connections and io_uring is allowed; false: one sendmsg each.
   bool batch_sends = true;
+  // The same loops' reads of their ready connections in that call; false: one recv each.
+  bool batch_reads = true;
   // Told each time accepting pauses: reason "connection_limit" (the cap above) or "fd_limit"
   // (accept failed for want of descriptors or memory; retried with a growing back-off up to 1 s)
   // or "accept_error", with a line for the log. Called on the acceptor's thread.
   std::function<void(std::string_view reason, const std::string& message)> on_accept_pause;
 };
 
-// Why this process cannot send responses in batches (HttpServerOptions::batch_sends): io_uring
-// refused — "io_uring_queue_init: Operation not permitted" — or empty when it can. For the
-// start-up's warning; each loop finds it out for itself too and then sends one sendmsg each.
-std::string send_batching_refusal();
+// Why this process cannot send and read in batches (HttpServerOptions::batch_sends, batch_reads):
+// io_uring refused — "io_uring_queue_init: Operation not permitted" — or empty when it can. For
+// the start-up's warning; each loop finds it out for itself too, then sends and reads one system
+// call each.
+std::string io_batching_refusal();
 
 // Called on the connection's thread (or strand) with a complete request. Answers through
 // `respond` — at once, or later from any thread; the connection posts the answer back to its own

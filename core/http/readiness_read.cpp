@@ -4,7 +4,10 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <utility>
+
+#include "core/http/io_batch.hpp"
 
 #include <sys/epoll.h>
 
@@ -34,8 +37,13 @@ struct RegisteredEvents {
   using type = std::uint32_t Reactor::descriptor_state::*;
   friend type member(RegisteredEvents);
 };
+struct TrySpeculative {  // per operation type: whether a new one is tried before epoll reports
+  using type = bool (Reactor::descriptor_state::*)[Reactor::max_ops];
+  friend type member(TrySpeculative);
+};
 template struct Expose<EpollFd, &Reactor::epoll_fd_>;
 template struct Expose<RegisteredEvents, &Reactor::descriptor_state::registered_events_>;
+template struct Expose<TrySpeculative, &Reactor::descriptor_state::try_speculative_>;
 
 // Two protected ones through a class derived from theirs (never made): the epoll events the
 // reactor last received for a socket, and the socket's implementation (descriptor, state, reactor
@@ -114,6 +122,11 @@ boost::asio::detail::reactor_op::status ReadinessRead::do_perform(reactor_op* ba
   auto* self = static_cast<ReadinessRead*>(base);
 #if PORTICO_READINESS_READ
   if (self->buffer_.size() == 0) return done;
+  // Read with the batch: done here, the read itself then queued by do_complete.
+  if (self->batch_ != nullptr && self->batch_->usable()) {
+    self->deferred_ = true;
+    return done;
+  }
   auto& impl = SocketImpl::of(*self->socket_);
   // The receive Asio's own read operation makes: EINTR retried, end of file as eof.
   if (!asio::detail::socket_ops::non_blocking_recv1(impl.socket_, self->buffer_.data(),
@@ -135,14 +148,69 @@ boost::asio::detail::reactor_op::status ReadinessRead::do_perform(reactor_op* ba
 #endif
 }
 
+int ReadinessRead::batched_read_socket() const {
+  return socket_->is_open() ? socket_->native_handle() : -1;
+}
+
+void ReadinessRead::batched_read(int result) {
+#if PORTICO_READINESS_READ
+  bytes_transferred_ = 0;
+  if (!socket_->is_open()) {  // closed since the batch read it
+    ec_ = asio::error::operation_aborted;
+    return call();
+  }
+  auto& impl = SocketImpl::of(*socket_);
+  bool& try_reading = (impl.reactor_data_->*member(TrySpeculative{}))[Reactor::read_op];
+  if (result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR) {
+    // Nothing there after all (or a signal): wait for epoll to report the socket readable, as
+    // do_perform's own EAGAIN does — or, after a signal, read again.
+    if (result != -EINTR) {
+      would_block.fetch_add(1, std::memory_order_relaxed);
+      try_reading = false;
+    }
+    static_cast<Reactor*>(reactor_)->start_op(Reactor::read_op, impl.socket_, impl.reactor_data_,
+                                              this, /*is_continuation=*/false,
+                                              /*allow_speculative=*/true);
+    return;
+  }
+  if (result < 0) {
+    ec_ = boost::system::error_code(-result, boost::system::system_category());
+  } else if (result == 0) {
+    ec_ = asio::error::eof;
+  } else {
+    ec_ = boost::system::error_code();
+    bytes_transferred_ = static_cast<std::size_t>(result);
+    // As in do_perform: a short read emptied the socket, unless the peer has closed its side.
+    if (bytes_transferred_ < buffer_.size() &&
+        (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
+      try_reading = false;
+    }
+  }
+  call();
+#else
+  (void)result;
+#endif
+}
+
+void ReadinessRead::call() {
+  // What keeps the target (and this object) alive, let go of last: after the call.
+  const std::shared_ptr<void> keep = std::move(keep_);
+  const boost::system::error_code ec = ec_;
+  callback_(target_, ec, bytes_transferred_);
+}
+
 void ReadinessRead::do_complete(void* owner, asio::detail::scheduler_operation* base,
                                 const boost::system::error_code&, std::size_t) {
   auto* self = static_cast<ReadinessRead*>(static_cast<reactor_op*>(base));
-  // What keeps the target (and this object) alive, let go of last: after the call.
-  const std::shared_ptr<void> keep = std::move(self->keep_);
-  if (owner == nullptr) return;  // the io_context is being destroyed: no call
-  const boost::system::error_code ec = self->ec_;
-  self->callback_(self->target_, ec, self->bytes_transferred_);
+  if (self->deferred_) {
+    self->deferred_ = false;
+    if (owner != nullptr) return self->batch_->add_read(self);  // keep_ stays with the read
+  }
+  if (owner == nullptr) {  // the io_context is being destroyed: no call
+    const std::shared_ptr<void> keep = std::move(self->keep_);
+    return;
+  }
+  self->call();
 }
 
 }  // namespace portico::http

@@ -21,6 +21,9 @@
 // Debian 12, which the gateway is built with. Built against any other Boost, or with a reactor
 // other than epoll, attach() returns false and the session reads with async_read_some as before;
 // a unit test fails when the tracking is not active where it should be.
+//
+// With read_through, the read is not made here but by the loop's IoBatch, together with the
+// other connections' reads of the same turn (io_batch.hpp); what it got is handled the same way.
 #pragma once
 
 #include <boost/asio/detail/reactor_op.hpp>
@@ -42,6 +45,8 @@
 
 namespace portico::http {
 
+class IoBatch;
+
 class ReadinessRead final : private boost::asio::detail::reactor_op {
  public:
   // Called on the thread that runs the socket's io_context, with what the read got.
@@ -61,6 +66,12 @@ class ReadinessRead final : private boost::asio::detail::reactor_op {
   bool attach(boost::asio::ip::tcp::socket& socket);
   bool attached() const { return socket_ != nullptr; }
 
+  // Reads with `batch`'s next flush rather than with a recv of its own (io_batch.hpp): when the
+  // read would be made — epoll reported the socket readable, or the last read may have left bytes
+  // — it is queued with the batch, which reads it (with the other sockets ready in the same turn,
+  // in one system call) and completes it. While `batch` is usable; otherwise as before.
+  void read_through(IoBatch* batch) { batch_ = batch; }
+
   // Reads at most `buffer.size()` bytes; then calls `callback(target, ec, n)` on the socket's
   // thread, through its io_context like any completion, and lets go of `keep` (what keeps `target`
   // — and this object — alive meanwhile). One read at a time. On shutdown of the io_context with
@@ -72,7 +83,18 @@ class ReadinessRead final : private boost::asio::detail::reactor_op {
   // this class exists to avoid, counted for the tests.
   static std::uint64_t would_block_reads();
 
+  // The batch's side of a queued read (IoBatch only).
+  int batched_read_socket() const;  // -1 once the socket is closed
+  boost::asio::mutable_buffer batched_read_buffer() const { return buffer_; }
+  // What the batch's recv returned (bytes, or a negated errno): completes the read, or starts it
+  // again to wait for epoll when the socket had nothing after all.
+  void batched_read(int result);
+  // The io_context is going away with the read queued: let go of it without the call.
+  void batched_read_abandoned() { const std::shared_ptr<void> keep = std::move(keep_); }
+
  private:
+  void call();  // the callback, with ec_ and bytes_transferred_; keep_ let go of after it
+
   static status do_perform(reactor_op* base);
   static void do_complete(void* owner, boost::asio::detail::scheduler_operation* base,
                           const boost::system::error_code& ec, std::size_t n);
@@ -83,6 +105,8 @@ class ReadinessRead final : private boost::asio::detail::reactor_op {
   std::shared_ptr<void> keep_;
   void* target_ = nullptr;
   Callback callback_ = nullptr;
+  IoBatch* batch_ = nullptr;  // see read_through
+  bool deferred_ = false;     // performed by handing the read to batch_
 };
 
 }  // namespace portico::http

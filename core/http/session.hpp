@@ -22,10 +22,10 @@
 #include <sys/socket.h>
 
 #include "core/http/beast_conversion.hpp"
+#include "core/http/io_batch.hpp"
 #include "core/http/readiness_read.hpp"
 #include "core/http/request_reader.hpp"
 #include "core/http/request_state.hpp"
-#include "core/http/send_batch.hpp"
 #include "core/http/server_impl.hpp"
 #include "core/pipeline/problems.hpp"
 #include "core/pipeline/request_id.hpp"
@@ -76,10 +76,12 @@ class Session final : public SessionControl,
       // On a context only one thread runs, the socket's reads may track its readiness
       // (readiness_read.hpp); they then all run on that thread, the first one too.
       if (send_at_once_ && server_->single_threaded && readiness_.attach(tcp_layer(stream_))) {
-        // The same thread writes its responses in batches (send_batch.hpp).
-        if (options().batch_sends) {
-          batch_ = &SendBatch::of(static_cast<asio::io_context&>(
+        // The same thread sends its responses and reads its requests in batches (io_batch.hpp).
+        if (options().batch_sends || options().batch_reads) {
+          auto& batch = IoBatch::of(static_cast<asio::io_context&>(
               asio::query(tcp_layer(stream_).get_executor(), asio::execution::context)));
+          if (options().batch_sends) batch_ = &batch;
+          if (options().batch_reads) readiness_.read_through(&batch);
         }
         return asio::post(tcp_layer(stream_).get_executor(),
                           [self = this->shared_from_this()] { self->wait_for_request(); });
@@ -466,7 +468,7 @@ class Session final : public SessionControl,
   bool idle_ = true;
   bool closed_ = false;
   bool send_at_once_ = false;  // plain TCP on a non-blocking socket: write() tries sendmsg first
-  SendBatch* batch_ = nullptr;  // its loop's, when write() queues there instead (see start())
+  IoBatch* batch_ = nullptr;   // its loop's, when write() queues there instead (see start())
   std::array<iovec, 2> batched_iov_{};  // the queued response: head, body
   msghdr batched_message_{};
   bool batched_keep_alive_ = false;

@@ -53,14 +53,17 @@ path = "elsewhere.db"
   for (const auto& line : lines) EXPECT_EQ(line.find("another-secret"), std::string::npos);
 }
 
-TEST(ReloadChanges, BatchedSendsChangeOnlyWithARestart) {
+TEST(ReloadChanges, BatchedSendsAndReadsChangeOnlyWithARestart) {
   auto running = parse(kBase);
-  auto next = parse(
-      std::string(kBase).replace(std::string(kBase).find("[admin]"), 0, "batch_sends = false\n"));
+  auto next = parse(std::string(kBase).replace(std::string(kBase).find("[admin]"), 0,
+                                               "batch_sends = false\nbatch_reads = false\n"));
   ASSERT_FALSE(next.server.batch_sends);
+  ASSERT_FALSE(next.server.batch_reads);
   EXPECT_EQ(restart_only_changes(running, next),
-            std::vector<std::string>{"gw.toml server.batch_sends: needs a restart to change "
-                                     "(running with true, the config says false)"});
+            (std::vector<std::string>{"gw.toml server.batch_sends: needs a restart to change "
+                                      "(running with true, the config says false)",
+                                      "gw.toml server.batch_reads: needs a restart to change "
+                                      "(running with true, the config says false)"}));
 }
 
 TEST(ReloadChanges, LiveSettingsAreListed) {

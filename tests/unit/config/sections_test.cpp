@@ -22,6 +22,7 @@ TEST(Sections, EmptyConfigHasEveryDefault) {
   EXPECT_TRUE(config.server.trusted_proxies.empty());
   EXPECT_FALSE(config.server.tls);
   EXPECT_TRUE(config.server.batch_sends);
+  EXPECT_TRUE(config.server.batch_reads);
   EXPECT_EQ(config.admin.listen.to_string(), "127.0.0.1:9901");
   EXPECT_EQ(config.admin.token, "");
   EXPECT_EQ(config.storage.backend, "sqlite");
@@ -55,6 +56,7 @@ idle_timeout = "1m30s"
 shutdown_timeout = "250ms"
 trusted_proxies = ["10.0.0.0/8", "192.168.0.0/16"]
 batch_sends = false
+batch_reads = false
 
 [server.tls]
 listen = "[::1]:8443"
@@ -88,6 +90,7 @@ dir = "/opt/portico/plugins"
   EXPECT_EQ(config.server.trusted_proxies,
             (std::vector<std::string>{"10.0.0.0/8", "192.168.0.0/16"}));
   EXPECT_FALSE(config.server.batch_sends);
+  EXPECT_FALSE(config.server.batch_reads);
   ASSERT_TRUE(config.server.tls);
   EXPECT_EQ(config.server.tls->listen.host, "::1");
   EXPECT_EQ(config.server.tls->listen.port, 8443);
