@@ -169,8 +169,8 @@ void IoBatch::post_flush() {
   scheduler_.post_immediate_completion(flush_op_.get(), /*is_continuation=*/false);
 }
 
-// The io_context is going away with the flush not run: the connections are let go of unsent, as
-// every other handler that holds one is.
+// The io_context is going away with the flush not run: the connections are let go of unsent and
+// unread (their reads without a call), as every other handler that holds one is.
 void IoBatch::shutdown() {
   queued_.clear();
   sending_.clear();
