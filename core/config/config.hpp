@@ -66,7 +66,7 @@ struct ServerConfig {
   int workers = 0;          // worker-pool threads for blocking handlers; 0 = sized for the machine
   std::chrono::milliseconds handler_timeout{30000};  // then 504 handler_timeout
   bool batch_sends = true;  // a loop's ready responses in one io_uring call (core/http/io_batch)
-  bool batch_reads = true;  // and the requests of its ready connections, read in the same call
+  bool batch_reads = true;  // and the requests of its ready connections, read in one such call
   std::optional<TlsConfig> tls;
   bool operator==(const ServerConfig&) const = default;
 };

@@ -86,8 +86,8 @@ const ConfigSchema& server_schema() {
        .default_value = true},
       {.key = "batch_reads",
        .type = FieldType::boolean,
-       .description = "read an I/O thread's ready connections in the same io_uring call; false = "
-                      "one recv each",
+       .description = "read the connections an I/O thread finds ready with one io_uring call; "
+                      "false = one recv each",
        .default_value = true},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
