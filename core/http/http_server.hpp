@@ -40,7 +40,8 @@ struct HttpServerOptions {
   // Plain-TCP responses of a loop's turn sent with one system call (io_batch.hpp) where the
   // loop's thread owns its connections and io_uring is allowed; false: one sendmsg each.
   bool batch_sends = true;
-  // The same loops' reads of their ready connections in that call; false: one recv each.
+  // The same loops' reads of their ready connections, in one system call before the answers';
+  // false: one recv each.
   bool batch_reads = true;
   // Told each time accepting pauses: reason "connection_limit" (the cap above) or "fd_limit"
   // (accept failed for want of descriptors or memory; retried with a growing back-off up to 1 s)

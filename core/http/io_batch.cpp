@@ -221,13 +221,12 @@ void IoBatch::run_round() {
   // Without the ring, or after it failed: one system call each.
   for (std::size_t i = done; i < count; ++i) {
     if (results_[i] != kNoResult) continue;  // answered by the ring before it failed
-    if (i < sends) {
-      const int fd = sending_[i]->batched_socket();
-      results_[i] = fd < 0 ? -ECANCELED : send_now(fd, sending_[i]->batched_message());
+    const int fd = socket_of(i);
+    if (fd < 0) {
+      results_[i] = -ECANCELED;
     } else {
-      ReadinessRead* read = reading_[i - sends];
-      const int fd = read->batched_read_socket();
-      results_[i] = fd < 0 ? -ECANCELED : read_now(fd, read->batched_read_buffer());
+      results_[i] = i < sends ? send_now(fd, sending_[i]->batched_message())
+                              : read_now(fd, reading_[i - sends]->batched_read_buffer());
     }
   }
   // The sends first: a connection whose response went out goes on to its next read.
@@ -237,6 +236,12 @@ void IoBatch::run_round() {
   reading_.clear();
 }
 
+int IoBatch::socket_of(std::size_t entry) const {
+  const std::size_t sends = sending_.size();
+  return entry < sends ? sending_[entry]->batched_socket()
+                       : reading_[entry - sends]->batched_read_socket();
+}
+
 bool IoBatch::through_ring(std::size_t first, std::size_t last) {
   io_uring* ring = &ring_->ring;
   const std::size_t sends = sending_.size();
@@ -244,7 +249,7 @@ bool IoBatch::through_ring(std::size_t first, std::size_t last) {
   unsigned reads = 0;
   for (std::size_t i = first; i < last; ++i) {
     ReadinessRead* read = i < sends ? nullptr : reading_[i - sends];
-    const int fd = read ? read->batched_read_socket() : sending_[i]->batched_socket();
+    const int fd = socket_of(i);
     if (fd < 0) {
       results_[i] = -ECANCELED;
       continue;
@@ -282,8 +287,8 @@ bool IoBatch::through_ring(std::size_t first, std::size_t last) {
     if (++attempts > 1000) break;
   }
   if (received < prepared) {
-    // Sends whose fate is unknown: their connections are closed (the ring is torn down with
-    // anything of it still pending).
+    // Sends and reads whose fate is unknown: their connections are closed (the ring is torn down
+    // with anything of it still pending).
     for (std::size_t i = first; i < last; ++i) {
       if (results_[i] == kNoResult) results_[i] = -EIO;
     }

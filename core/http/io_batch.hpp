@@ -96,6 +96,8 @@ class IoBatch final : public boost::asio::execution_context::service {
   // Entries [first, last) — sending_'s, then reading_'s — through the ring into results_; false
   // when the ring failed.
   bool through_ring(std::size_t first, std::size_t last);
+  // The socket of entry `entry` (sending_'s, then reading_'s), or -1 once its connection closed.
+  int socket_of(std::size_t entry) const;
 
   boost::asio::detail::scheduler& scheduler_;  // the io_context's queue of ready handlers
   std::unique_ptr<Ring> ring_;  // made by the first flush, on the loop's thread; null once failed

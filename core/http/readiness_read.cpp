@@ -62,6 +62,13 @@ struct SocketImpl : asio::ip::tcp::socket {
   }
 };
 
+// Whether a read that got `got` of `asked` bytes emptied the socket: a short read did — unless
+// the peer has closed its side, when the FIN may have come with these bytes and no further edge
+// will: then the next read must try.
+bool emptied(Descriptor descriptor, std::size_t got, std::size_t asked) {
+  return got < asked && (LastEvents::of(descriptor) & EPOLLRDHUP) == 0;
+}
+
 }  // namespace
 #endif
 
@@ -135,10 +142,7 @@ boost::asio::detail::reactor_op::status ReadinessRead::do_perform(reactor_op* ba
     would_block.fetch_add(1, std::memory_order_relaxed);  // EAGAIN: wait for epoll
     return not_done;
   }
-  // Less than asked for: the socket is empty — unless the peer has closed its side, when the FIN
-  // may have come with these bytes and no further edge will: then the next read must try.
-  if (!self->ec_ && self->bytes_transferred_ < self->buffer_.size() &&
-      (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
+  if (!self->ec_ && emptied(impl.reactor_data_, self->bytes_transferred_, self->buffer_.size())) {
     return done_and_exhausted;
   }
   return done;
@@ -180,11 +184,7 @@ void ReadinessRead::batched_read(int result) {
   } else {
     ec_ = boost::system::error_code();
     bytes_transferred_ = static_cast<std::size_t>(result);
-    // As in do_perform: a short read emptied the socket, unless the peer has closed its side.
-    if (bytes_transferred_ < buffer_.size() &&
-        (LastEvents::of(impl.reactor_data_) & EPOLLRDHUP) == 0) {
-      try_reading = false;
-    }
+    if (emptied(impl.reactor_data_, bytes_transferred_, buffer_.size())) try_reading = false;
   }
   call();
 #else
