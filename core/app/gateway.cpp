@@ -45,6 +45,7 @@ http::HttpServerOptions listener_options(const config::ServerConfig& server, std
   o.handler_timeout = server.handler_timeout;
   o.batch_sends = server.batch_sends;
   o.batch_reads = server.batch_reads;
+  o.yield_below_connections = static_cast<std::size_t>(server.yield_below_connections);
   return o;
 }
 

@@ -100,6 +100,8 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
           b.batch_sends ? "true" : "false");
   d.shown("server.batch_reads", a.batch_reads, b.batch_reads, a.batch_reads ? "true" : "false",
           b.batch_reads ? "true" : "false");
+  d.shown("server.yield_below_connections", a.yield_below_connections, b.yield_below_connections,
+          std::to_string(a.yield_below_connections), std::to_string(b.yield_below_connections));
   d.shown("server.tls", a.tls, b.tls, tls_text(a.tls), tls_text(b.tls));
   d.shown("admin.listen", running.admin.listen, next.admin.listen, running.admin.listen.to_string(),
           next.admin.listen.to_string());

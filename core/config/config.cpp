@@ -64,6 +64,7 @@ Config to_config(ValidatedSections sections, const std::string& file) {
   config.server.handler_timeout = duration(server, "handler_timeout");
   config.server.batch_sends = server.at("batch_sends").get<bool>();
   config.server.batch_reads = server.at("batch_reads").get<bool>();
+  config.server.yield_below_connections = server.at("yield_below_connections").get<int>();
   if (sections.tls) {
     config.server.tls =
         TlsConfig{listen_address(*sections.tls), sections.tls->at("cert").get<std::string>(),

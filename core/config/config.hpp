@@ -67,6 +67,7 @@ struct ServerConfig {
   std::chrono::milliseconds handler_timeout{30000};  // then 504 handler_timeout
   bool batch_sends = true;  // a loop's ready responses in one io_uring call (core/http/io_batch)
   bool batch_reads = true;  // and the requests of its ready connections, read in one such call
+  int yield_below_connections = 64;  // a batching loop with fewer yields its core after a turn
   std::optional<TlsConfig> tls;
   bool operator==(const ServerConfig&) const = default;
 };

@@ -89,6 +89,13 @@ const ConfigSchema& server_schema() {
        .description = "read the connections an I/O thread finds ready with one io_uring call; "
                       "false = one recv each",
        .default_value = true},
+      {.key = "yield_below_connections",
+       .type = FieldType::integer,
+       .description = "an I/O thread with fewer connections than this gives up its core after "
+                      "each turn (sched_yield), so the threads it woke run at once; 0 = never",
+       .default_value = 64,
+       .min = 0,
+       .max = 1000000},
       {.key = "tls", .type = FieldType::table, .description = "HTTPS listener"},
   }};
   return schema;

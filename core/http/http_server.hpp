@@ -43,6 +43,9 @@ struct HttpServerOptions {
   // The same loops' reads of their ready connections, in one system call before the answers';
   // false: one recv each.
   bool batch_reads = true;
+  // A loop that batches (either of the above) and has fewer connections than this ends each turn
+  // giving up its core to a thread waiting for it (IoBatch::join); 0: never.
+  std::size_t yield_below_connections = 64;
   // Told each time accepting pauses: reason "connection_limit" (the cap above) or "fd_limit"
   // (accept failed for want of descriptors or memory; retried with a growing back-off up to 1 s)
   // or "accept_error", with a line for the log. Called on the acceptor's thread.

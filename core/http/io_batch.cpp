@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <liburing.h>
+#include <sched.h>
 
 #include "core/http/readiness_read.hpp"
 
@@ -28,6 +29,7 @@ std::atomic<std::uint64_t> read_batch_count{0};
 std::atomic<std::uint64_t> batched_count{0};
 std::atomic<std::uint64_t> batched_read_count{0};
 std::atomic<std::uint64_t> before_poll_count{0};
+std::atomic<std::uint64_t> yield_count{0};
 std::atomic<bool> rings_refused{false};
 
 int send_now(int fd, const msghdr& message) {
@@ -132,6 +134,9 @@ std::uint64_t IoBatch::batched_reads() {
 std::uint64_t IoBatch::flushes_before_poll() {
   return before_poll_count.load();
 }
+std::uint64_t IoBatch::yields() {
+  return yield_count.load();
+}
 void IoBatch::refuse_rings(bool refuse) {
   rings_refused.store(refuse);
 }
@@ -142,6 +147,12 @@ std::string io_batching_refusal() {
   if (result < 0) return std::string("io_uring_queue_init: ") + std::strerror(-result);
   io_uring_queue_exit(&ring);
   return {};
+}
+
+IoBatch::Seat IoBatch::join(std::size_t yield_below) {
+  yield_below_.store(yield_below, std::memory_order_relaxed);
+  connections_->fetch_add(1, std::memory_order_relaxed);
+  return Seat(connections_);
 }
 
 void IoBatch::add(std::shared_ptr<BatchedSend> send) {
@@ -185,11 +196,17 @@ void IoBatch::flush() {
   // The reads, then at once the responses their requests were answered with: two system calls
   // with no trip round the loop between them. What the second round's completions queue waits
   // for the next flush.
-  for (int round = 0; round < 2 && (!queued_.empty() || !reads_queued_.empty()); ++round) {
-    run_round();
-  }
+  int rounds = 0;
+  for (; rounds < 2 && (!queued_.empty() || !reads_queued_.empty()); ++rounds) run_round();
   flushing_ = false;
   if (!queued_.empty() || !reads_queued_.empty()) post_flush();
+  // The turn is over: with few connections, the threads it woke run now (see join). A no-op
+  // when none waits for this core.
+  const std::size_t yield_below = yield_below_.load(std::memory_order_relaxed);
+  if (rounds > 0 && connections_->load(std::memory_order_relaxed) < yield_below) {
+    yield_count.fetch_add(1, std::memory_order_relaxed);
+    sched_yield();
+  }
 }
 
 void IoBatch::run_round() {

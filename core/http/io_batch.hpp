@@ -28,6 +28,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -74,6 +75,35 @@ class IoBatch final : public boost::asio::execution_context::service {
   // its connection meanwhile.
   void add_read(ReadinessRead* read);
 
+  // A connection's place in its loop's count of connections, from its start to its end. Released
+  // on any thread, the loop gone or not.
+  class Seat {
+   public:
+    Seat() = default;
+    Seat(Seat&&) noexcept = default;
+    Seat& operator=(Seat&& other) noexcept {
+      release();
+      count_ = std::move(other.count_);
+      return *this;
+    }
+    ~Seat() { release(); }
+
+   private:
+    friend class IoBatch;
+    explicit Seat(std::shared_ptr<std::atomic<std::size_t>> count) : count_(std::move(count)) {}
+    void release() {
+      if (count_) count_->fetch_sub(1, std::memory_order_relaxed);
+      count_.reset();
+    }
+    std::shared_ptr<std::atomic<std::size_t>> count_;
+  };
+  // A connection of this loop's, held while it is open. While the loop has fewer than
+  // `yield_below` (0: never), each turn ends by giving up its core to whichever thread waits for
+  // it (sched_yield): the threads the turn's answers and jobs woke — a client on the same host,
+  // the worker pool — run then, not at the next tick or once the loop runs out of work. A loop
+  // with more connections keeps its core: its turns are what holds its connections up.
+  Seat join(std::size_t yield_below);
+
   // In all loops since the process started, for the tests: io_uring_enter calls with sends in
   // them and the sends (a response each), calls with reads and the reads; flushes queued just
   // before the loop's next poll of epoll (the rest go behind everything queued: see post_flush).
@@ -82,6 +112,7 @@ class IoBatch final : public boost::asio::execution_context::service {
   static std::uint64_t read_batches();
   static std::uint64_t batched_reads();
   static std::uint64_t flushes_before_poll();
+  static std::uint64_t yields();  // turns that ended giving up the core (join)
   // For the tests: loops that make their ring after this call are refused one (true) — the path
   // of a host without io_uring — or allowed again (false).
   static void refuse_rings(bool refuse);
@@ -110,6 +141,9 @@ class IoBatch final : public boost::asio::execution_context::service {
   std::vector<ReadinessRead*> reads_queued_;  // each keeps its connection while queued
   std::vector<ReadinessRead*> reading_;
   std::vector<int> results_;
+  std::shared_ptr<std::atomic<std::size_t>> connections_ =
+      std::make_shared<std::atomic<std::size_t>>(0);  // joined and not yet released
+  std::atomic<std::size_t> yield_below_{0};           // the last join's: set on any thread
 };
 
 }  // namespace portico::http

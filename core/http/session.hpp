@@ -82,6 +82,7 @@ class Session final : public SessionControl,
               asio::query(tcp_layer(stream_).get_executor(), asio::execution::context)));
           if (options().batch_sends) batch_ = &batch;
           if (options().batch_reads) readiness_.read_through(&batch);
+          seat_ = batch.join(options().yield_below_connections);
         }
         return asio::post(tcp_layer(stream_).get_executor(),
                           [self = this->shared_from_this()] { self->wait_for_request(); });
@@ -469,6 +470,7 @@ class Session final : public SessionControl,
   bool closed_ = false;
   bool send_at_once_ = false;  // plain TCP on a non-blocking socket: write() tries sendmsg first
   IoBatch* batch_ = nullptr;   // its loop's, when write() queues there instead (see start())
+  IoBatch::Seat seat_;         // counted among its loop's connections while it batches
   std::array<iovec, 2> batched_iov_{};  // the queued response: head, body
   msghdr batched_message_{};
   bool batched_keep_alive_ = false;

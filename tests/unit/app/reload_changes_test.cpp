@@ -53,17 +53,21 @@ path = "elsewhere.db"
   for (const auto& line : lines) EXPECT_EQ(line.find("another-secret"), std::string::npos);
 }
 
-TEST(ReloadChanges, BatchedSendsAndReadsChangeOnlyWithARestart) {
+TEST(ReloadChanges, BatchingAndYieldingChangeOnlyWithARestart) {
   auto running = parse(kBase);
-  auto next = parse(std::string(kBase).replace(std::string(kBase).find("[admin]"), 0,
-                                               "batch_sends = false\nbatch_reads = false\n"));
+  auto next = parse(std::string(kBase).replace(
+      std::string(kBase).find("[admin]"), 0,
+      "batch_sends = false\nbatch_reads = false\nyield_below_connections = 8\n"));
   ASSERT_FALSE(next.server.batch_sends);
   ASSERT_FALSE(next.server.batch_reads);
+  ASSERT_EQ(next.server.yield_below_connections, 8);
   EXPECT_EQ(restart_only_changes(running, next),
             (std::vector<std::string>{"gw.toml server.batch_sends: needs a restart to change "
                                       "(running with true, the config says false)",
                                       "gw.toml server.batch_reads: needs a restart to change "
-                                      "(running with true, the config says false)"}));
+                                      "(running with true, the config says false)",
+                                      "gw.toml server.yield_below_connections: needs a restart to "
+                                      "change (running with 64, the config says 8)"}));
 }
 
 TEST(ReloadChanges, LiveSettingsAreListed) {

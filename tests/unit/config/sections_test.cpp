@@ -23,6 +23,7 @@ TEST(Sections, EmptyConfigHasEveryDefault) {
   EXPECT_FALSE(config.server.tls);
   EXPECT_TRUE(config.server.batch_sends);
   EXPECT_TRUE(config.server.batch_reads);
+  EXPECT_EQ(config.server.yield_below_connections, 64);
   EXPECT_EQ(config.admin.listen.to_string(), "127.0.0.1:9901");
   EXPECT_EQ(config.admin.token, "");
   EXPECT_EQ(config.storage.backend, "sqlite");
@@ -57,6 +58,7 @@ shutdown_timeout = "250ms"
 trusted_proxies = ["10.0.0.0/8", "192.168.0.0/16"]
 batch_sends = false
 batch_reads = false
+yield_below_connections = 0
 
 [server.tls]
 listen = "[::1]:8443"
@@ -91,6 +93,7 @@ dir = "/opt/portico/plugins"
             (std::vector<std::string>{"10.0.0.0/8", "192.168.0.0/16"}));
   EXPECT_FALSE(config.server.batch_sends);
   EXPECT_FALSE(config.server.batch_reads);
+  EXPECT_EQ(config.server.yield_below_connections, 0);
   ASSERT_TRUE(config.server.tls);
   EXPECT_EQ(config.server.tls->listen.host, "::1");
   EXPECT_EQ(config.server.tls->listen.port, 8443);

@@ -26,22 +26,27 @@ namespace {
 
 using namespace loopback;
 
-// The loop counts a batch right after the system call that sent it, so a client may have read
-// the answers a moment before they are counted: the counts are read once they stop moving.
+// The loop counts a batch right after the system call that sent it, and a turn's yield after
+// that, so a client may have read the answers a moment before they are counted: such a count is
+// read once it stops moving (unchanged over 50 ms).
+std::uint64_t settled(std::uint64_t (*count)()) {
+  std::uint64_t last = count();
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(50ms);
+    const std::uint64_t now = count();
+    if (now == last) break;
+    last = now;
+  }
+  return last;
+}
+
 struct Counts {
   std::uint64_t sends = 0;
   std::uint64_t batches = 0;  // with sends in them
   std::uint64_t reads = 0;    // counted before their answers are sent
   std::uint64_t read_batches = 0;
   Counts() {
-    std::uint64_t last = IoBatch::batched_sends();
-    for (int i = 0; i < 40; ++i) {  // settled: unchanged over 50 ms
-      std::this_thread::sleep_for(50ms);
-      const std::uint64_t now = IoBatch::batched_sends();
-      if (now == last) break;
-      last = now;
-    }
-    sends = last;
+    sends = settled(IoBatch::batched_sends);
     batches = IoBatch::send_batches();  // counted before the sends
     reads = IoBatch::batched_reads();
     read_batches = IoBatch::read_batches();
@@ -256,6 +261,36 @@ TEST(IoBatch, EachOptionTurnsItsOwnSideOff) {
   EXPECT_EQ(sends_off, 0u);
   EXPECT_GE(reads_on, 30u * 10u);
   EXPECT_EQ(batched_with(false, false), std::make_pair(std::uint64_t{0}, std::uint64_t{0}));
+}
+
+// 30 connections, each answered once, then asking 10 rounds on a loop that yields below
+// `yield_below` connections: the turns of the rounds that ended giving up the core.
+std::uint64_t yields_with(std::size_t yield_below) {
+  HttpServerOptions options;
+  options.yield_below_connections = yield_below;
+  Server server(options, [](const std::string& path) { return path.substr(1); });
+  constexpr int kClients = 30;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    clients.back()->send(get("/warm"));
+    EXPECT_EQ(clients.back()->read_response().second, "warm");
+  }
+  EXPECT_EQ(server.open_connections(), std::size_t{kClients});
+  const std::uint64_t before = settled(IoBatch::yields);
+  for (int round = 0; round < 10; ++round) {
+    for (auto& client : clients) client->send(get("/r" + std::to_string(round)));
+    for (auto& client : clients)
+      EXPECT_EQ(client->read_response().second, "r" + std::to_string(round));
+  }
+  return settled(IoBatch::yields) - before;
+}
+
+TEST(IoBatch, ALoopWithFewerConnectionsThanTheSettingGivesUpItsCoreAfterEachTurn) {
+  ASSERT_EQ(io_batching_refusal(), "") << "io_uring is refused on this host";
+  EXPECT_GE(yields_with(31), 10u);  // every turn, and each round took one at least
+  EXPECT_EQ(yields_with(30), 0u);   // 30 open: not fewer
+  EXPECT_EQ(yields_with(0), 0u);    // never
 }
 
 // A read queued with the batch on a TCP connection of its own loop: what the batch's recv
