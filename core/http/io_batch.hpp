@@ -16,7 +16,8 @@
 //     common case), part or none (the rest is written asynchronously, as before), or an error
 //     (the connection closes) — and starts its next read, which waits for epoll.
 // A read that finds nothing after all (-EAGAIN) waits for epoll again; a connection closed before
-// the flush is skipped (-ECANCELED).
+// the flush is skipped (-ECANCELED). A loop with few connections ends the flush giving up its core
+// (join).
 //
 // Where io_uring cannot be used (a kernel without it, a seccomp profile or
 // kernel.io_uring_disabled refusing it), the first flush finds that out, reads and sends one system
