@@ -263,9 +263,10 @@ TEST(IoBatch, EachOptionTurnsItsOwnSideOff) {
   EXPECT_EQ(batched_with(false, false), std::make_pair(std::uint64_t{0}, std::uint64_t{0}));
 }
 
-// 30 connections, each answered once, then asking 10 rounds on a loop that yields below
-// `yield_below` connections: the turns of the rounds that ended giving up the core.
-std::uint64_t yields_with(std::size_t yield_below) {
+// 30 connections, each answered once, on a loop that yields below `yield_below` connections; then
+// `closed` of them close and the others ask 10 rounds: the turns of the rounds that ended giving up
+// the core.
+std::uint64_t yields_with(std::size_t yield_below, int closed = 0) {
   HttpServerOptions options;
   options.yield_below_connections = yield_below;
   Server server(options, [](const std::string& path) { return path.substr(1); });
@@ -277,6 +278,11 @@ std::uint64_t yields_with(std::size_t yield_below) {
     EXPECT_EQ(clients.back()->read_response().second, "warm");
   }
   EXPECT_EQ(server.open_connections(), std::size_t{kClients});
+  clients.resize(kClients - closed);
+  for (int i = 0; i < 200 && server.open_connections() != clients.size(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server.open_connections(), clients.size());
   const std::uint64_t before = settled(IoBatch::yields);
   for (int round = 0; round < 10; ++round) {
     for (auto& client : clients) client->send(get("/r" + std::to_string(round)));
@@ -290,6 +296,7 @@ TEST(IoBatch, ALoopWithFewerConnectionsThanTheSettingGivesUpItsCoreAfterEachTurn
   ASSERT_EQ(io_batching_refusal(), "") << "io_uring is refused on this host";
   EXPECT_GE(yields_with(31), 10u);  // every turn, and each round took one at least
   EXPECT_EQ(yields_with(30), 0u);   // 30 open: not fewer
+  EXPECT_GE(yields_with(30, /*closed=*/1), 10u);  // a closed connection leaves the loop's count
   EXPECT_EQ(yields_with(0), 0u);    // never
 }
 
