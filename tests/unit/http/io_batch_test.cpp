@@ -54,10 +54,8 @@ struct Counts {
 };
 
 // Rounds of requests on many connections at once; every answer is the connection's own.
-void ask_in_rounds(Server& server, int clients_count, int rounds) {
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int c = 0; c < clients_count; ++c)
-    clients.push_back(std::make_unique<Client>(server.port()));
+void ask_rounds(const std::vector<std::unique_ptr<Client>>& clients, int rounds) {
+  const int clients_count = static_cast<int>(clients.size());
   for (int round = 0; round < rounds; ++round) {
     for (int c = 0; c < clients_count; ++c) {
       clients[c]->send(get("/c" + std::to_string(c) + "-r" + std::to_string(round)));
@@ -68,6 +66,14 @@ void ask_in_rounds(Server& server, int clients_count, int rounds) {
       ASSERT_NE(head.find("X-Core: yes\r\n"), std::string::npos);
     }
   }
+}
+
+// The same on `clients_count` new connections.
+void ask_in_rounds(Server& server, int clients_count, int rounds) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int c = 0; c < clients_count; ++c)
+    clients.push_back(std::make_unique<Client>(server.port()));
+  ask_rounds(clients, rounds);
 }
 
 // The loop is held up by one slow answer while the other connections' requests arrive; they are
@@ -284,11 +290,7 @@ std::uint64_t yields_with(std::size_t yield_below, int closed = 0) {
   }
   EXPECT_EQ(server.open_connections(), clients.size());
   const std::uint64_t before = settled(IoBatch::yields);
-  for (int round = 0; round < 10; ++round) {
-    for (auto& client : clients) client->send(get("/r" + std::to_string(round)));
-    for (auto& client : clients)
-      EXPECT_EQ(client->read_response().second, "r" + std::to_string(round));
-  }
+  ask_rounds(clients, 10);
   return settled(IoBatch::yields) - before;
 }
 
