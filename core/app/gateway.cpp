@@ -228,6 +228,10 @@ int serve(const ServeOptions& options) {
   const std::size_t connection_cap =
       partner_connection_cap(raise_open_file_limit(), cfg.server.tls ? 2 : 1);
   AcceptPauseReporter pauses(runtime.observability);
+  runtime.observability->set_io_stats([] {
+    const http::IoCounters io = http::io_counters();
+    return observability::IoStats{io.read_calls, io.reads, io.send_calls, io.sends, io.yields};
+  });
   if (cfg.server.batch_sends || cfg.server.batch_reads) {
     if (const std::string refusal = http::io_batching_refusal(); !refusal.empty()) {
       spdlog::warn(

@@ -58,6 +58,18 @@ struct HttpServerOptions {
 // call each.
 std::string io_batching_refusal();
 
+// What the loops of every listener did in batches since the process started, for the metrics:
+// io_uring_enter calls that read requests or sent responses, the reads and responses in them, and
+// the turns that ended giving up the core (HttpServerOptions::yield_below_connections).
+struct IoCounters {
+  std::uint64_t read_calls = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t send_calls = 0;
+  std::uint64_t sends = 0;
+  std::uint64_t yields = 0;
+};
+IoCounters io_counters();
+
 // Called on the connection's thread (or strand) with a complete request. Answers through
 // `respond` — at once, or later from any thread; the connection posts the answer back to its own
 // thread — and returns what to tell when the client leaves or the answer takes longer than

@@ -5,6 +5,7 @@
 #include <liburing.h>
 #include <sched.h>
 
+#include "core/http/http_server.hpp"  // io_batching_refusal, io_counters
 #include "core/http/readiness_read.hpp"
 
 #include <algorithm>
@@ -139,6 +140,14 @@ std::uint64_t IoBatch::yields() {
 }
 void IoBatch::refuse_rings(bool refuse) {
   rings_refused.store(refuse);
+}
+
+IoCounters io_counters() {
+  return {read_batch_count.load(std::memory_order_relaxed),
+          batched_read_count.load(std::memory_order_relaxed),
+          send_batch_count.load(std::memory_order_relaxed),
+          batched_count.load(std::memory_order_relaxed),
+          yield_count.load(std::memory_order_relaxed)};
 }
 
 std::string io_batching_refusal() {

@@ -111,8 +111,13 @@ void Observability::report(const Anomaly& anomaly) {
 }
 
 void Observability::set_webhook_stats(std::function<WebhookStats()> source) {
-  std::lock_guard lock(webhook_stats_mutex_);
+  std::lock_guard lock(sources_mutex_);
   webhook_stats_ = std::move(source);
+}
+
+void Observability::set_io_stats(std::function<IoStats()> source) {
+  std::lock_guard lock(sources_mutex_);
+  io_stats_ = std::move(source);
 }
 
 void Observability::count_accept_pause(std::string_view listener, std::string_view reason) {
@@ -220,9 +225,11 @@ std::string Observability::render_metrics(const pipeline::Snapshot& snapshot) co
   }
 
   WebhookStats webhooks;
+  IoStats io;
   {
-    std::lock_guard lock(webhook_stats_mutex_);
+    std::lock_guard lock(sources_mutex_);
     if (webhook_stats_) webhooks = webhook_stats_();
+    if (io_stats_) io = io_stats_();
   }
   constexpr const char* kNoWebhooks = " Stays 0 until webhook delivery is enabled.";
   out.family("portico_webhook_deliveries_total", "counter",
@@ -235,6 +242,22 @@ std::string Observability::render_metrics(const pipeline::Snapshot& snapshot) co
   out.family("portico_webhook_oldest_pending_seconds", "gauge",
              std::string("Age of the oldest webhook delivery still pending.") + kNoWebhooks);
   out.sample("portico_webhook_oldest_pending_seconds", {}, webhooks.oldest_pending_seconds);
+
+  out.family("portico_io_batch_calls_total", "counter",
+             "System calls (io_uring_enter) that read requests (op=read) or sent responses "
+             "(op=send) for every connection ready in an I/O loop's turn at once.");
+  out.sample("portico_io_batch_calls_total", {{"op", "read"}}, io.read_calls);
+  out.sample("portico_io_batch_calls_total", {{"op", "send"}}, io.send_calls);
+  out.family("portico_io_batched_total", "counter",
+             "Reads and responses done in those calls; divided by portico_io_batch_calls_total, "
+             "the connections a call served. Stays 0 where io_uring cannot be used or "
+             "server.batch_reads / server.batch_sends are off.");
+  out.sample("portico_io_batched_total", {{"op", "read"}}, io.reads);
+  out.sample("portico_io_batched_total", {{"op", "send"}}, io.sends);
+  out.family("portico_io_yields_total", "counter",
+             "I/O loop turns that ended giving up the core to a waiting thread: loops with fewer "
+             "connections than server.yield_below_connections.");
+  out.sample("portico_io_yields_total", {}, io.yields);
 
   ProcessStats process = read_process_stats();
   auto gauge = [&](const char* name, const char* type, const char* help, auto value) {

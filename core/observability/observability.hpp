@@ -42,6 +42,16 @@ struct WebhookStats {
   double oldest_pending_seconds = 0;
 };
 
+// The I/O loops' batches, for when the HTTP layer reports them (http::io_counters); zeros until
+// then.
+struct IoStats {
+  std::uint64_t read_calls = 0;  // io_uring_enter calls that read requests
+  std::uint64_t reads = 0;
+  std::uint64_t send_calls = 0;  // ... that sent responses
+  std::uint64_t sends = 0;
+  std::uint64_t yields = 0;  // turns that ended giving up the core
+};
+
 struct ObservabilityOptions {
   std::filesystem::path log_dir;  // empty: no access log and no retention sweep
   int retention_days = 90;
@@ -73,6 +83,7 @@ class Observability final : public pipeline::RequestObserver {
   // the client guard's counters.
   std::string render_metrics(const pipeline::Snapshot& snapshot) const;
   void set_webhook_stats(std::function<WebhookStats()> source);
+  void set_io_stats(std::function<IoStats()> source);
   // A listener stopped accepting for a while (http::HttpServerOptions::on_accept_pause).
   void count_accept_pause(std::string_view listener, std::string_view reason);
 
@@ -97,8 +108,9 @@ class Observability final : public pipeline::RequestObserver {
   std::array<std::atomic<std::uint64_t>, 2> auth_failures_{};  // missing, invalid credentials
   mutable std::mutex accept_pauses_mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> accept_pauses_;
-  mutable std::mutex webhook_stats_mutex_;
+  mutable std::mutex sources_mutex_;  // the two below, set after construction
   std::function<WebhookStats()> webhook_stats_;
+  std::function<IoStats()> io_stats_;
 
   std::mutex housekeeping_mutex_;  // one round at a time
   std::chrono::steady_clock::time_point last_interval_;

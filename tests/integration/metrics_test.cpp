@@ -114,6 +114,31 @@ TEST(Metrics, KnownTrafficGivesExactCountsOnTheAdminListener) {
   EXPECT_EQ(text.find(partner.key), std::string::npos);
 }
 
+// The value of the sample `name` (with its labels) in a scrape, or -1 when it is missing.
+double sample_value(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(Metrics, TheIoLoopsBatchesAndYieldsAreCounted) {
+  Gateway gw;
+  constexpr int kRequests = 5;
+  for (int i = 0; i < kRequests; ++i) ASSERT_EQ(gw.get("/v1/usage").status, 401);
+  auto scraped = http_request(gw.admin_port, "GET", "/metrics", kAdmin);
+  ASSERT_EQ(scraped.status, 200);
+  const std::string& text = scraped.body;
+  // Each request was read and answered through its loop's io_uring batch, and each of those
+  // turns — a loop with one connection, below the default 64 — ended giving up the core.
+  for (const char* op : {"read", "send"}) {
+    const std::string labels = std::string("{op=\"") + op + "\"}";
+    const double calls = sample_value(text, "portico_io_batch_calls_total" + labels);
+    const double batched = sample_value(text, "portico_io_batched_total" + labels);
+    EXPECT_GE(calls, kRequests) << op << "\n" << text;
+    EXPECT_GE(batched, calls) << op;
+  }
+  EXPECT_GE(sample_value(text, "portico_io_yields_total"), kRequests) << text;
+}
+
 TEST(Metrics, AccessLogHasTheRequestLineAndNeverTheKey) {
   Gateway gw;
   Partner partner = create_partner(gw.admin_port);

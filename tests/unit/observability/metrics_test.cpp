@@ -227,6 +227,11 @@ TEST_F(MetricsFixture, FixedFamiliesArePresentBeforeAnyTraffic) {
   EXPECT_LINE(text, "portico_webhook_queue_depth 0");
   EXPECT_LINE(text, "portico_webhook_oldest_pending_seconds 0");
   EXPECT_NE(text.find("Stays 0 until webhook delivery is enabled"), std::string::npos);
+  for (const char* op : {"read", "send"}) {
+    EXPECT_LINE(text, std::string("portico_io_batch_calls_total{op=\"") + op + "\"} 0");
+    EXPECT_LINE(text, std::string("portico_io_batched_total{op=\"") + op + "\"} 0");
+  }
+  EXPECT_LINE(text, "portico_io_yields_total 0");
   for (const char* name :
        {"process_resident_memory_bytes ", "process_open_fds ", "process_threads "}) {
     auto at = text.find(std::string("\n") + name);
@@ -242,6 +247,17 @@ TEST_F(MetricsFixture, WebhookNumbersComeFromTheirSourceOnceSet) {
   EXPECT_LINE(text, R"(portico_webhook_deliveries_total{result="failure"} 2)");
   EXPECT_LINE(text, "portico_webhook_queue_depth 3");
   EXPECT_LINE(text, "portico_webhook_oldest_pending_seconds 12.5");
+}
+
+TEST_F(MetricsFixture, IoLoopNumbersComeFromTheirSourceOnceSet) {
+  obs->set_io_stats([] { return IoStats{4, 11, 5, 13, 6}; });
+  std::string text = scrape();
+  EXPECT_LINE(text, R"(portico_io_batch_calls_total{op="read"} 4)");
+  EXPECT_LINE(text, R"(portico_io_batched_total{op="read"} 11)");
+  EXPECT_LINE(text, R"(portico_io_batch_calls_total{op="send"} 5)");
+  EXPECT_LINE(text, R"(portico_io_batched_total{op="send"} 13)");
+  EXPECT_LINE(text, "portico_io_yields_total 6");
+  EXPECT_NE(text.find("# TYPE portico_io_yields_total counter"), std::string::npos);
 }
 
 TEST_F(MetricsFixture, LabelValuesAreEscaped) {
