@@ -107,8 +107,9 @@ class DeliveryEngine {
   std::string host_prefix_;
   std::string owner_;
   std::chrono::steady_clock::time_point last_renewal_{};
-  // Renews this engine's leases every lease/3 while sends are on the wire.
-  void renew_leases(std::int64_t now_ms);
+  // Renews this engine's leases while sends are on the wire, when lease/3 has passed since it
+  // last did: called between every part of a round (step), so none lapses under a long one.
+  void renew_leases();
   // Ends the leases of processes on this host that are gone (a restart after kill -9 resumes
   // their rows at once, not after the lease); at each sweep, over swept_owners_.
   void take_over_dead_owners();

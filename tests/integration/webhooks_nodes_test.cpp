@@ -134,8 +134,14 @@ TEST(WebhookNodes, TwoNodesDeliverEachEventOnceAndSurviveAKill9) {
   auto counts = counts_of(receiver);
   EXPECT_EQ(counts.size(), first_burst);
   int doubled = 0;
-  for (const auto& [id, n] : counts) doubled += n > 1;
-  EXPECT_EQ(doubled, 0) << "events delivered more than once while both nodes were up";
+  std::string which;
+  for (const auto& [id, n] : counts) {
+    if (n < 2) continue;
+    if (++doubled <= 5) which += " " + id + " (" + std::to_string(n) + " times)";
+  }
+  // A node whose round stalls longer than its lease lets the other send what it has on the wire
+  // (DeliveryEngine::step renews between the round's parts).
+  EXPECT_EQ(doubled, 0) << "events delivered more than once while both nodes were up:" << which;
   std::printf("both nodes up: %zu events, %zu deliveries\n", counts.size(),
               receiver.requests().size());
 

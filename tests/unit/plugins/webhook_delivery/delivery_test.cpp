@@ -358,5 +358,65 @@ TEST_F(DeliveryTest, ALeaseShorterThanASweepIsRenewedWhileItsSendIsOnTheWire) {
   (void)endpoint;
 }
 
+// The core's outbox, whose reads run `during_read` first: a fan-out batch that takes long.
+class SlowOutbox final : public Outbox {
+ public:
+  SlowOutbox(std::shared_ptr<Outbox> inner, std::function<void()> during_read)
+      : inner_(std::move(inner)), during_read_(std::move(during_read)) {}
+  std::string append(Session& tx, const Event& event) override { return inner_->append(tx, event); }
+  std::vector<StoredEvent> read_after(std::int64_t after, int limit) override {
+    during_read_();
+    return inner_->read_after(after, limit);
+  }
+  std::optional<StoredEvent> find(std::string_view id) override { return inner_->find(id); }
+  std::vector<StoredEvent> feed(const EventFeedQuery& query) override {
+    return inner_->feed(query);
+  }
+
+ private:
+  std::shared_ptr<Outbox> inner_;
+  std::function<void()> during_read_;
+};
+
+TEST_F(DeliveryTest, ALeaseIsRenewedBeforeEachFanOutBatchOfALongRound) {
+  VerifyingReceiver receiver;
+  receiver.script([](const ReceivedRequest&) {
+    auto r = reply(200);
+    r.hang = true;  // on the wire for the whole test
+    return r;
+  });
+  auto endpoint = add_endpoint(receiver, "/hooks");
+  const auto event_id = emit("order.created", "ptn_1", "ord_1");
+  auto s = settings();
+  s.lease = 300ms;
+  s.fan_out_batch = 1;
+  DeliveryEngine engine(host_, s);
+  engine.fan_out_once();
+  ASSERT_EQ(engine.dispatch_once(), 1u);
+  while (receiver.count() == 0) std::this_thread::sleep_for(5ms);
+
+  // A backlog of three events, each batch of one taking 200 ms (the fake clock) — longer
+  // together than the lease — and 120 ms of real time, past lease/3. While each batch runs,
+  // could another node claim the delivery on the wire?
+  for (int i = 2; i <= 4; ++i) emit("order.created", "ptn_1", "ord_" + std::to_string(i));
+  const std::string lease_of =
+      "SELECT lease_until FROM webhook_deliveries WHERE event_id = '" + event_id + "'";
+  int reads = 0;
+  int lapsed = 0;
+  host_.use_outbox(std::make_shared<SlowOutbox>(outbox_, [&] {
+    ++reads;
+    host_.advance(200ms);
+    std::this_thread::sleep_for(120ms);
+    if (scalar(lease_of) <= now_ms()) ++lapsed;
+  }));
+  engine.step();
+  EXPECT_GE(reads, 3);
+  EXPECT_EQ(lapsed, 0) << "the lease lapsed during " << lapsed << " of " << reads
+                       << " fan-out batches";
+  host_.use_outbox(outbox_);
+  engine.shutdown(50ms);
+  (void)endpoint;
+}
+
 }  // namespace
 }  // namespace portico::webhook_delivery::testbed
