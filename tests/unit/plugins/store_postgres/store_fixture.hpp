@@ -30,6 +30,10 @@ using store_postgres::PgOptions;
 inline PgOptions fresh_database(const std::string& prefix) {
   PgOptions options;
   options.conninfo = PostgresServer::shared().create_database(prefix);
+  // The tests share one server with every other test running beside them (ctest -j), whose
+  // CREATE DATABASEs can hold a connection up for seconds: a connection that took longer than the
+  // 5 s default failed a statement test in CI. The tests of the timeout set their own.
+  options.connect_timeout = std::chrono::seconds(30);
   return options;
 }
 
