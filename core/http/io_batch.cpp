@@ -143,11 +143,8 @@ void IoBatch::refuse_rings(bool refuse) {
 }
 
 IoCounters io_counters() {
-  return {read_batch_count.load(std::memory_order_relaxed),
-          batched_read_count.load(std::memory_order_relaxed),
-          send_batch_count.load(std::memory_order_relaxed),
-          batched_count.load(std::memory_order_relaxed),
-          yield_count.load(std::memory_order_relaxed)};
+  return {IoBatch::read_batches(), IoBatch::batched_reads(), IoBatch::send_batches(),
+          IoBatch::batched_sends(), IoBatch::yields()};
 }
 
 std::string io_batching_refusal() {

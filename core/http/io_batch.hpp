@@ -105,9 +105,10 @@ class IoBatch final : public boost::asio::execution_context::service {
   // with more connections keeps its core: its turns are what holds its connections up.
   Seat join(std::size_t yield_below);
 
-  // In all loops since the process started, for the tests: io_uring_enter calls with sends in
-  // them and the sends (a response each), calls with reads and the reads; flushes queued just
-  // before the loop's next poll of epoll (the rest go behind everything queued: see post_flush).
+  // In all loops since the process started, for the tests and the metrics (io_counters):
+  // io_uring_enter calls with sends in them and the sends (a response each), calls with reads and
+  // the reads; flushes queued just before the loop's next poll of epoll (the rest go behind
+  // everything queued: see post_flush).
   static std::uint64_t send_batches();
   static std::uint64_t batched_sends();
   static std::uint64_t read_batches();
